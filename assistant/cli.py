@@ -1,0 +1,146 @@
+"""`assistant index | ask`: a thin command line over the library.
+
+The library raises domain errors; this module turns them into one French
+line on stderr and an exit code (0 ok, 1 failed files with --strict or a
+failed question, 2 usage errors or nothing to index).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .config import load_settings
+
+
+class Failure(click.ClickException):
+    """A clean one-line error with a chosen exit code."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file=None):
+        click.echo(f"Erreur : {self.format_message()}", err=True)
+
+
+def _settings(index_dir: str | None, model: str | None = None):
+    try:
+        return load_settings(index_dir=Path(index_dir) if index_dir else None, model=model)
+    except ValueError as err:
+        raise Failure(str(err), 2) from None
+
+
+def _embedder(settings):
+    from .embed import get_embedder
+
+    try:
+        return get_embedder(settings.model, settings.cache_dir)
+    except ValueError as err:
+        raise Failure(str(err), 2) from None
+    except RuntimeError as err:
+        raise Failure(str(err), 1) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Assistant documentaire de l'intelligence économique (Région Normandie)."""
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--index-dir", envvar="ASSISTANT_INDEX_DIR", help="Dossier de l'index (défaut : index/).")
+@click.option("--model", envvar="ASSISTANT_MODEL", help="Modèle d'encodage (e5-small, use-multilingual).")
+@click.option("--strict", is_flag=True, help="Code de sortie 1 si un fichier est en échec.")
+@click.option("--no-wait", is_flag=True, help="Échouer au lieu d'attendre si une autre construction est en cours.")
+@click.option("--quiet", "-q", is_flag=True, help="Sans barre de progression.")
+def index_command(paths, index_dir, model, strict, no_wait, quiet):
+    """Indexer des fichiers ou dossiers (défaut : corpus/)."""
+    from .index import IndexBusy, NoDocuments, build_index
+
+    settings = _settings(index_dir, model)
+    paths = list(paths) or list(settings.corpus_dirs)
+    embedder = _embedder(settings)
+    try:
+        report = build_index(paths, settings, embedder, show_progress=not quiet, wait=not no_wait)
+    except NoDocuments as err:
+        raise Failure(str(err), 2) from None
+    except IndexBusy as err:
+        raise Failure(str(err), 1) from None
+    except KeyboardInterrupt:
+        raise Failure("construction interrompue : l'index précédent est intact", 130) from None
+    click.echo(report.summary())
+    if strict and report.failed:
+        sys.exit(1)
+
+
+def _load_assistant(index_dir):
+    from .index import IndexError as IndexFailure
+    from .service import Assistant
+
+    settings = _settings(index_dir)
+    try:
+        return Assistant.load(settings)
+    except IndexFailure as err:
+        raise Failure(str(err), 1) from None
+    except ValueError as err:
+        raise Failure(str(err), 2) from None
+    except RuntimeError as err:
+        raise Failure(str(err), 1) from None
+
+
+def _questions(batch: Path):
+    """Questions of a batch file: plain lines or JSON objects with a `question` field."""
+    try:
+        lines = batch.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise Failure(f"{batch} : lecture impossible ({err})", 2) from None
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)["question"]
+            except (ValueError, KeyError, TypeError):
+                raise Failure(f"{batch}, ligne {number} : objet JSON sans champ \"question\"", 2) from None
+            yield str(value)
+        else:
+            yield line
+
+
+@main.command("ask")
+@click.argument("question", required=False)
+@click.option("--index-dir", envvar="ASSISTANT_INDEX_DIR", help="Dossier de l'index (défaut : index/).")
+@click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Nombre de passages (défaut : 5).")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.option("--batch", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Fichier de questions, une par ligne ; sortie JSON, une ligne par question.")
+@click.option("--type", "doc_types", multiple=True, help="Restreindre à un type de document (bulletin, memo…).")
+def ask_command(question, index_dir, k, as_json, batch, doc_types):
+    """Poser une question et afficher les passages cités."""
+    from .render import answer_as_text
+    from .search import Filters
+
+    if bool(question) == bool(batch):
+        raise Failure("donnez soit une QUESTION, soit --batch FICHIER", 2)
+    if question is not None and not question.strip():
+        raise Failure("la question est vide", 2)
+    assistant = _load_assistant(index_dir)
+    filters = Filters(doc_types=tuple(doc_types)) if doc_types else None
+    if batch:
+        for item in _questions(batch):
+            answer = assistant.ask(item, k=k, filters=filters)
+            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return
+    answer = assistant.ask(question, k=k, filters=filters)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(answer_as_text(answer))
+
+
+if __name__ == "__main__":
+    main()

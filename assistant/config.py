@@ -1,0 +1,96 @@
+"""Settings: paths, model, chunking and search knobs, with ASSISTANT_* overrides.
+
+The fingerprint covers every setting that changes what is stored in an index;
+an index built under another fingerprint is refused at load time.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+# Bump when readers, chunking or the lexical analyzer change what they produce.
+PIPELINE_VERSION = "1"
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "assistant-ie"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes an index or a search, with sane defaults."""
+
+    index_dir: Path = PROJECT_ROOT / "index"
+    corpus_dirs: tuple[Path, ...] = (PROJECT_ROOT / "corpus",)
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    model: str = "e5-small"
+    chunk_size: int = 900
+    chunk_overlap: int = 120
+    k: int = 5
+    # Weight of the dense score in the fused score (the rest is lexical).
+    dense_weight: float = 0.5
+    # Per-file limits: a larger file is reported as failed, the build goes on.
+    max_file_mb: float = 50.0
+    max_pages: int = 2000
+
+    def fingerprint_fields(self) -> dict:
+        """The settings that change what an index contains."""
+        return {
+            "pipeline": PIPELINE_VERSION,
+            "model": self.model,
+            "chunk_size": self.chunk_size,
+            "chunk_overlap": self.chunk_overlap,
+        }
+
+    def fingerprint(self) -> str:
+        """A short hash of fingerprint_fields()."""
+        blob = json.dumps(self.fingerprint_fields(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def with_overrides(self, **changes) -> "Settings":
+        """A copy with the given fields changed (None values ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def describe(self) -> dict:
+        """JSON-friendly view, for manifests and health checks."""
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, Path):
+                out[key] = str(value)
+            elif isinstance(value, tuple):
+                out[key] = [str(v) for v in value]
+        return out
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else None
+
+
+def load_settings(**overrides) -> Settings:
+    """Defaults, then ASSISTANT_* environment variables, then explicit overrides."""
+    env = {
+        "index_dir": _env("ASSISTANT_INDEX_DIR"),
+        "cache_dir": _env("ASSISTANT_CACHE_DIR"),
+        "model": _env("ASSISTANT_MODEL"),
+    }
+    settings = Settings()
+    settings = settings.with_overrides(
+        **{k: (Path(v) if k.endswith("_dir") and v else v) for k, v in env.items()}
+    )
+    for key in ("chunk_size", "chunk_overlap", "k"):
+        value = _env(f"ASSISTANT_{key.upper()}")
+        if value is not None:
+            try:
+                settings = replace(settings, **{key: int(value)})
+            except ValueError:
+                raise ValueError(
+                    f"ASSISTANT_{key.upper()}={value!r} n'est pas un entier : corrigez ou supprimez cette variable."
+                ) from None
+    return settings.with_overrides(**overrides)

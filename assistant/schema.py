@@ -1,0 +1,99 @@
+"""Records that flow through the pipeline: Document -> Passage -> Hit -> Answer.
+
+Each record is named after the stage the data has reached. They are frozen
+dataclasses so a passage cannot be changed after it has been indexed.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# Document types, as shown to users (French labels live in render code).
+DOC_TYPES = ("strategie", "memo", "charte", "bulletin", "guide", "autre")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One unit of a document that a passage never crosses: a PDF page or a headed section."""
+
+    text: str
+    page: int | None = None
+    heading: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file read into text units, with what is needed to cite it."""
+
+    source: str
+    title: str
+    doc_type: str
+    sections: tuple[Section, ...]
+    date: str | None = None
+    url: str | None = None
+    sample: bool = False
+    number: int | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A few sentences of a document that carry their own citation."""
+
+    id: str
+    text: str
+    title: str
+    source: str
+    doc_type: str
+    page: int | None = None
+    section: str | None = None
+    date: str | None = None
+    url: str | None = None
+    sample: bool = False
+    practice: str | None = None
+    topic: str | None = None
+
+    def to_dict(self) -> dict:
+        """Plain dict for JSON lines."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Passage":
+        """Inverse of to_dict, ignoring keys this version does not know."""
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage retrieved for a question, with its rank and scores."""
+
+    passage: Passage
+    score: float
+    rank: int
+    dense: float = 0.0
+    lexical: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the assistant says: a short text with [n] marks, and the hits it cites."""
+
+    question: str
+    text: str
+    abstained: bool
+    hits: tuple[Hit, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        """The JSON object printed by `assistant ask --json` and served by /api/ask."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "passages": [
+                {
+                    "rank": h.rank,
+                    "score": round(h.score, 4),
+                    **{k: v for k, v in h.passage.to_dict().items()},
+                }
+                for h in self.hits
+            ],
+        }

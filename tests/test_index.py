@@ -1,0 +1,203 @@
+"""Index builds with a fake embedder: incremental, atomic, locked, and checked at load."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assistant.embed import HashEmbedder
+from assistant.index import (IndexBusy, IndexCorrupt, IndexMismatch, IndexNotFound, NoDocuments, build_index,
+                             build_lock, load_index)
+from assistant.search import Filters, Searcher
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class CountingEmbedder(HashEmbedder):
+    """Counts the passages it is asked to embed."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def embed_passages(self, texts, progress=None):
+        self.calls += len(texts)
+        return super().embed_passages(texts, progress)
+
+
+def test_build_then_search(tiny_corpus, settings, embedder):
+    report = build_index([tiny_corpus], settings, embedder, show_progress=False)
+    assert len(report.indexed) == 3 and not report.failed and report.passages > 0
+    index = load_index(settings.index_dir, settings)
+    assert index.size == report.passages == index.vectors.ntotal
+    hits = Searcher(index, embedder, settings).search("comment redémarrer après un rançongiciel", k=3)
+    assert hits[0].passage.title == "Guide des sauvegardes"
+    assert hits[0].passage.section == "Pourquoi sauvegarder"
+    assert [h.rank for h in hits] == [1, 2, 3]
+
+
+def test_reindex_embeds_only_changes_and_drops_deleted(tiny_corpus, settings):
+    first = CountingEmbedder()
+    build_index([tiny_corpus], settings, first, show_progress=False)
+    again = CountingEmbedder()
+    report = build_index([tiny_corpus], settings, again, show_progress=False)
+    assert again.calls == 0 and len(report.unchanged) == 3 and not report.indexed
+
+    (tiny_corpus / "guides" / "sauvegarde.md").write_text("# Guide\n\nNouvelle version sur la règle 3-2-1.\n",
+                                                          encoding="utf-8")
+    (tiny_corpus / "bulletin-2025-03.pdf").unlink()
+    third = CountingEmbedder()
+    report = build_index([tiny_corpus], settings, third, show_progress=False)
+    assert report.indexed == [p for p in report.indexed if p.endswith("sauvegarde.md")] and len(report.indexed) == 1
+    assert report.removed and report.removed[0].endswith("bulletin-2025-03.pdf")
+    assert third.calls == 1
+    index = load_index(settings.index_dir, settings)
+    assert all(not p.source.endswith(".pdf") for p in index.passages)
+    assert any("Nouvelle version" in p.text for p in index.passages)
+
+
+def test_naming_one_file_keeps_the_others(tiny_corpus, settings, embedder, tmp_path):
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    extra = tmp_path / "extra.md"
+    extra.write_text("# Ajout\n\nUn webinaire sur la sécurité économique.\n", encoding="utf-8")
+    report = build_index([extra], settings, embedder, show_progress=False)
+    assert not report.removed
+    sources = {p.source for p in load_index(settings.index_dir, settings).passages}
+    assert len(sources) == 4
+
+
+def test_failed_file_is_listed_and_others_indexed(tiny_corpus, settings, embedder):
+    (tiny_corpus / "casse.pdf").write_bytes(b"%PDF-1.7\n garbage without objects")
+    (tiny_corpus / "vide.md").write_bytes(b"")
+    report = build_index([tiny_corpus], settings, embedder, show_progress=False)
+    failed = dict(report.failed)
+    assert set(Path(p).name for p in failed) == {"casse.pdf", "vide.md"}
+    assert len(report.indexed) == 3
+    assert "échec" in report.summary() and "casse.pdf" in report.summary()
+    manifest = load_index(settings.index_dir, settings).manifest
+    errors = {Path(k).name: v.get("error") for k, v in manifest["files"].items()}
+    assert errors["casse.pdf"] and errors["vide.md"]
+
+
+def test_broken_new_version_keeps_previous_passages(tiny_corpus, settings, embedder):
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    (tiny_corpus / "bulletin-2025-03.pdf").write_bytes(b"%PDF-1.4 truncated")
+    report = build_index([tiny_corpus], settings, embedder, show_progress=False)
+    assert "version précédente conservée" in dict(report.failed)[str(tiny_corpus / "bulletin-2025-03.pdf")]
+    index = load_index(settings.index_dir, settings)
+    assert any("rançongiciels" in p.text for p in index.passages if p.source.endswith(".pdf"))
+
+
+def test_nothing_indexable(tmp_path, settings, embedder):
+    folder = tmp_path / "vide"
+    folder.mkdir()
+    (folder / "image.png").write_bytes(b"\x89PNG")
+    with pytest.raises(NoDocuments, match="aucun document indexable"):
+        build_index([folder], settings, embedder, show_progress=False)
+
+
+def test_fingerprint_mismatch_names_rebuild_command(tiny_corpus, settings, embedder):
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    other = replace(settings, chunk_size=500)
+    with pytest.raises(IndexMismatch, match=r"chunk_size 900 ≠ 500.*assistant index --index-dir"):
+        load_index(settings.index_dir, other)
+    with pytest.raises(IndexNotFound, match="assistant index"):
+        load_index(settings.index_dir.parent / "ailleurs", settings)
+
+
+@pytest.mark.parametrize("victim", ["vectors.faiss", "passages.jsonl", "manifest.json", "lexical/vocab.index.json"])
+def test_corrupt_files_are_detected(tiny_corpus, settings, embedder, victim):
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    path = settings.index_dir / "current" / victim
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(IndexCorrupt) as err:
+        load_index(settings.index_dir, settings)
+    assert Path(victim).name in str(err.value) and "assistant index" in str(err.value)
+
+
+def test_failure_mid_build_leaves_previous_index(tiny_corpus, settings, embedder):
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    before = load_index(settings.index_dir, settings)
+
+    class Exploding(HashEmbedder):
+        def embed_passages(self, texts, progress=None):
+            raise KeyboardInterrupt
+
+    (tiny_corpus / "nouveau.md").write_text("# Nouveau\n\nTexte nouveau.\n", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt):
+        build_index([tiny_corpus], settings, Exploding(), show_progress=False)
+    after = load_index(settings.index_dir, settings)
+    assert after.folder == before.folder and after.size == before.size
+
+
+def test_second_build_is_refused_while_one_runs(tiny_corpus, settings, embedder):
+    with build_lock(settings.index_dir):
+        with pytest.raises(IndexBusy, match="occupé"):
+            build_index([tiny_corpus], settings, embedder, show_progress=False, wait=False)
+
+
+SLOW_BUILD = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from assistant.config import Settings
+    from assistant.embed import HashEmbedder
+    from assistant.index import build_index
+
+    class Slow(HashEmbedder):
+        def embed_passages(self, texts, progress=None):
+            Path(sys.argv[3]).write_text("embedding")
+            time.sleep(60)
+            return super().embed_passages(texts, progress)
+
+    settings = Settings(index_dir=Path(sys.argv[2]), model="hash")
+    build_index([Path(sys.argv[1])], settings, Slow(), show_progress=False)
+""")
+
+
+def test_kill_9_mid_build_leaves_previous_index_and_next_build_finishes(tiny_corpus, settings, embedder, tmp_path):
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    before = load_index(settings.index_dir, settings)
+    (tiny_corpus / "ajout.md").write_text("# Ajout\n\nLe colloque de Cerisy sur les territoires.\n", encoding="utf-8")
+    marker = tmp_path / "marker"
+    script = tmp_path / "slow_build.py"
+    script.write_text(SLOW_BUILD, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), str(tiny_corpus), str(settings.index_dir), str(marker)],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.time() + 60
+    while not marker.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert marker.exists(), "the build never reached the embedding step"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    after = load_index(settings.index_dir, settings)
+    assert after.folder == before.folder and after.size == before.size
+    report = build_index([tiny_corpus], settings, embedder, show_progress=False)
+    assert [Path(p).name for p in report.indexed] == ["ajout.md"]
+    leftovers = [p.name for p in settings.index_dir.iterdir() if p.name.startswith(".tmp-")]
+    assert not leftovers
+
+
+def test_filters_restrict_results(tiny_corpus, settings, embedder):
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    searcher = Searcher(load_index(settings.index_dir, settings), embedder, settings)
+    hits = searcher.search("rançongiciel sauvegardes", k=5, filters=Filters(doc_types=("bulletin",)))
+    assert hits and all(h.passage.doc_type == "bulletin" for h in hits)
+    assert searcher.search("rançongiciel", filters=Filters(date_from="2030-01-01")) == []
+
+
+def test_manifest_records_files_and_settings(tiny_corpus, settings, embedder):
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    manifest = json.loads((settings.index_dir / "current" / "manifest.json").read_text())
+    assert manifest["fingerprint"] == settings.fingerprint()
+    assert manifest["settings"]["chunk_size"] == settings.chunk_size
+    record = next(v for k, v in manifest["files"].items() if k.endswith("sauvegarde.md"))
+    assert len(record["sha256"]) == 64 and record["passages"] >= 1

@@ -1,0 +1,172 @@
+"""Readers: real files in, Documents with citation metadata out, clear errors for bad input."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.readers import ReadError, clean_text, parse_date, read_document
+from conftest import shared_path, write_pdf
+
+
+def test_clean_text_repairs_french_typography():
+    raw = "La con\ufb01ance et l\u2019e\ufb03cacit\u00e9\u00a0: 10\u202f000\u00a0\u20ac, s\u0153ur\u200b, ca\u00adf\u00e9\x07"
+    assert clean_text(raw) == "La confiance et l'efficacité : 10 000 €, sœur, café"
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("2025-03-14", "2025-03-14"), ("14/03/2025", "2025-03-14"), ("le 1er mars 2024", "2024-03-01"),
+    ("Bulletin n° 31 — mars 2025", "2025-03-01"), ("D:20240612090000", "2024-06-12"), ("sans date", None),
+    ("31 février 2024", None),
+])
+def test_parse_date(text, iso):
+    assert parse_date(text) == iso
+
+
+def test_pdf_pages_headers_footers_and_hyphenation(tmp_path):
+    lines = ["Le prestataire signataire s'engage à sensibiliser ses clients aux risques numé-",
+             "riques et à leur transmettre les bonnes pratiques d'hygiène informatique.",
+             "Un sous-traitant peut-être concerné par la démarche, comme tout sous-",
+             "traitant de la chaîne numérique régionale."]
+    path = write_pdf(tmp_path / "charte.pdf",
+                     [["Charte cybersécurité des prestataires", "Préambule et objet de la charte."], lines,
+                      ["Article 3 : les sauvegardes sont testées chaque trimestre."]],
+                     header="Charte cybersécurité — Région Normandie", footer="Page {page} / {total}",
+                     title="Charte cybersécurité pour les prestataires")
+    doc = read_document(path)
+    assert doc.title == "Charte cybersécurité pour les prestataires"
+    assert doc.doc_type == "charte"
+    pages = {s.page for s in doc.sections}
+    assert pages == {1, 2, 3}
+    text = "\n".join(s.text for s in doc.sections)
+    assert "Page 2" not in text and "Charte cybersécurité — Région Normandie" not in text, text
+    page2 = " ".join(s.text for s in doc.sections if s.page == 2)
+    assert "risques numériques et" in page2, page2
+    # A word written with an inner hyphen elsewhere in the document keeps it.
+    assert "sous-traitant de la chaîne" in page2, page2
+
+
+def test_pdf_bookmarks_give_sections(tmp_path):
+    path = write_pdf(tmp_path / "memo.pdf",
+                     [["Anticiper", "La veille commence par les bonnes sources.", "Se protéger",
+                       "Chiffrez les ordinateurs portables avant un déplacement."],
+                      ["Les stagiaires signent une clause de confidentialité."]],
+                     title="Mémo de l'intelligence économique", outline=[(0, "Anticiper"), (0, "Se protéger")])
+    doc = read_document(path)
+    assert doc.doc_type == "memo"
+    by_heading = {(s.page, s.heading): s.text for s in doc.sections}
+    assert "bonnes sources" in by_heading[(1, "Anticiper")]
+    assert "Chiffrez" in by_heading[(1, "Se protéger")]
+    assert "stagiaires" in by_heading[(2, "Se protéger")], by_heading
+
+
+def test_html_drops_navigation_and_keeps_headings(tiny_corpus):
+    doc = read_document(tiny_corpus / "pages" / "programme.html")
+    assert doc.title == "Le programme"
+    assert doc.url == "https://www.normandie.fr/ie"
+    assert doc.date == "2025-02-03"
+    text = " ".join(s.text for s in doc.sections)
+    assert "Accueil" not in text and "alert" not in text and "Mentions légales" not in text
+    headings = [s.heading for s in doc.sections]
+    assert "Les trois pratiques" in headings and "La gouvernance" in headings
+
+
+def test_html_in_windows_1252(tmp_path):
+    html = ("<html><head><meta charset='windows-1252'><title>Sécurité économique</title></head><body><main>"
+            "<h1>Sécurité économique</h1><p>Protéger le savoir-faire de l’entreprise : une priorité « stratégique ».</p>"
+            "</main></body></html>")
+    path = tmp_path / "legacy.html"
+    path.write_bytes(html.encode("cp1252"))
+    doc = read_document(path)
+    assert doc.title == "Sécurité économique"
+    assert "Protéger le savoir-faire de l'entreprise : une priorité « stratégique »." in doc.sections[0].text
+
+
+def test_markdown_sections_and_front_matter(tiny_corpus):
+    doc = read_document(tiny_corpus / "guides" / "sauvegarde.md")
+    assert doc.title == "Guide des sauvegardes" and doc.date == "2024-06-01" and doc.doc_type == "guide"
+    assert [s.heading for s in doc.sections] == ["Pourquoi sauvegarder", "Comment faire"]
+
+
+def test_seed_page_drops_web_chrome_and_finds_sections():
+    doc = read_document(shared_path("seed", "intelligence-economique-region-normandie.txt"))
+    text = "\n".join(s.text for s in doc.sections)
+    for chrome in ("Aller au contenu principal", "Évaluer cette page", "clock"):
+        assert chrome not in text
+    section = next(s for s in doc.sections if "Anticiper" in s.text)
+    assert section.heading == "L'Intelligence Economique Territoriale"
+
+
+def test_anssi_markdown_declares_url_and_date():
+    doc = read_document(shared_path("corpus-anssi", "anssi_guides_fr", "guide-dhygiene-informatique.md"))
+    assert doc.url == "https://cyber.gouv.fr/hygiene-informatique"
+    assert doc.date == "2017-01-23" and doc.doc_type == "guide"
+
+
+def test_bulletin_pdf_is_dated_and_numbered(tiny_corpus):
+    doc = read_document(tiny_corpus / "bulletin-2025-03.pdf")
+    assert doc.doc_type == "bulletin" and doc.date == "2025-03-01" and doc.number == 31
+
+
+def test_name_with_accents_and_spaces(tmp_path):
+    path = tmp_path / "Note de synthèse été 2025.md"
+    path.write_text("# Note\n\nLa veille estivale porte sur l'intelligence artificielle.\n", encoding="utf-8")
+    doc = read_document(path)
+    assert doc.sections[0].text.startswith("La veille estivale")
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("vide.md", b"", "vide"),
+    ("blanc.txt", b"  \n\n ", "vide"),
+    ("faux.pdf", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "n'est pas un PDF"),
+    ("tronque.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\n", "PDF"),
+    ("binaire.txt", b"\x00\x01\x02binary\x00" * 50, "binaire"),
+    ("image.png", b"\x89PNG", "non pris en charge"),
+    ("pas-du-html.html", b"juste du texte", "pas de HTML"),
+])
+def test_bad_files_raise_clear_errors(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ReadError) as err:
+        read_document(path)
+    assert reason in str(err.value) and name in str(err.value)
+
+
+def test_encrypted_pdf(tmp_path):
+    path = write_pdf(tmp_path / "secret.pdf", [["Texte confidentiel."]], encrypt="motdepasse")
+    with pytest.raises(ReadError, match="mot de passe"):
+        read_document(path)
+
+
+def test_scanned_pdf_asks_for_ocr(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "scan.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.rect(50, 50, 400, 600, fill=1)  # a page with drawings and no text layer
+    pdf.showPage()
+    pdf.save()
+    with pytest.raises(ReadError, match="OCR"):
+        read_document(path)
+
+
+def test_unreadable_file(tmp_path, monkeypatch):
+    path = tmp_path / "interdit.md"
+    path.write_text("# Titre\n\ntexte\n", encoding="utf-8")
+    # Root reads any file whatever its mode, so simulate the permission error the OS gives a user.
+    real = Path.read_bytes
+
+    def deny(self):
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    with pytest.raises(ReadError, match="permissions"):
+        read_document(path)
+
+
+def test_too_many_pages_is_a_setting(tmp_path):
+    path = write_pdf(tmp_path / "long.pdf", [[f"Page {i} du rapport annuel."] for i in range(6)])
+    with pytest.raises(ReadError, match="max_pages"):
+        read_document(path, max_pages=5)
