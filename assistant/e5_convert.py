@@ -266,7 +266,7 @@ def _darts_charsmap(norm: dict[int, list[int]]) -> bytes:
     # spm_precompiled compares labels as u8, dropping the leaf flag: a value unit whose low
     # byte is c would answer a lookup of c from base (its position ^ c). Keep those bases free.
     forbidden_bases: set[int] = set()
-    first_free = 1
+    first_free = leaf_ptr = 1
 
     def grow(n: int) -> None:
         # Whole 256-unit blocks: a lookup of any byte from a base stays inside the array.
@@ -278,8 +278,18 @@ def _darts_charsmap(norm: dict[int, list[int]]) -> bytes:
     grow(1)
     used[0] = 1
 
+    def free_for_leaf(base: int, low: int) -> bool:
+        grow(base + 1)
+        return not (used[base] or base in used_bases or base in forbidden_bases or (low and base ^ low in used_bases))
+
     def find_base(labels: list[int], value: int | None) -> int:
-        nonlocal first_free
+        nonlocal first_free, leaf_ptr
+        if labels == [0]:
+            # Leaves are most nodes; slots only ever fill up, so a forward-only scan finds them fast.
+            low = value & 0xFF
+            while not free_for_leaf(leaf_ptr, low):
+                leaf_ptr += 1
+            return leaf_ptr
         while first_free < len(used) and used[first_free]:
             first_free += 1
         cand = first_free
@@ -521,6 +531,10 @@ def convert(bin_path: Path, out_dir: Path) -> Path:
     stamp = _source_stamp(bin_path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
+        # mkdtemp makes 0700; the cache is shared like any folder the user creates.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
         with open(bin_path, "rb") as f:
             if os.fstat(f.fileno()).st_size < 8:
                 raise _fail(bin_path, "fichier vide ou tronqué")

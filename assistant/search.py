@@ -6,6 +6,8 @@ mixed with `dense_weight`.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +58,20 @@ class Searcher:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
+
+    def query_vector(self, question: str) -> np.ndarray:
+        """The question's embedding; recent ones are kept, as people re-ask and methods are compared."""
+        with self._vectors_lock:
+            vector = self._vectors.get(question)
+        if vector is None:
+            vector = self.embedder.embed_query(question).reshape(1, -1).astype(np.float32)
+            with self._vectors_lock:
+                self._vectors[question] = vector
+                if len(self._vectors) > 2048:
+                    self._vectors.popitem(last=False)
+        return vector
 
     def search(self, question: str, k: int | None = None, filters: Filters | None = None,
                mode: str = "hybrid", candidates: int = 100) -> list[Hit]:
@@ -115,7 +131,7 @@ class Searcher:
     def _dense(self, question: str, n: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         import faiss
 
-        query = self.embedder.embed_query(question).reshape(1, -1).astype(np.float32)
+        query = self.query_vector(question)
         params = None
         if allowed is not None:
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64)))
