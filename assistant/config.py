@@ -16,6 +16,9 @@ PIPELINE_VERSION = "1"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# Calibrated by `assistant eval` on half of the local questions (see eval/results.md).
+ABSTAIN_THRESHOLDS = {"e5-small": 0.80, "use-multilingual": 0.30, "hash": 0.0}
+
 
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -38,6 +41,14 @@ class Settings:
     # Per-file limits: a larger file is reported as failed, the build goes on.
     max_file_mb: float = 50.0
     max_pages: int = 2000
+    # Below this confidence the assistant says it found nothing (None: the model's calibrated value).
+    abstain_threshold: float | None = None
+
+    def abstention_threshold(self) -> float:
+        """The threshold in force: explicit, else calibrated for the model (eval/results.md)."""
+        if self.abstain_threshold is not None:
+            return self.abstain_threshold
+        return ABSTAIN_THRESHOLDS.get(self.model, 0.0)
 
     def fingerprint_fields(self) -> dict:
         """The settings that change what an index contains."""

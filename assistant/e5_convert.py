@@ -346,16 +346,49 @@ def _char_class_ranges(chars: set[str]) -> str:
     )
 
 
+def _grapheme_extenders() -> list[int]:
+    """Code points that tokenizers glues onto the previous character as one grapheme."""
+    from tokenizers import normalizers
+
+    # Asked of the installed tokenizers itself, so its Unicode version is the one that counts:
+    # with "a" mapped to "b", "a"+c comes out as "b" exactly when c joined a's grapheme.
+    probe = normalizers.Precompiled(_darts_charsmap({ord("a"): [ord("b")]}))
+    found = []
+    for start in range(1, 0x110000, 1 << 16):
+        cps = [c for c in range(start, min(start + (1 << 16), 0x110000)) if not 0xD800 <= c <= 0xDFFF and c not in (0x0A, 0x0D)]
+        # Line feeds always end a grapheme, so each "a"+c is looked up on its own.
+        out = probe.normalize_str("\n".join("a" + chr(c) for c in cps)).split("\n")
+        if len(out) != len(cps):
+            raise E5ConversionError("Sonde de graphèmes inattendue (erreur interne du convertisseur).")
+        found += [c for c, o in zip(cps, out) if o == "b"]
+    return found
+
+
+def _normaliser_maps(m: _E5Bin) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """(breaker map, engine map): two Precompiled passes that act per code point like e5.c."""
+    # Precompiled looks up whole graphemes and keeps only the first code point's replacement,
+    # so "ΰ" + combining mark would lose the mark, where e5.c maps each code point alone.
+    # A first pass puts a control character (which the engine drops, and which always ends a
+    # grapheme) before every grapheme extender; the second pass is the engine's table.
+    breakers = [c for c in range(1, 0x20) if m.norm.get(c) == [] and c not in (0x0A, 0x0D)]
+    if not breakers:
+        return {}, m.norm
+    brk = breakers[0]
+    return {c: [brk, c] for c in _grapheme_extenders()}, m.norm
+
+
 def _build_tokenizer(m: _E5Bin, special_ids: list[int]):
     """A `tokenizers` Unigram tokenizer that segments exactly like e5.c's tok_content."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     tok = Tokenizer(models.Unigram(list(zip(m.pieces, m.scores)), unk_id=m.unk, byte_fallback=False))
+    breaker_map, engine_map = _normaliser_maps(m)
+    steps = [normalizers.Precompiled(_darts_charsmap(engine_map))]
+    if breaker_map:
+        steps.insert(0, normalizers.Precompiled(_darts_charsmap(breaker_map)))
     # e5.c maps each code point through the table, then squeezes runs of U+0020.
-    charsmap = _darts_charsmap(m.norm)
-    tok.normalizer = normalizers.Sequence(
-        [normalizers.Precompiled(charsmap), normalizers.Replace(Regex(" {2,}"), " ")]
-    )
+    steps.append(normalizers.Replace(Regex(" {2,}"), " "))
+    tok.normalizer = normalizers.Sequence(steps)
     # The engine's Viterbi emits one <unk> per unknown character, while tokenizers' Unigram
     # fuses runs of them; isolating characters that no piece contains gives the engine's count
     # without changing any other split, since no piece can span such a character.
@@ -376,22 +409,28 @@ def _build_tokenizer(m: _E5Bin, special_ids: list[int]):
         special_tokens=[(bos, m.bos), (eos, m.eos)],
     )
     tok.add_special_tokens([AddedToken(m.pieces[i], special=True, normalized=False) for i in special_ids])
-    return tok, charsmap
+    _check_normaliser(m, steps[:-1], breaker_map)
+    return tok
 
 
-def _check_normaliser(m: _E5Bin, charsmap: bytes) -> None:
-    """Fail loudly if the hand-built charsmap does not reproduce the engine's table."""
+def _check_normaliser(m: _E5Bin, steps: list, breaker_map: dict[int, list[int]]) -> None:
+    """Fail loudly if the hand-built charsmaps do not reproduce the engine's per-code-point table."""
     from tokenizers import normalizers
 
-    norm = normalizers.Precompiled(charsmap)
-    probe = set(m.norm) | {ord(c) for p in m.pieces for c in p}
-    cps = sorted(c for c in probe if c not in (0x0A, 0x0D) and not 0xD800 <= c <= 0xDFFF)
-    # Line feeds end graphemes, so each probe character is transformed on its own.
-    text = "\n".join(chr(c) for c in cps)
-    want = " ".join("".join(chr(o) for o in m.norm[c]) if c in m.norm else chr(c) for c in cps)
-    got = norm.normalize_str(text)
-    if got != want:
-        raise E5ConversionError("Table de normalisation mal reproduite (erreur interne du convertisseur).")
+    norm = normalizers.Sequence(steps)
+
+    def engine(text: str) -> str:
+        return "".join("".join(map(chr, m.norm[ord(c)])) if ord(c) in m.norm else c for c in text)
+
+    singles = set(m.norm) | {ord(c) for p in m.pieces for c in p}
+    marks = [c for c in (0x0301, 0x0327, 0x200D, 0xFE0F, 0x1F3FB) if c in breaker_map] or [0x0301]
+    probes = [chr(c) for c in sorted(singles) if not 0xD800 <= c <= 0xDFFF]
+    # Mapped characters carrying marks, and runs of marks, are where graphemes would bite.
+    probes += [chr(c) + chr(k) for c in sorted(m.norm) for k in marks]
+    probes += ["e" + chr(k) + chr(k) for k in sorted(breaker_map)]
+    for p in probes:
+        if norm.normalize_str(p) != engine(p):
+            raise E5ConversionError(f"Table de normalisation mal reproduite pour {p!r} (erreur interne du convertisseur).")
 
 
 # ----------------------------------------------------------------------------- folder
@@ -422,8 +461,7 @@ def _source_stamp(bin_path: Path) -> dict:
 def _write_folder(buf, m: _E5Bin, bin_path: Path, folder: Path) -> None:
     special_ids = sorted({m.bos, m.eos, m.pad, m.unk} | {i for i, p in enumerate(m.pieces) if p == "<mask>"})
     _write_safetensors(buf, m, bin_path, folder / "model.safetensors")
-    tok, charsmap = _build_tokenizer(m, special_ids)
-    _check_normaliser(m, charsmap)
+    tok = _build_tokenizer(m, special_ids)
     tok.save(str(folder / "tokenizer.json"))
     p = m.pieces
     has_mask = "<mask>" in {p[i] for i in special_ids}

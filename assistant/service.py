@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .answer import compose_answer
+from .answer import Abstention, compose_answer
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .index import LoadedIndex, load_index
@@ -30,4 +30,4 @@ class Assistant:
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
         """Retrieve and answer one question."""
         hits = self.searcher.search(question, k=k or self.settings.k, filters=filters)
-        return compose_answer(question, hits)
+        return compose_answer(question, hits, Abstention(min_dense=self.settings.abstention_threshold()))
