@@ -52,7 +52,7 @@ def chunk_document(doc: Document, chunk_size: int = 900, chunk_overlap: int = 12
     key = document_key(doc.source)
     passages: list[Passage] = []
     for s_index, section in enumerate(doc.sections):
-        pieces = [p.strip() for p in splitter.split_text(section.text) if p.strip()]
+        pieces = [p.strip() for p in splitter.split_text(section.text) if _worth_keeping(p)]
         for c_index, piece in enumerate(_merge_tiny(pieces, chunk_size)):
             where = f"p{section.page}-" if section.page is not None else ""
             passages.append(Passage(
@@ -68,6 +68,12 @@ def chunk_document(doc: Document, chunk_size: int = 900, chunk_overlap: int = 12
                 sample=doc.sample,
             ))
     return passages
+
+
+def _worth_keeping(piece: str) -> bool:
+    """Drop scraps with nothing to read: a lone label such as « CYBERSÉCURITÉ » or a page number."""
+    piece = piece.strip()
+    return len(piece) >= 3 and any(c.islower() for c in piece)
 
 
 def _merge_tiny(pieces: list[str], chunk_size: int) -> list[str]:

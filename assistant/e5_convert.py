@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import fcntl
 import hashlib
 import importlib.metadata
@@ -74,6 +73,10 @@ def _fail(path: Path, why: str) -> E5ConversionError:
     )
 
 
+def _valid_cp(cp: int) -> bool:
+    return 0 < cp < 0x110000 and not 0xD800 <= cp <= 0xDFFF
+
+
 def _parse_bin(buf, path: Path) -> _E5Bin:
     """Parse the header, vocabulary, normalisation map and tensor directory (layout of e5.c's e5_parse)."""
     size = len(buf)
@@ -123,8 +126,10 @@ def _parse_bin(buf, path: Path) -> _E5Bin:
             if offset + nbytes > size:
                 raise _fail(path, f"tenseur {name} hors du fichier")
             tensors[name] = _Tensor(dtype, count, offset, nbytes)
-    except (struct.error, UnicodeDecodeError, IndexError) as exc:
+    except (struct.error, UnicodeDecodeError, IndexError, ValueError, OverflowError) as exc:
         raise _fail(path, f"fichier tronqué ou corrompu : {exc}") from exc
+    if any(not _valid_cp(c) or not all(map(_valid_cp, out)) for c, out in norm.items()):
+        raise _fail(path, "table de normalisation invalide")
     if not 0 <= min(bos, eos, pad, unk) <= max(bos, eos, pad, unk) < n_pieces <= voc:
         raise _fail(path, "identifiants spéciaux incohérents")
     return _E5Bin(h, nl, nh, ff, voc, maxp, tvs, eps, pieces, scores, bos, eos, pad, unk, norm, tensors)
@@ -238,8 +243,6 @@ def _write_safetensors(buf, m: _E5Bin, path: Path, dest: Path) -> None:
             for d in shape:
                 n *= d
             f.write(bytes(4 * n))
-        f.flush()
-        os.fsync(f.fileno())
 
 
 # ----------------------------------------------------------------------------- tokenizer
@@ -364,17 +367,26 @@ def _grapheme_extenders() -> list[int]:
     return found
 
 
-def _normaliser_maps(m: _E5Bin) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
-    """(breaker map, engine map): two Precompiled passes that act per code point like e5.c."""
+def _normaliser_steps(m: _E5Bin) -> list:
+    """Normalizers that map each code point through the engine's table, as e5.c does."""
+    from tokenizers import Regex, normalizers
+
+    steps = [normalizers.Precompiled(_darts_charsmap(m.norm))]
     # Precompiled looks up whole graphemes and keeps only the first code point's replacement,
-    # so "ΰ" + combining mark would lose the mark, where e5.c maps each code point alone.
-    # A first pass puts a control character (which the engine drops, and which always ends a
-    # grapheme) before every grapheme extender; the second pass is the engine's table.
+    # so "ﬁ" + combining mark would lose the mark, where e5.c maps each code point alone.
+    # A control character that the engine drops (and that always ends a grapheme), put before
+    # every grapheme extender, leaves Precompiled single code points only.
     breakers = [c for c in range(1, 0x20) if m.norm.get(c) == [] and c not in (0x0A, 0x0D)]
-    if not breakers:
-        return {}, m.norm
-    brk = breakers[0]
-    return {c: [brk, c] for c in _grapheme_extenders()}, m.norm
+    if breakers:
+        extenders = {chr(c) for c in _grapheme_extenders()}
+        lookahead = Regex("(?=[" + _char_class_ranges(extenders) + "])")
+        steps.insert(0, normalizers.Replace(lookahead, chr(breakers[0])))
+        # Precompiled fails to delete a character it did not see in the original text when it
+        # stands first; the engine drops this one anyway.
+        steps.append(normalizers.Replace(chr(breakers[0]), ""))
+    # e5.c then squeezes runs of U+0020.
+    steps.append(normalizers.Replace(Regex(" {2,}"), " "))
+    return steps
 
 
 def _build_tokenizer(m: _E5Bin, special_ids: list[int]):
@@ -382,12 +394,8 @@ def _build_tokenizer(m: _E5Bin, special_ids: list[int]):
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     tok = Tokenizer(models.Unigram(list(zip(m.pieces, m.scores)), unk_id=m.unk, byte_fallback=False))
-    breaker_map, engine_map = _normaliser_maps(m)
-    steps = [normalizers.Precompiled(_darts_charsmap(engine_map))]
-    if breaker_map:
-        steps.insert(0, normalizers.Precompiled(_darts_charsmap(breaker_map)))
-    # e5.c maps each code point through the table, then squeezes runs of U+0020.
-    steps.append(normalizers.Replace(Regex(" {2,}"), " "))
+    steps = _normaliser_steps(m)
+    _check_normaliser(m, steps)
     tok.normalizer = normalizers.Sequence(steps)
     # The engine's Viterbi emits one <unk> per unknown character, while tokenizers' Unigram
     # fuses runs of them; isolating characters that no piece contains gives the engine's count
@@ -409,25 +417,28 @@ def _build_tokenizer(m: _E5Bin, special_ids: list[int]):
         special_tokens=[(bos, m.bos), (eos, m.eos)],
     )
     tok.add_special_tokens([AddedToken(m.pieces[i], special=True, normalized=False) for i in special_ids])
-    _check_normaliser(m, steps[:-1], breaker_map)
     return tok
 
 
-def _check_normaliser(m: _E5Bin, steps: list, breaker_map: dict[int, list[int]]) -> None:
-    """Fail loudly if the hand-built charsmaps do not reproduce the engine's per-code-point table."""
+def _check_normaliser(m: _E5Bin, steps: list) -> None:
+    """Fail loudly if the built normalizers do not reproduce the engine's per-code-point table."""
     from tokenizers import normalizers
 
     norm = normalizers.Sequence(steps)
 
     def engine(text: str) -> str:
-        return "".join("".join(map(chr, m.norm[ord(c)])) if ord(c) in m.norm else c for c in text)
+        out = "".join("".join(map(chr, m.norm[ord(c)])) if ord(c) in m.norm else c for c in text)
+        while "  " in out:
+            out = out.replace("  ", " ")
+        return out
 
     singles = set(m.norm) | {ord(c) for p in m.pieces for c in p}
-    marks = [c for c in (0x0301, 0x0327, 0x200D, 0xFE0F, 0x1F3FB) if c in breaker_map] or [0x0301]
+    marks = [0x0301, 0x0327, 0x200D, 0xFE0F, 0x1F3FB, 0x0340]
     probes = [chr(c) for c in sorted(singles) if not 0xD800 <= c <= 0xDFFF]
     # Mapped characters carrying marks, and runs of marks, are where graphemes would bite.
     probes += [chr(c) + chr(k) for c in sorted(m.norm) for k in marks]
-    probes += ["e" + chr(k) + chr(k) for k in sorted(breaker_map)]
+    probes += [b + chr(k) + chr(k) for b in ("e", "\n", "\ufb01", "") for k in marks]
+    probes += ["\r\n", "a \u00a0\u202f\t b", "\u00a0\u0301\u0301"]
     for p in probes:
         if norm.normalize_str(p) != engine(p):
             raise E5ConversionError(f"Table de normalisation mal reproduite pour {p!r} (erreur interne du convertisseur).")
@@ -581,6 +592,7 @@ def convert(bin_path: Path, out_dir: Path) -> Path:
                 _write_folder(buf, model, bin_path, tmp)
         # Written last: a folder without a matching stamp is never taken as complete.
         _write_json(tmp / "conversion.json", stamp)
+        _fsync_tree(tmp)
         old = None
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
@@ -601,6 +613,17 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    # The rename must not reach the disk before the files it publishes.
+    for path in sorted(root.rglob("*"), reverse=True):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+        else:
+            _fsync_dir(path)
+    _fsync_dir(root)
 
 
 def _is_current(folder: Path, stamp: dict) -> bool:

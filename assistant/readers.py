@@ -38,7 +38,7 @@ class ReadError(Exception):
 # ---------------------------------------------------------------- text repair
 
 _SPACES = re.compile(r"[\u00a0\u202f\u2007\u2009\u200a\u2002\u2003\u2004\u2005\u2006\u2008\u205f\u3000\t]")
-_INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a-\u202e\u2066-\u2069\ue000-\uf8ff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -448,15 +448,17 @@ def _read_pdf(path: Path, data: bytes, max_pages: int) -> Document:
     pages = [clean_text(t) for t in raw_pages]
     pages = _drop_running_lines(pages)
     vocabulary = _hyphen_vocabulary("\n".join(pages))
-    pages = [_reflow(t, vocabulary) for t in pages]
 
     meta_title = clean_text(str(info.get("/Title") or "")) if info else ""
     subject = str(info.get("/Subject") or "") if info else ""
-    first_line = next((ln for ln in pages[0].splitlines() if len(ln) > 3), "") if pages[0] else ""
+    first_line = next((ln for ln in pages[0].splitlines() if len(ln) > 3), "")
     title = meta_title or first_line[:150] or _title_from_name(path)
-    sections = _pdf_sections(pages, outline)
-    meta = {"date": _pdf_date(info, title), "doc_type": str(info.get("/DocType") or "") or None}
-    raw = f"{subject}\n{pages[0] if pages else ''}"
+    sections = [Section(text=_reflow(sec.text, vocabulary), page=sec.page, heading=sec.heading)
+                for sec in _pdf_sections(pages, outline)]
+    sections = [sec for sec in sections if sec.text]
+    first_page = next((sec.text for sec in sections if sec.page == 1), "")
+    meta = {"date": _pdf_date(info, title, first_page), "doc_type": str(info.get("/DocType") or "") or None}
+    raw = f"{subject}\n{pages[0]}"
     number = re.search(r"n°\s*(\d+)", title)
     doc = _document(path, title, sections, {k: v for k, v in meta.items() if v}, {}, raw)
     if number:
@@ -473,8 +475,15 @@ def _page_text(page) -> str:
         return ""
 
 
-def _pdf_date(info, title: str) -> str | None:
-    """A stated date: in the title (bulletins), else the PDF creation date."""
+_STATED_DATE = re.compile(r"(?:publi[ée]e? le|paru le|diffus[ée]e? le|date de publication\s*:|mis[e]? à jour le)\s*"
+                          r"([^\n.;]{6,30})", re.IGNORECASE)
+
+
+def _pdf_date(info, title: str, first_page: str) -> str | None:
+    """A stated date: « Publié le … » on page 1, else in the title (bulletins), else the PDF creation date."""
+    stated = _STATED_DATE.search(first_page)
+    if stated and parse_date(stated[1]):
+        return parse_date(stated[1])
     from_title = parse_date(title)
     if from_title:
         return from_title
@@ -514,23 +523,20 @@ def _drop_running_lines(pages: list[str]) -> list[str]:
     def key(line: str) -> str:
         return re.sub(r"\d+", "#", line.strip().lower())
 
+    edge = 4  # a running block can hold a title, an edition, an organisation and a page number
     counts: Counter = Counter()
     for text in pages:
         lines = [ln for ln in text.splitlines() if ln.strip()]
-        edge = set(key(ln) for ln in lines[:2] + lines[-2:])
-        counts.update(edge)
+        counts.update(set(key(ln) for ln in lines[:edge] + lines[-edge:]))
     threshold = max(2, int(0.5 * len(pages)))
     running = {k for k, c in counts.items() if c >= threshold}
+    page_number = re.compile(r"[-–\s]*(page\s*)?\d+(\s*/\s*\d+)?[-–\s]*", re.I)
     out = []
     for text in pages:
         lines = [ln for ln in text.splitlines() if ln.strip()]
-        head, tail = lines[:2], lines[-2:] if len(lines) > 2 else []
-        middle = lines[2:-2] if len(lines) > 4 else lines[len(head):len(lines) - len(tail)]
-        kept = [ln for ln in head if key(ln) not in running] + middle + \
-               [ln for ln in tail if key(ln) not in running]
-        # Bare page numbers ("3", "- 3 -", "3/12") at the edges are footers too.
-        kept = [ln for i, ln in enumerate(kept)
-                if not ((i < 2 or i >= len(kept) - 2) and re.fullmatch(r"[-–\s]*(page\s*)?\d+(\s*/\s*\d+)?[-–\s]*", ln, re.I))]
+        n = len(lines)
+        kept = [ln for i, ln in enumerate(lines)
+                if not ((i < edge or i >= n - edge) and (key(ln) in running or page_number.fullmatch(ln)))]
         out.append("\n".join(kept))
     return out
 
@@ -576,34 +582,70 @@ def _reflow(text: str, hyphenated_words: set[str]) -> str:
 
 
 def _pdf_sections(pages: list[str], outline: list[tuple[int, int, str]]) -> list[Section]:
-    """Sections per page; where bookmarks exist, split a page at each bookmarked heading."""
+    """Sections per page; where bookmarks exist, split a page where each bookmarked heading stands.
+
+    A heading counts only where it fills whole lines, so the same words in a
+    table of contents or in a sentence do not cut the page. A bookmark whose
+    heading is not printed (a chapter grouping its sections) takes effect at the
+    next heading found, or at the end of the page.
+    """
     sections: list[Section] = []
     path: list[tuple[int, str]] = []
+    by_page: dict[int, list[tuple[int, str]]] = {}
+    for page, depth, title in outline:
+        by_page.setdefault(page, []).append((depth, title))
+
+    def enter(depth: int, title: str) -> None:
+        while path and path[-1][0] >= depth:
+            path.pop()
+        path.append((depth, title))
 
     def heading() -> str | None:
         return " › ".join(t for _, t in path) or None
 
-    by_page: dict[int, list[tuple[int, str]]] = {}
-    for page, depth, title in outline:
-        by_page.setdefault(page, []).append((depth, title))
     for index, text in enumerate(pages):
-        rest = text
+        lines = text.splitlines()
+        cursor = 0
+        pending: list[tuple[int, str]] = []
         for depth, title in by_page.get(index, []):
-            found = _find_heading(rest, title)
-            if found is not None:
-                before, rest = rest[:found[0]].strip(), rest[found[1]:].lstrip(" \n:.")
-                if before:
-                    sections.append(Section(text=before, page=index + 1, heading=heading()))
-            while path and path[-1][0] >= depth:
-                path.pop()
-            path.append((depth, title))
-        if rest.strip():
-            sections.append(Section(text=rest.strip(), page=index + 1, heading=heading()))
+            found = _find_heading(lines, title, cursor)
+            if found is None:
+                pending.append((depth, title))
+                continue
+            first, last = found
+            before = "\n".join(lines[cursor:first]).strip()
+            if before:
+                sections.append(Section(text=before, page=index + 1, heading=heading()))
+            for entry in pending:
+                enter(*entry)
+            pending.clear()
+            enter(depth, title)
+            cursor = last
+        rest = "\n".join(lines[cursor:]).strip()
+        if rest:
+            sections.append(Section(text=rest, page=index + 1, heading=heading()))
+        for entry in pending:
+            enter(*entry)
     return sections
 
 
-def _find_heading(text: str, title: str) -> tuple[int, int] | None:
-    """Where a bookmarked heading stands on its page, tolerant of reflowed spaces."""
-    pattern = r"\s+".join(re.escape(part) for part in title.split())
-    m = re.search(pattern, text)
-    return m.span() if m else None
+def _squash(text: str) -> str:
+    return re.sub(r"[\s\-]+", "", _fold(text))
+
+
+def _find_heading(lines: list[str], title: str, start: int) -> tuple[int, int] | None:
+    """The last run of 1-3 whole lines at or after `start` that spell the title (case, spaces, hyphens aside)."""
+    target = _squash(title)
+    if not target:
+        return None
+    found = None
+    for i in range(start, len(lines)):
+        joined = ""
+        for j in range(i, min(i + 3, len(lines))):
+            joined += _squash(lines[j])
+            if joined == target:
+                found = (i, j + 1)
+                break
+            if not target.startswith(joined):
+                break
+    return found

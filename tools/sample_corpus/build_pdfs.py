@@ -23,6 +23,7 @@ import argparse
 import calendar
 import datetime as dt
 import hashlib
+import importlib.util
 import os
 import re
 import sys
@@ -55,6 +56,7 @@ BULLETIN_PARTNERS = (
 )
 
 # Canonical bulletin themes -> (label printed on the tag, tag colour).
+THEME_ALIASES = {"cyber": "cybersécurité", "ia": "intelligence artificielle"}
 THEMES = {
     "cybersécurité": ("CYBERSÉCURITÉ", "#A4161A"),
     "intelligence artificielle": ("INTELLIGENCE ARTIFICIELLE", "#5A3E8E"),
@@ -88,6 +90,7 @@ DOCUMENT_SPECS = (
 )
 BULLETIN_PAGES = (2, 4)
 MIN_HYPHENATIONS_LONG_DOC = 3
+A4_HEIGHT_USABLE = 842 - 2 * 65  # points between the header and footer rules, roughly
 
 
 class SourceError(Exception):
@@ -133,11 +136,13 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, list[tuple[int, str
 
 
 _HEADING = re.compile(r"^(#{1,4})\s+(.*?)\s*#*$")
+_STRONG_LINE = re.compile(r"^\*\*[^*]+\*\*$")
 _CHECK = re.compile(r"^[-*]\s+\[( |x|X)\]\s+(.*)$")
 _BULLET = re.compile(r"^[-*•]\s+(.*)$")
 _ORDERED = re.compile(r"^(\d+)[.)]\s+(.*)$")
-_SOURCE = re.compile(r"^sources?\s*:\s*(.*)$", re.IGNORECASE)
-_RETENIR = re.compile(r"^(?:à|a)\s+retenir\s*:?\s*(.*)$", re.IGNORECASE)
+# Matched against the line with any surrounding * and _ (bold/italic markers) removed.
+_SOURCE = re.compile(r"^sources?\s*:[*_]*\s*(.*)$", re.IGNORECASE)
+_RETENIR = re.compile(r"^(?:à|a)\s+retenir\s*(?:[*_]*\s*:|[*_]*$)[*_]*\s*(.*)$", re.IGNORECASE)
 
 
 def parse_blocks(lines: list[tuple[int, str]], path: Path, bulletin: bool = False) -> list[Block]:
@@ -187,18 +192,24 @@ def parse_blocks(lines: list[tuple[int, str]], path: Path, bulletin: bool = Fals
                 raise SourceError(f"{path}:{no}: unknown block ':::{name}' (only ':::signatures' exists)")
             signatures = Block("signatures", line=no)
             continue
+        if _STRONG_LINE.match(stripped) and (open_block is None or open_block.kind == "p"):
+            # A line that is bold from end to end is a run-in title: keep it on its own line.
+            close()
+            blocks.append(Block("strong", stripped[2:-2].strip(), line=no))
+            continue
         heading = _HEADING.match(stripped)
         if heading:
             close()
             blocks.append(Block(f"h{len(heading.group(1))}", heading.group(2), line=no))
             continue
-        if bulletin and _SOURCE.match(stripped) and (open_block is None or open_block.kind != "retenir"):
+        bare = stripped.strip("*_ ")
+        if bulletin and _SOURCE.match(bare) and (open_block is None or open_block.kind != "retenir"):
             close()
-            blocks.append(Block("source", _SOURCE.match(stripped).group(1), line=no))
+            blocks.append(Block("source", _SOURCE.match(bare).group(1).strip("*_ "), line=no))
             continue
-        if bulletin and _RETENIR.match(stripped):
+        if bulletin and _RETENIR.match(bare):
             close()
-            open_block = Block("retenir", _RETENIR.match(stripped).group(1), line=no)
+            open_block = Block("retenir", _RETENIR.match(bare).group(1).strip("*_ "), line=no)
             blocks.append(open_block)
             continue
         if stripped.startswith("|"):
@@ -246,6 +257,9 @@ def check_printable(text: str, where: str) -> str:
     text = unicodedata.normalize("NFC", text)
     # Narrow and thin spaces are not in the fonts' encoding: a plain no-break space does the job.
     text = text.replace("\u202f", _NBSP).replace("\u2009", _NBSP).replace("\u2011", "-")
+    # ReportLab encodes "•" as 0x7F in the standard fonts, which extractors read as a control
+    # character: print a middle dot instead.
+    text = text.replace("\u2022", "\u00b7")
     for ch in text:
         try:
             ch.encode("cp1252")
@@ -310,11 +324,15 @@ def _styles():
     navy, grey = HexColor(NAVY), HexColor(GREY)
     hyph = dict(hyphenationLang="fr_FR", embeddedHyphenation=1, uriWasteReduce=0.3)
     body = ParagraphStyle(
-        "body", fontName="Helvetica", fontSize=10, leading=14.2, alignment=TA_JUSTIFY,
-        spaceAfter=6, **hyph,
+        "body", fontName="Helvetica", fontSize=9.7, leading=13.6, alignment=TA_JUSTIFY,
+        spaceAfter=5, **hyph,
     )
     s = {"body": body}
-    s["item"] = ParagraphStyle("item", parent=body, spaceAfter=2.5)
+    s["item"] = ParagraphStyle("item", parent=body, spaceAfter=1.8)
+    s["bullet"] = ParagraphStyle("bullet", parent=s["item"], leftIndent=14, bulletIndent=3,
+                                 bulletFontName="Helvetica", bulletFontSize=9)
+    s["number"] = ParagraphStyle("number", parent=s["item"], leftIndent=18, bulletIndent=0,
+                                 bulletFontName="Helvetica-Bold", bulletFontSize=9.5)
     s["box"] = ParagraphStyle("box", parent=body, fontSize=9.5, leading=13.4, spaceAfter=0)
     s["cell"] = ParagraphStyle("cell", parent=body, fontSize=8.8, leading=11.6, spaceAfter=0,
                                alignment=TA_LEFT, hyphenationLang="")
@@ -344,7 +362,7 @@ def _styles():
                                textColor=HexColor(RED), alignment=TA_CENTER)
     s["toc_title"] = ParagraphStyle("toc_title", parent=s["h2"], keepWithNext=0)
     s["toc0"] = ParagraphStyle("toc0", fontName="Helvetica-Bold", fontSize=10.5, leading=15,
-                               textColor=navy, spaceBefore=7)
+                               textColor=navy, spaceBefore=3)
     s["toc1"] = ParagraphStyle("toc1", fontName="Helvetica", fontSize=9.8, leading=13.5,
                                leftIndent=16)
     s["sig"] = ParagraphStyle("sig", fontName="Helvetica", fontSize=9, leading=13)
@@ -533,7 +551,7 @@ class Renderer:
 
     def block(self, block: Block, width: float) -> list:
         from reportlab.lib.colors import HexColor
-        from reportlab.platypus import ListFlowable, ListItem, Spacer, Table, TableStyle
+        from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
         kind = block.kind
         if kind in ("h2", "h3", "h4"):
@@ -544,17 +562,24 @@ class Renderer:
             return []  # the document title is printed by the cover or title block
         if kind in ("p", "source"):
             return [self.para(block.text, "body", block)]
+        if kind == "strong":
+            return [self.para(block.text, "h4", block)]
         if kind in ("ul", "ol"):
-            items = [ListItem(self.para(text, "item", block), leftIndent=14) for text in block.items]
-            options = dict(bulletFontName="Helvetica", bulletFontSize=9, leftIndent=14,
-                           spaceAfter=6, bulletColor=HexColor(self.accent))
-            if kind == "ul":
-                flow = ListFlowable(items, bulletType="bullet", start="•", **options)
-            else:
-                flow = ListFlowable(items, bulletType="1", bulletFormat="%s.",
-                                    bulletFontName="Helvetica-Bold", bulletFontSize=9.5,
-                                    leftIndent=16, spaceAfter=6, bulletColor=HexColor(self.accent))
-            return [flow]
+            # One Paragraph per item (not a ListFlowable): items split across pages
+            # one by one and a heading's keepWithNext can hold on to the first item.
+            from reportlab.lib.styles import ParagraphStyle
+
+            base = self.s["bullet" if kind == "ul" else "number"]
+            style = ParagraphStyle(f"{base.name}-{self.accent}", parent=base,
+                                   bulletColor=HexColor(self.accent))
+            out = []
+            for n, text in enumerate(block.items, 1):
+                # En dash, as in French office documents; ReportLab would encode "•" as
+                # 0x7F, which text extractors read back as a control character.
+                bullet = "–" if kind == "ul" else f"{n}."
+                out.append(Paragraph(inline(text, self.where(block)), style, bulletText=bullet))
+            out.append(Spacer(1, 4))
+            return out
         if kind == "check":
             rows = [[_CheckBox.make(), self.para(text, "item", block)] for text in block.items]
             table = Table(rows, colWidths=[16, width - 16])
@@ -587,13 +612,23 @@ class Renderer:
             for inner in block.items:
                 if inner.kind in ("p", "source"):
                     flows.append(Paragraph(inline(inner.text, self.where(inner)), self.s["box"]))
-                elif inner.kind in ("h3", "h4"):
-                    flows.append(Paragraph(inline(inner.text, self.where(inner)), self.s["h4"]))
+                elif inner.kind in ("h3", "h4", "strong"):
+                    title = Paragraph(inline(inner.text, self.where(inner)), self.s["h4"])
+                    title._box_title = True
+                    flows.append(title)
                 else:
                     flows.extend(self.block(inner, inner_width))
         if not flows:
             return []
-        table = Table([[f] for f in flows], colWidths=[width])
+        # A box title shares its row with the first paragraph, so it is never left alone
+        # at the foot of a page when the box splits.
+        rows = []
+        for flow in flows:
+            if rows and getattr(rows[-1][0][-1], "_box_title", False):
+                rows[-1][0].append(flow)
+            else:
+                rows.append([[flow]])
+        table = Table(rows, colWidths=[width])
         table.setStyle(TableStyle([
             ("BACKGROUND", (0, 0), (-1, -1), HexColor(LIGHT)),
             ("LINEBEFORE", (0, 0), (0, -1), 3, HexColor(self.accent)),
@@ -628,7 +663,7 @@ class Renderer:
         return [Spacer(1, 2), table, Spacer(1, 10)]
 
     def signatures(self, block: Block, width: float) -> list:
-        """Signature boxes, two per row: « Pour … », name, date, signature."""
+        """Signature boxes (up to three in a row): « Pour … », name, place and date, signature."""
         from reportlab.lib.colors import HexColor
         from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
@@ -639,23 +674,32 @@ class Renderer:
                 Spacer(1, 6),
                 Paragraph("Nom et qualité du signataire&nbsp;:", self.s["sig"]),
                 Spacer(1, 10),
-                Paragraph("Fait à …………………………, le ……………………", self.s["sig"]),
+                Paragraph("Fait à&nbsp;:", self.s["sig"]),
+                Paragraph("Le&nbsp;:", self.s["sig"]),
                 Spacer(1, 8),
                 Paragraph("Signature et cachet&nbsp;:", self.s["sig"]),
-                Spacer(1, 46),
+                Spacer(1, 30),
             ])
-        if len(cells) % 2:
+        per_row = len(cells) if len(cells) <= 3 else 2
+        while len(cells) % per_row:
             cells.append("")
-        rows = [cells[i:i + 2] for i in range(0, len(cells), 2)]
-        gap = 12
-        col = (width - gap) / 2
-        table = Table([[r[0], "", r[1]] for r in rows], colWidths=[col, gap, col])
+        gap = 10
+        col = (width - gap * (per_row - 1)) / per_row
+        widths, rows = [], []
+        for c in range(per_row):
+            widths += [col, gap] if c < per_row - 1 else [col]
+        for i in range(0, len(cells), per_row):
+            row = []
+            for c, cell in enumerate(cells[i:i + per_row]):
+                row += [cell, ""] if c < per_row - 1 else [cell]
+            rows.append(row)
+        table = Table(rows, colWidths=widths)
         commands = [("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("TOPPADDING", (0, 0), (-1, -1), 8), ("LEFTPADDING", (0, 0), (-1, -1), 8)]
         for r, row in enumerate(rows):
-            commands.append(("BOX", (0, r), (0, r), 0.7, HexColor(NAVY)))
-            if row[1] != "":
-                commands.append(("BOX", (2, r), (2, r), 0.7, HexColor(NAVY)))
+            for c in range(0, len(row), 2):
+                if row[c] != "":
+                    commands.append(("BOX", (c, r), (c, r), 0.7, HexColor(NAVY)))
         table.setStyle(TableStyle(commands))
         return [KeepTogether([Spacer(1, 4), table])]
 
@@ -709,8 +753,8 @@ def render(job: PdfJob) -> int:
         with source_date(job.date):
             doc = SampleDoc(
                 str(job.output), layout, total, pagesize=A4,
-                leftMargin=2.2 * cm, rightMargin=2.2 * cm, topMargin=2.4 * cm,
-                bottomMargin=2.3 * cm, title=job.title, author=AUTHOR, subject=job.subject,
+                leftMargin=2.0 * cm, rightMargin=2.0 * cm, topMargin=2.3 * cm,
+                bottomMargin=2.2 * cm, title=job.title, author=AUTHOR, subject=job.subject,
                 keywords=list(job.keywords), creator=CREATOR, invariant=1, lang="fr-FR",
                 displayDocTitle=1,
             )
@@ -749,11 +793,16 @@ def document_job(spec: DocumentSpec, out_dir: Path) -> PdfJob:
     day = parse_iso_date(meta["date"], str(path))
     title = check_printable(meta["title"], f"{path}: title")
     short = meta.get("short_title", title)
-    toc = meta.get("toc", "no").lower() in ("yes", "true", "oui", "1")
+    # toc: "yes" = chapters and sections on a page of their own; "short" = chapters only,
+    # followed directly by the text.
+    toc = meta.get("toc", "no").lower()
+    if toc in ("true", "oui", "1"):
+        toc = "yes"
     chapter_break = meta.get("chapter_break", "no").lower() in ("yes", "true", "oui", "1")
 
     def story(width, styles):
-        from reportlab.platypus import NextPageTemplate, PageBreak, Paragraph, Spacer
+        from reportlab.platypus import (CondPageBreak, NextPageTemplate, PageBreak, Paragraph,
+                                        Spacer)
         from reportlab.platypus.tableofcontents import TableOfContents
 
         r = Renderer(path, width, styles)
@@ -768,17 +817,21 @@ def document_job(spec: DocumentSpec, out_dir: Path) -> PdfJob:
         if meta.get("cover_note"):
             flows += [Spacer(1, 16), Paragraph(inline(meta["cover_note"], where), styles["body"])]
         flows += [Spacer(1, 22), _mark_box(styles, width), NextPageTemplate("body"), PageBreak()]
-        if toc:
+        if toc in ("yes", "short"):
             contents = TableOfContents(levelStyles=[styles["toc0"], styles["toc1"]], dotsMinLevel=0)
             flows += [Paragraph("Sommaire", styles["toc_title"]), Spacer(1, 6), contents,
-                      PageBreak()]
+                      PageBreak() if toc == "yes" else Spacer(1, 18)]
         first_h2 = True
         for block in blocks:
             if block.kind == "h2" and chapter_break and not first_h2:
-                flows.append(PageBreak())
+                # A chapter starts on a new page unless most of the current one is free.
+                flows.append(CondPageBreak(0.55 * A4_HEIGHT_USABLE))
             if block.kind == "h2":
                 first_h2 = False
-            flows.extend(r.block(block, width))
+            for flow in r.block(block, width):
+                if toc == "short" and getattr(flow, "_outline_level", 0) > 0:
+                    flow._in_toc = False
+                flows.append(flow)
         return flows
 
     return PdfJob(
@@ -806,6 +859,7 @@ def _theme_key(raw: str) -> str | None:
         return re.sub(r"\s+", " ", "".join(c for c in s if not unicodedata.combining(c))).strip()
 
     wanted = fold(raw)
+    wanted = fold(THEME_ALIASES.get(wanted, wanted))
     for key in THEMES:
         if fold(key) == wanted:
             return key
@@ -906,6 +960,7 @@ def bulletin_job(path: Path, out_dir: Path) -> PdfJob:
             flows.append(Paragraph(
                 f'<font color="{colour}"><b>{label.capitalize()}</b></font> — '
                 + inline(item.headline, f"{path}:{item.line}"), styles["b_toc"]))
+        previous_theme = None
         for n, item in enumerate(items):
             label, colour = THEMES[item.theme]
             if n:
@@ -913,11 +968,15 @@ def bulletin_job(path: Path, out_dir: Path) -> PdfJob:
                                         spaceBefore=6, spaceAfter=0))
             else:
                 flows.append(Spacer(1, 6))
-            flows.append(Paragraph(
-                f'<font backColor="{colour}" color="#FFFFFF">&nbsp;{label}&nbsp;</font>',
-                styles["b_tag"]))
+            if item.theme != previous_theme:
+                # One theme divider per group of items: a level-0 bookmark over the items' level-1 ones,
+                # so the theme of every item is in the PDF's own structure.
+                flows.append(Heading.make(
+                    f'<font backColor="{colour}" color="#FFFFFF">&nbsp;{label}&nbsp;</font>',
+                    styles["b_tag"], 0, item.theme.capitalize(), toc=False))
+                previous_theme = item.theme
             flows.append(Heading.make(inline(item.headline, f"{path}:{item.line}"),
-                                      styles["b_headline"], 0, plain(item.headline), toc=False))
+                                      styles["b_headline"], 1, plain(item.headline), toc=False))
             item_renderer = Renderer(path, width, styles, accent=colour)
             for block in item.blocks:
                 if block.kind == "source":
@@ -1023,7 +1082,7 @@ def collect_jobs(out_dir: Path, bulletin_files: list[Path] | None, only: str | N
             try:
                 jobs.append((document_job(spec, out_dir), (spec.min_pages, spec.max_pages),
                              MIN_HYPHENATIONS_LONG_DOC))
-            except SourceError as exc:
+            except (SourceError, OSError) as exc:
                 errors.append(str(exc))
     if bulletin_files is None and only in (None, "bulletins"):
         bulletin_files = sorted(p for p in BULLETINS_DIR.glob("*.md") if not p.name.startswith("_"))
@@ -1038,7 +1097,7 @@ def collect_jobs(out_dir: Path, bulletin_files: list[Path] | None, only: str | N
             errors.append(f"{path}: same month as {seen[job.output]}; both would write {job.output.name}")
             continue
         seen[job.output] = path
-        jobs.append((job, BULLETIN_PAGES, 1))
+        jobs.append((job, BULLETIN_PAGES, 0))
     return jobs, errors
 
 
@@ -1053,6 +1112,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="render this bulletin source only (repeatable; '_' files allowed)")
     parser.add_argument("--no-check", action="store_true", help="skip the pypdf read-back checks")
     args = parser.parse_args(argv)
+    if importlib.util.find_spec("pyphen") is None:  # ReportLab silently skips hyphenation
+        print("error: pyphen is not installed, so words would not be hyphenated; "
+              "run `.venv/bin/pip install pyphen`", file=sys.stderr)
+        return 1
 
     jobs, errors = collect_jobs(args.out, args.bulletin, args.only)
     results = []
