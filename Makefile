@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 INDEX_DIR ?= index
 DEMO_QUESTION ?= Quels sont les trois modes d'action de l'intelligence économique ?
 
-.PHONY: install run index test clean-index corpus
+.PHONY: install run index test eval clean-index corpus
 
 install: $(STAMP)
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[test,corpus]"
+	$(BIN)/python -m pip install --quiet -e ".[test,corpus,eval]"
 	touch $(STAMP)
 
 index: install
@@ -27,6 +27,9 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+eval: install
+	$(BIN)/assistant eval
 
 corpus: install
 	$(BIN)/python tools/sample_corpus/build_pdfs.py

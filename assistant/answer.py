@@ -76,20 +76,25 @@ def coverage(question: str, text: str) -> float:
 
 
 def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None = None,
-                   max_sentences: int = 3, max_chars: int = 600) -> Answer:
-    """The sentences that best match the question, each marked [n] with its passage's rank."""
+                   max_sentences: int = 3, max_chars: int = 600, idf=None) -> Answer:
+    """The sentences that best match the question, each marked [n] with its passage's rank.
+
+    `idf` maps question tokens to their weight (rare words count more); without it all weigh 1.
+    """
     abstention = abstention or Abstention()
     if abstention.abstains(hits, question):
         # Cite only what answers: no unrelated passages dressed up as sources.
         return Answer(question=question, text=NOT_FOUND, abstained=True, hits=())
     wanted = set(analyze(question))
+    weights = idf(sorted(wanted)) if idf and wanted else {t: 1.0 for t in wanted}
+    total_weight = sum(weights.values()) or 1.0
     candidates = []
     for hit in hits[:3]:
         for position, sentence in enumerate(split_sentences(hit.passage.text)):
             if len(sentence) < 15:
                 continue
             words = set(analyze(sentence))
-            overlap = len(wanted & words) / (len(wanted) or 1)
+            overlap = sum(weights[t] for t in wanted & words) / total_weight
             # Prefer the best passage, and within it sentences that share the question's words.
             score = overlap + 0.5 * hit.score - 0.02 * position - 0.15 * (hit.rank - 1)
             candidates.append((score, hit.rank, position, sentence))

@@ -142,5 +142,25 @@ def ask_command(question, index_dir, k, as_json, batch, doc_types):
         click.echo(answer_as_text(answer))
 
 
+@main.command("eval")
+@click.option("--dataset", "datasets", multiple=True, type=click.Choice(["local", "piaf", "spf"]),
+              help="Jeux à évaluer (défaut : tous).")
+@click.option("--limit", type=int, default=None, help="Nombre de questions tirées au hasard (PIAF, Service-Public).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Dossier des résultats (défaut : eval/).")
+@click.option("--no-write", is_flag=True, help="Afficher sans écrire les fichiers de résultats.")
+def eval_command(datasets, limit, out_dir, no_write):
+    """Mesurer la recherche : lexicale, dense et fusion, sur le jeu local, PIAF et Service-Public."""
+    from .config import PROJECT_ROOT
+    from .evaluate import run_eval
+
+    settings = _settings(None)
+    embedder = _embedder(settings)
+    out = None if no_write else (out_dir or PROJECT_ROOT / "eval")
+    run_eval(settings, embedder, datasets=datasets or ("local", "piaf", "spf"), limit=limit, out_dir=out)
+    if out:
+        click.echo(f"Résultats écrits dans {out}/results.md, results.json et results.png")
+
+
 if __name__ == "__main__":
     main()

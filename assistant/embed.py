@@ -73,8 +73,11 @@ class SentenceTransformerEmbedder(Embedder):
         self.name = name
         self.folder = folder
         self.batch_size = batch_size
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
         self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        self.dim = int(self.model.get_embedding_dimension())
 
     def embed_passages(self, texts, progress=None):
         texts = list(texts)

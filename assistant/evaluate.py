@@ -172,3 +172,161 @@ def _metrics(ranks: list[int | None]) -> dict:
         "R@5": sum(1 for r in ranks if r and r <= 5) / n,
         "MRR@10": sum(1 / r for r in ranks if r and r <= 10) / n,
     }
+
+
+# ---------------------------------------------------------------- abstention and the report
+
+
+def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -> dict:
+    """Calibrate the abstention threshold on one half of the local questions, report it on the other."""
+    from .answer import Abstention
+
+    searcher = Searcher(dataset.index, embedder, settings)
+    rows = []
+    for q in dataset.questions:
+        hits = searcher.search(q.question, k=settings.k)
+        rows.append((q, Abstention(min_dense=0.0).confidence(hits, q.question)))
+    calibrate = [r for r in rows if int(hashlib.md5(r[0].id.encode()).hexdigest(), 16) % 2 == 0]
+    held_out = [r for r in rows if r not in calibrate]
+
+    def rates(part, threshold):
+        oos = [c < threshold for q, c in part if not q.in_scope]
+        ins = [c < threshold for q, c in part if q.in_scope]
+        return (sum(oos) / len(oos) if oos else 0.0, sum(ins) / len(ins) if ins else 0.0, len(oos), len(ins))
+
+    candidates = sorted({round(c, 4) for _, c in calibrate})
+    best, best_value = 0.0, -1.0
+    for threshold in candidates:
+        oos_rate, in_rate, _, _ = rates(calibrate, threshold)
+        # Keep in-scope refusals rare (≤ 5 %), then refuse as many out-of-scope questions as possible.
+        value = oos_rate - 10 * max(0.0, in_rate - 0.05) - 0.5 * in_rate
+        if value > best_value:
+            best, best_value = threshold, value
+    cal = rates(calibrate, best)
+    held = rates(held_out, best)
+    current = settings.abstention_threshold()
+    now = rates(held_out, current)
+    return {
+        "calibrated_threshold": best,
+        "calibration": {"oos_abstained": cal[0], "in_scope_abstained": cal[1], "n_oos": cal[2], "n_in": cal[3]},
+        "held_out": {"oos_abstained": held[0], "in_scope_abstained": held[1], "n_oos": held[2], "n_in": held[3]},
+        "shipped_threshold": current,
+        "held_out_shipped": {"oos_abstained": now[0], "in_scope_abstained": now[1]},
+    }
+
+
+def run_eval(settings: Settings, embedder: Embedder, datasets=("local", "piaf", "spf"), limit: int | None = None,
+             out_dir: Path | None = None) -> dict:
+    """Score every dataset with every method and write eval/results.{md,json,png}."""
+    loaders = {"local": lambda: load_local(embedder, settings), "piaf": lambda: load_piaf(embedder, settings, limit),
+               "spf": lambda: load_spf(embedder, settings, limit)}
+    report: dict = {"model": embedder.name, "settings": settings.fingerprint_fields(),
+                    "dense_weight": settings.dense_weight, "datasets": {}, "skipped": []}
+    started = time.perf_counter()
+    for name in datasets:
+        t0 = time.perf_counter()
+        dataset = loaders[name]()
+        if dataset is None:
+            report["skipped"].append(name)
+            print(f"  {name} : ignoré (données absentes de ../shared)")
+            continue
+        entry = {"questions": len(dataset.questions), "passages": dataset.index.size,
+                 "methods": score_dataset(dataset, embedder, settings)}
+        if name == "local":
+            entry["abstention"] = abstention_study(dataset, embedder, settings)
+            entry["by_kind"] = _by_kind(dataset, embedder, settings)
+        entry["seconds"] = round(time.perf_counter() - t0, 1)
+        report["datasets"][name] = entry
+        print(format_table({name: entry}))
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    if out_dir is not None:
+        write_report(report, out_dir)
+    return report
+
+
+def _by_kind(dataset: Dataset, embedder: Embedder, settings: Settings) -> dict:
+    searcher = Searcher(dataset.index, embedder, settings)
+    kinds: dict[str, list] = {}
+    for q in dataset.questions:
+        if not q.in_scope:
+            continue
+        hits = searcher.search(q.question, k=10)
+        kinds.setdefault(q.kind or "autre", []).append(
+            next((h.rank for h in hits if dataset.matcher(h.passage, q)), None))
+    return {kind: _metrics(ranks) for kind, ranks in sorted(kinds.items())}
+
+
+def format_table(datasets: dict) -> str:
+    lines = ["| jeu | méthode | questions | R@1 | R@5 | MRR@10 |", "|---|---|---|---|---|---|"]
+    for name, entry in datasets.items():
+        for method, m in entry["methods"].items():
+            lines.append(f"| {name} | {METHOD_LABELS.get(method, method)} | {m['n']} | {m['R@1']:.3f} | "
+                         f"{m['R@5']:.3f} | {m['MRR@10']:.3f} |")
+    return "\n".join(lines)
+
+
+def write_report(report: dict, out_dir: Path) -> None:
+    """results.md (tables), results.json (everything) and results.png (chart)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    md = ["# Évaluation de la recherche", "",
+          f"Modèle : `{report['model']}` — réglages : `{json.dumps(report['settings'], ensure_ascii=False)}` — "
+          f"poids dense de la fusion : {report['dense_weight']} — durée : {report['seconds']} s.", "",
+          "Produit par `assistant eval` (`make eval`). R@k : part des questions dont un bon passage est dans les k "
+          "premiers ; MRR@10 : moyenne de 1/rang du premier bon passage. Questions hors sujet exclues de ces mesures.",
+          "", format_table(report["datasets"]), ""]
+    local = report["datasets"].get("local")
+    if local:
+        ab = local["abstention"]
+        md += ["## Abstention (jeu local)", "",
+               f"Seuil calibré sur une moitié des questions : {ab['calibrated_threshold']:.4f} "
+               f"(seuil livré : {ab['shipped_threshold']:.4f}).", "",
+               "| moitié | hors sujet refusées | dans le sujet refusées |", "|---|---|---|",
+               f"| calibration | {ab['calibration']['oos_abstained']:.1%} ({ab['calibration']['n_oos']}) | "
+               f"{ab['calibration']['in_scope_abstained']:.1%} ({ab['calibration']['n_in']}) |",
+               f"| test (seuil calibré) | {ab['held_out']['oos_abstained']:.1%} ({ab['held_out']['n_oos']}) | "
+               f"{ab['held_out']['in_scope_abstained']:.1%} ({ab['held_out']['n_in']}) |",
+               f"| test (seuil livré) | {ab['held_out_shipped']['oos_abstained']:.1%} | "
+               f"{ab['held_out_shipped']['in_scope_abstained']:.1%} |", "",
+               "## Jeu local par type de question (assistant)", "",
+               "| type | questions | R@1 | R@5 | MRR@10 |", "|---|---|---|---|---|"]
+        for kind, m in local["by_kind"].items():
+            md.append(f"| {kind} | {m['n']} | {m['R@1']:.3f} | {m['R@5']:.3f} | {m['MRR@10']:.3f} |")
+        md.append("")
+    if report.get("themes"):
+        t = report["themes"]
+        md += ["## Étiquetage des thèmes", "",
+               f"Sur {t['n']} passages étiquetés à la main (`eval/theme_labels.jsonl`) : "
+               f"pratique {t['practice_accuracy']:.3f}, sujet {t['topic_accuracy']:.3f}.", ""]
+    if report["skipped"]:
+        md.append(f"Jeux ignorés (données absentes) : {', '.join(report['skipped'])}.")
+    (out_dir / "results.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+    _chart(report, out_dir / "results.png")
+
+
+def _chart(report: dict, path: Path) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    names = list(report["datasets"])
+    if not names:
+        return
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        methods = report["datasets"][name]["methods"]
+        metrics = ["R@1", "R@5", "MRR@10"]
+        width = 0.8 / max(1, len(methods))
+        for i, (method, values) in enumerate(methods.items()):
+            ax.bar([x + i * width for x in range(len(metrics))], [values[m] for m in metrics], width,
+                   label=METHOD_LABELS.get(method, method))
+        ax.set_xticks([x + width * (len(methods) - 1) / 2 for x in range(len(metrics))], metrics)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{name} ({report['datasets'][name]['questions']} questions)")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

