@@ -77,10 +77,10 @@ def _worth_keeping(piece: str) -> bool:
 
 
 def _merge_tiny(pieces: list[str], chunk_size: int) -> list[str]:
-    """Fold a trailing scrap (a few words) into the piece before it."""
+    """Fold a scrap (a lone heading-like line, a few trailing words) into its neighbour."""
     out: list[str] = []
     for piece in pieces:
-        if out and len(piece) < 80 and len(out[-1]) + len(piece) + 1 <= chunk_size * 1.2:
+        if out and (len(piece) < 80 or len(out[-1]) < 80) and len(out[-1]) + len(piece) + 1 <= chunk_size * 1.2:
             out[-1] = f"{out[-1]}\n{piece}"
         else:
             out.append(piece)

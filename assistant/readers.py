@@ -94,7 +94,13 @@ def guess_doc_type(title: str, path: Path, declared: str | None = None) -> str:
         for code, words in _TYPE_WORDS:
             if declared == code or any(w in declared for w in words):
                 return code
-    haystack = _fold(f"{title} {path.as_posix()}")
+    # « Guide d'élaboration d'une charte » is a guide: the type named first in the title wins.
+    folded_title = _fold(title)
+    positions = [(min(folded_title.find(w) for w in words if w in folded_title), code)
+                 for code, words in _TYPE_WORDS if any(w in folded_title for w in words)]
+    if positions:
+        return min(positions)[1]
+    haystack = _fold(path.as_posix())
     for code, words in _TYPE_WORDS:
         if any(w in haystack for w in words):
             return code
@@ -218,7 +224,7 @@ def _strip_comments(text: str) -> str:
 # ---------------------------------------------------------------- Markdown
 
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_HEADING = re.compile(r"^(#{1,6})(?:\s+(.*?))?\s*#*\s*$")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 
@@ -246,13 +252,21 @@ def markdown_sections(text: str) -> tuple[str | None, list[Section]]:
             in_fence = not in_fence
         m = None if in_fence else _HEADING.match(line)
         if not m:
-            buffer.append(_MD_ESCAPE.sub(r"\1", _MD_EMPHASIS.sub(r"\2", line)))
+            line = _MD_ESCAPE.sub(r"\1", _MD_EMPHASIS.sub(r"\2", line))
+            if not _is_chrome(line):
+                buffer.append(line)
             continue
         flush()
-        level, heading = len(m[1]), clean_text(_MD_ESCAPE.sub(r"\1", m[2]).strip("*_ "))
+        level, heading = len(m[1]), clean_text(_MD_ESCAPE.sub(r"\1", m[2] or "").strip("*_ "))
+        if not heading:
+            continue
+        if _is_chrome(heading):
+            heading = ""
         if level == 1 and title is None:
-            title = heading
+            title = heading or None
             stack = []
+            continue
+        if not heading:
             continue
         while stack and stack[-1][0] >= level:
             stack.pop()
@@ -307,13 +321,23 @@ _WEB_CHROME = re.compile(
 )
 
 
+def _is_chrome(line: str) -> bool:
+    """A navigation or widget line of a web page, or a dotted table-of-contents line."""
+    if _TOC_LINE.search(line):
+        return True
+    return bool(_WEB_CHROME.match(_fold(line.replace("’", "'")).strip(" •·-*:#")))
+
+
+# « Partie 1 — Anticiper . . . . . 3 »: leaders carry no meaning and drown the words in noise.
+_TOC_LINE = re.compile(r"(?:\.\s?){4,}\s*\d*\s*$|…{2,}\s*\d*\s*$")
+
+
 def _read_text(path: Path, text: str) -> Document:
     meta, body = _split_front_matter(text)
     facts = _header_facts(text)
     # Chrome lines become blank lines, so paragraph structure survives the filter.
     lines = [ln.strip() for ln in _strip_comments(body).splitlines()]
-    lines = ["" if _WEB_CHROME.match(_fold(ln.replace("’", "'")).strip(" •·-*:")) or not ln.strip(" •·-*")
-             else ln for ln in lines]
+    lines = ["" if _is_chrome(ln) or not ln.strip(" •·-*") else ln for ln in lines]
     blocks = "\n".join(lines)
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", blocks) if p.strip()]
     sections: list[Section] = []
@@ -546,12 +570,16 @@ def _hyphen_vocabulary(text: str) -> set[str]:
     return {w.lower() for w in re.findall(r"\b\w+-\w+\b", text)}
 
 
+# Second halves of words that are written with a hyphen (elle-même, peut-être, dit-il, celui-ci).
+_COMPOUND_ENDINGS = {"même", "mêmes", "ci", "là", "être", "il", "elle", "on", "ils", "elles", "nous", "vous",
+                     "je", "tu", "t", "y", "en", "moi", "toi", "lui", "leur", "eux", "dessus", "dessous", "delà"}
+
 _BULLET = re.compile(r"^([•▪◦●■\-–*]|\d{1,2}[.)]|[a-z][.)])\s+")
 
 
 def _reflow(text: str, hyphenated_words: set[str]) -> str:
     """Join PDF lines into paragraphs, repairing words hyphenated across lines."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not _TOC_LINE.search(ln)]
     if not lines:
         return ""
     lengths = sorted(len(ln) for ln in lines)
@@ -562,14 +590,13 @@ def _reflow(text: str, hyphenated_words: set[str]) -> str:
         if not current:
             current = line
             continue
-        if current.endswith("-") and len(current) > 1 and current[-2].isalpha() and line[:1].islower():
+        if current.endswith("-") and len(current) > 1 and current[-2].isalpha() and line[:1].isalpha():
             tail = re.search(r"(\w+)-$", current)
             head = re.match(r"\w+", line)
             joined_with_hyphen = f"{tail[1]}-{head[0]}".lower() if tail and head else ""
-            if joined_with_hyphen in hyphenated_words:
-                current = current + line
-            else:
-                current = current[:-1] + line
+            keep = (line[:1].isupper() or joined_with_hyphen in hyphenated_words
+                    or (head and head[0].lower() in _COMPOUND_ENDINGS))
+            current = current + line if keep else current[:-1] + line
             continue
         short = len(current.split("\n")[-1]) < 0.75 * full
         if _BULLET.match(line) or (short and (current[-1] in ".!?:»" or line[:1].isupper())):

@@ -170,3 +170,30 @@ def test_too_many_pages_is_a_setting(tmp_path):
     path = write_pdf(tmp_path / "long.pdf", [[f"Page {i} du rapport annuel."] for i in range(6)])
     with pytest.raises(ReadError, match="max_pages"):
         read_document(path, max_pages=5)
+
+
+def test_pdf_table_of_contents_and_compound_words(tmp_path):
+    path = write_pdf(tmp_path / "memo.pdf", [
+        ["Sommaire", "Partie 1 — Anticiper . . . . . . . . . . 3", "Partie 2 — Influencer .......... 6"],
+        ["La coquille Saint-", "Jacques est tracée du bateau à l'étal, et le porte-parole lui-", "même l'a confirmé."],
+    ], title="Mémo")
+    text = "\n".join(s.text for s in read_document(path).sections)
+    assert ". . . ." not in text and "......" not in text
+    assert "Saint-Jacques" in text and "lui-même" in text, text
+
+
+def test_doc_type_from_the_first_type_word_of_the_title(tmp_path):
+    path = tmp_path / "guide-charte.md"
+    path.write_text("# Guide d'élaboration d'une charte d'utilisation des moyens informatiques\n\nTexte du guide.\n",
+                    encoding="utf-8")
+    assert read_document(path).doc_type == "guide"
+
+
+def test_empty_markdown_heading_and_page_widgets(tmp_path):
+    path = tmp_path / "page.md"
+    path.write_text("# \n\nIntroduction utile.\n\n## Évaluer cette page :\n\nL'avis des internautes :\n\n"
+                    "## Suite\n\nContenu.\n", encoding="utf-8")
+    doc = read_document(path)
+    text = " ".join(s.text for s in doc.sections)
+    assert "#" not in text and "internautes" not in text and "Évaluer" not in text
+    assert [s.heading for s in doc.sections] == [None, "Suite"]
