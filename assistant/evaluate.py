@@ -31,6 +31,7 @@ SHARED = PROJECT_ROOT.parent / "shared"
 BENCH = SHARED / "bench"
 ANSSI = SHARED / "corpus-anssi"
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
+THEME_LABELS = PROJECT_ROOT / "eval" / "theme_labels.jsonl"
 METHOD_LABELS = {"lexical": "lexical (BM25)", "dense": "dense (e5)", "hybrid": "assistant (fusion)"}
 
 
@@ -215,6 +216,24 @@ def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -
     }
 
 
+def theme_accuracy(passages: list[Passage], path: Path = THEME_LABELS) -> dict | None:
+    """Share of hand-labelled passages whose practice and topic tags agree with the labels."""
+    if not path.exists():
+        return None
+    by_start = {(Path(p.source).name, p.text[:60]): p for p in passages}
+    found = practice_ok = topic_ok = 0
+    for label in _jsonl(path):
+        passage = by_start.get((Path(label["source"]).name, label["text_start"][:60]))
+        if passage is None:
+            continue
+        found += 1
+        practice_ok += passage.practice == label["practice"]
+        topic_ok += passage.topic == label["topic"]
+    if not found:
+        return None
+    return {"n": found, "practice_accuracy": practice_ok / found, "topic_accuracy": topic_ok / found}
+
+
 def run_eval(settings: Settings, embedder: Embedder, datasets=("local", "piaf", "spf"), limit: int | None = None,
              out_dir: Path | None = None) -> dict:
     """Score every dataset with every method and write eval/results.{md,json,png}."""
@@ -233,6 +252,7 @@ def run_eval(settings: Settings, embedder: Embedder, datasets=("local", "piaf", 
         entry = {"questions": len(dataset.questions), "passages": dataset.index.size,
                  "methods": score_dataset(dataset, embedder, settings)}
         if name == "local":
+            report["themes"] = theme_accuracy(dataset.index.passages)
             entry["abstention"] = abstention_study(dataset, embedder, settings)
             entry["by_kind"] = _by_kind(dataset, embedder, settings)
         entry["seconds"] = round(time.perf_counter() - t0, 1)

@@ -35,6 +35,7 @@ from .embed import Embedder
 from .lexical import LexicalIndex
 from .readers import SUPPORTED_SUFFIXES, ReadError, read_document
 from .schema import Passage
+from .themes import tag_passages
 
 FORMAT_VERSION = 1
 CURRENT = "current"
@@ -320,7 +321,8 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
                     raise ReadError(file, record["error"])
                 document = read_document(file, settings.max_file_mb, settings.max_pages)
                 document = replace(document, source=label)
-                passages = chunk_document(document, settings.chunk_size, settings.chunk_overlap, splitter)
+                passages = tag_passages(chunk_document(document, settings.chunk_size, settings.chunk_overlap,
+                                                       splitter))
                 if not passages:
                     raise ReadError(file, "aucun passage produit après découpage")
                 record.update(title=document.title, doc_type=document.doc_type, date=document.date,

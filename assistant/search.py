@@ -6,6 +6,7 @@ mixed with `dense_weight`.
 """
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -13,11 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
+from .dates import time_hints
 from .embed import Embedder
 from .index import LoadedIndex
 from .schema import Hit, Passage
 
 MODES = ("hybrid", "dense", "lexical")
+# Added to the fused score (0..1) of passages from the period or issue a question names.
+TIME_BOOST = 0.35
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class Searcher:
         self.settings = settings
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
+        self._date_array: np.ndarray | None = None
 
     def query_vector(self, question: str) -> np.ndarray:
         """The question's embedding; recent ones are kept, as people re-ask and methods are compared."""
@@ -113,20 +118,69 @@ class Searcher:
             floor = np.nanmin(d) if np.isfinite(d).any() else 0.0
             d = np.where(np.isnan(d), floor, d)
             fused = self.settings.dense_weight * _minmax(d) + (1 - self.settings.dense_weight) * _scale_max(lexical[pool])
+        if mode == "hybrid":
+            pool, fused = self._time_aware(question, pool, fused, lexical, allowed)
         if pool.size == 0:
             return []
-        order = np.argsort(-fused, kind="stable")[:k]
-        hits = []
-        for rank, i in enumerate(order, start=1):
+        order = np.argsort(-fused, kind="stable")
+        hits: list[Hit] = []
+        kept_shingles: list[set] = []
+        for i in order:
             row = int(pool[i])
+            passage = self.index.passages[row]
+            shingles = _shingles(passage.text)
+            # The same text twice (a page copied in two files, a repeated paragraph) is shown once.
+            if any(_jaccard(shingles, other) >= 0.7 for other in kept_shingles):
+                continue
+            kept_shingles.append(shingles)
             hits.append(Hit(
-                passage=self.index.passages[row],
+                passage=passage,
                 score=float(fused[i]),
-                rank=rank,
+                rank=len(hits) + 1,
                 dense=float(0.0 if np.isnan(dense[row]) else dense[row]),
                 lexical=float(lexical[row]),
             ))
+            if len(hits) == k:
+                break
         return hits
+
+    def _time_aware(self, question: str, pool: np.ndarray, fused: np.ndarray, lexical: np.ndarray,
+                    allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Favour the issues a question names: a month or year, a number, or the latest one."""
+        hints = time_hints(question)
+        if not hints.any():
+            return pool, fused
+        dates = self._dates()
+        boost = np.zeros(self.index.size, dtype=np.float32)
+        if hints.date_from:
+            in_period = (dates >= hints.date_from) & (dates <= hints.date_to) & (dates != "")
+            boost[in_period] += TIME_BOOST
+            # Passages of the named period join the pool even if neither retriever ranked them high.
+            extra = np.flatnonzero(in_period if allowed is None else in_period & allowed)
+            extra = extra[np.argsort(-lexical[extra], kind="stable")][:50]
+            if extra.size:
+                missing = np.setdiff1d(extra, pool)
+                pool = np.concatenate([pool, missing])
+                fused = np.concatenate([fused, np.zeros(missing.size, dtype=fused.dtype)])
+        if hints.number is not None:
+            boost[self._numbered(hints.number)] += TIME_BOOST
+        if hints.latest:
+            bulletin_dates = sorted({d for d, p in zip(dates, self.index.passages) if d and p.doc_type == "bulletin"})
+            if bulletin_dates:
+                rank_of = {d: len(bulletin_dates) - 1 - i for i, d in enumerate(bulletin_dates)}
+                for row, passage in enumerate(self.index.passages):
+                    if passage.doc_type == "bulletin" and passage.date in rank_of:
+                        boost[row] += TIME_BOOST * 0.5 ** rank_of[passage.date]
+        return pool, fused + boost[pool]
+
+    def _dates(self) -> np.ndarray:
+        if self._date_array is None:
+            self._date_array = np.array([p.date or "" for p in self.index.passages])
+        return self._date_array
+
+    def _numbered(self, number: int) -> np.ndarray:
+        pattern = re.compile(rf"\bn°\s*{number}\b")
+        return np.array([bool(pattern.search(p.title)) for p in self.index.passages], dtype=bool)
 
     def _dense(self, question: str, n: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         import faiss
@@ -150,3 +204,14 @@ def _minmax(values: np.ndarray) -> np.ndarray:
 def _scale_max(values: np.ndarray) -> np.ndarray:
     high = float(values.max()) if values.size else 0.0
     return values / high if high > 0 else np.zeros_like(values)
+
+
+def _shingles(text: str, size: int = 3) -> set:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i:i + size]) for i in range(max(1, len(words) - size + 1))}
+
+
+def _jaccard(a: set, b: set) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)

@@ -1,0 +1,68 @@
+"""What a question says about time: a named month or year, a bulletin number, « le dernier »."""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from .lexical import fold
+
+_MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
+           "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12}
+_MONTH = "|".join(_MONTHS)
+_PUBLICATION = re.compile(r"\b(bulletins?|veilles?|numeros?|parutions?|editions?|lettres?|newsletters?)\b")
+_LATEST = re.compile(r"\b(derniere?s?|plus recente?s?|recente?s?|actuel(le)?|nouve(au|l|lle))\b")
+
+
+@dataclass(frozen=True)
+class TimeHints:
+    """Dates and numbers a question asks for; empty when it names none."""
+
+    date_from: str | None = None
+    date_to: str | None = None
+    number: int | None = None
+    latest: bool = False
+
+    def any(self) -> bool:
+        return bool(self.date_from or self.number or self.latest)
+
+
+def _period(year: int, month: int | None = None) -> tuple[str, str]:
+    if month is None:
+        return f"{year:04d}-01-01", f"{year:04d}-12-31"
+    last = calendar.monthrange(year, month)[1]
+    return f"{year:04d}-{month:02d}-01", f"{year:04d}-{month:02d}-{last:02d}"
+
+
+def time_hints(question: str, today: date | None = None) -> TimeHints:
+    """Read a month and year (« mars 2025 »), a year with a publication word (« les bulletins de 2024 »),
+    a number (« bulletin n° 42 ») or a wish for the latest issue (« le dernier bulletin »)."""
+    text = fold(question).replace("’", "'")
+    today = today or date.today()
+    publication = bool(_PUBLICATION.search(text))
+    number = re.search(r"\b(?:n\s*°|no\.?|numero|bulletin)\s*(\d{1,3})\b(?!\s*(?:" + _MONTH + r"))", text)
+    hint_number = int(number[1]) if number and not re.match(r"\d{4}", number[1]) else None
+
+    # A full date (« le 2 août 2026 ») is about content, not about which issue to read.
+    month_year = re.search(rf"(?<!\d\s)(?<!\d)\b({_MONTH})\s+(?:de\s+l'annee\s+)?(\d{{4}})\b", text)
+    full_date = re.search(rf"\b\d{{1,2}}(?:er)?\s+({_MONTH})\s+\d{{4}}\b", text)
+    if month_year and not (full_date and full_date[1] == month_year[1]):
+        start, end = _period(int(month_year[2]), _MONTHS[month_year[1]])
+        return TimeHints(start, end, hint_number)
+    if "mois dernier" in text or "mois precedent" in text:
+        year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+        start, end = _period(year, month)
+        return TimeHints(start, end, hint_number)
+    if "ce mois" in text:
+        start, end = _period(today.year, today.month)
+        return TimeHints(start, end, hint_number)
+    year = re.search(r"\b(?:en|de|depuis|durant|pendant|annee)?\s*(20\d{2})\b", text)
+    if year and publication and not full_date:
+        start, end = _period(int(year[1]))
+        return TimeHints(start, end, hint_number)
+    if publication and ("annee derniere" in text or "l'an dernier" in text):
+        start, end = _period(today.year - 1)
+        return TimeHints(start, end, hint_number)
+    latest = bool(publication and _LATEST.search(text))
+    return TimeHints(number=hint_number, latest=latest)

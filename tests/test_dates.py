@@ -1,0 +1,25 @@
+"""Time hints read from questions."""
+from datetime import date
+
+import pytest
+
+from assistant.dates import TimeHints, time_hints
+
+TODAY = date(2026, 11, 28)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("le bulletin de mars 2025 sur les rançongiciels", TimeHints("2025-03-01", "2025-03-31")),
+    ("veille fevrier 2026 IA", TimeHints("2026-02-01", "2026-02-28")),
+    ("les bulletins de 2024 sur les rancongiciels", TimeHints("2024-01-01", "2024-12-31")),
+    ("que dit le dernier bulletin sur l'IA ?", TimeHints(latest=True)),
+    ("la derniere veille", TimeHints(latest=True)),
+    ("bulletin n° 42", TimeHints(number=42)),
+    ("le numero 37 parle de quoi", TimeHints(number=37)),
+    ("le bulletin du mois dernier", TimeHints("2026-10-01", "2026-10-31")),
+    ("qu'est-ce qui change le 2 août 2026 avec l'AI Act ?", TimeHints()),
+    ("comment protéger ses données en 2025", TimeHints()),
+    ("comment chiffrer un ordinateur portable", TimeHints()),
+])
+def test_time_hints(question, expected):
+    assert time_hints(question, today=TODAY) == expected
