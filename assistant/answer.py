@@ -11,43 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .chunking import split_sentences
 from .lexical import analyze
 from .schema import Answer, Hit
 
 NOT_FOUND = ("Je n'ai pas trouvé de réponse à cette question dans les documents indexés "
              "(programme d'intelligence économique de la Région Normandie et guides de cybersécurité).")
-
-# Abbreviations after which a period does not end a French sentence.
-_ABBREVIATIONS = ("m", "mm", "mme", "mmes", "mlle", "dr", "pr", "me", "st", "ste", "art", "p", "pp", "cf", "etc",
-                  "ex", "vol", "chap", "fig", "n", "no", "env", "av", "apr", "hab", "min", "max", "réf", "ref",
-                  "éd", "ed", "coll", "dir", "op", "cit", "ibid", "sq", "suiv", "t", "al", "nb", "vs")
-# Our own splitter rather than pysbd: pysbd's French rules cut after « art. » and « p. »
-# (measured here), and it costs ~1 ms a passage on the answer's hot path.
-_BOUNDARY = re.compile(r"(?<=[.!?…])[»\")]*\s+(?=[«\"(]?\s*[A-ZÀÂÄÉÈÊËÎÏÔÖÙÛÜÇŒ])")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage, cut at sentence ends but not after common abbreviations."""
-    sentences: list[str] = []
-    for block in text.split("\n"):
-        block = block.strip()
-        if not block:
-            continue
-        start = 0
-        for match in _BOUNDARY.finditer(block):
-            before = block[start:match.start()]
-            word = re.search(r"(\w+)\W*$", before)
-            if word and word[1].lower() in _ABBREVIATIONS and before.rstrip().endswith("."):
-                continue
-            if word and len(word[1]) == 1 and word[1].isupper():  # initials: « J. Dupont »
-                continue
-            sentences.append(before.strip())
-            start = match.end()
-        tail = block[start:].strip()
-        if tail:
-            sentences.append(tail)
-    return [s for s in sentences if s]
-
 
 @dataclass(frozen=True)
 class Abstention:

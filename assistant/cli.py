@@ -1,4 +1,4 @@
-"""`assistant index | ask`: a thin command line over the library.
+"""`assistant index | ask | eval | serve | report`: a thin command line over the library.
 
 The library raises domain errors; this module turns them into one French
 line on stderr and an exit code (0 ok, 1 failed files with --strict or a
@@ -160,6 +160,81 @@ def eval_command(datasets, limit, out_dir, no_write):
     run_eval(settings, embedder, datasets=datasets or ("local", "piaf", "spf"), limit=limit, out_dir=out)
     if out:
         click.echo(f"Résultats écrits dans {out}/results.md, results.json et results.png")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@click.option("--index-dir", envvar="ASSISTANT_INDEX_DIR", help="Dossier de l'index (défaut : index/).")
+@click.option("--feedback-db", envvar="ASSISTANT_FEEDBACK_DB", type=click.Path(path_type=Path, dir_okay=False),
+              help="Journal SQLite des questions et des avis (défaut : var/questions.sqlite3).")
+def serve_command(host, port, index_dir, feedback_db):
+    """Servir le chat et l'API HTTP dans un seul processus (http://127.0.0.1:8000/)."""
+    import socket
+
+    from .api import Runtime, create_app
+    from .feedback import FeedbackStore
+
+    # Refuse a busy port before the ~10 s of model loading, with the fix in the message.
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            raise Failure(f"impossible d'écouter sur {host}:{port} ({err.strerror}) : "
+                          "choisissez un autre port avec --port", 1) from None
+    click.echo("Chargement de l'index et du modèle…", err=True)
+    runtime = Runtime.create(_load_assistant(index_dir), FeedbackStore(feedback_db))
+    app = create_app(runtime)
+    base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    _serve(app, host, port, ready=(
+        f"Assistant prêt : {base}/  (chat)\n"
+        f"  API : POST {base}/api/ask, GET {base}/api/health, documentation {base}/docs\n"
+        f"  Journal des questions : {runtime.store.path}\n"
+        "  Ctrl-C pour arrêter."))
+
+
+def _serve(app, host: str, port: int, ready: str) -> None:
+    """Run uvicorn, printing `ready` once the socket listens."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None):
+            await super().startup(sockets=sockets)
+            if self.started:
+                click.echo(ready)
+
+    server = Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    server.run()
+    if not server.started:
+        raise Failure(f"le serveur n'a pas pu démarrer sur {host}:{port}", 1)
+
+
+@main.command("report")
+@click.option("--feedback-db", envvar="ASSISTANT_FEEDBACK_DB", type=click.Path(path_type=Path, dir_okay=False),
+              help="Journal SQLite des questions (défaut : var/questions.sqlite3).")
+@click.option("--limit", type=click.IntRange(1, None), default=50, show_default=True, help="Nombre de questions.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+def report_command(feedback_db, limit, as_json):
+    """Les questions restées sans réponse ou jugées inutiles (pouce baissé), les plus fréquentes d'abord."""
+    from dataclasses import asdict
+
+    from .feedback import FeedbackStore, default_db_path, report_as_text
+
+    path = feedback_db or default_db_path()
+    if not path.is_file():
+        raise Failure(f"aucun journal des questions dans {path} : il est créé par `assistant serve` "
+                      "à la première question (ou indiquez --feedback-db)", 1)
+    import sqlite3
+
+    try:
+        rows = FeedbackStore(path).report(limit=limit)
+    except sqlite3.Error as err:
+        raise Failure(f"{path} : journal illisible ({err})", 1) from None
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2))
+    else:
+        click.echo(report_as_text(rows, path), nl=False)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import chunk_document, passage_context
+from .chunking import chunk_document, passage_context, passage_windows
 from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
 from .index import LoadedIndex, build_index, load_index
@@ -60,21 +60,27 @@ def in_memory_index(passages: list[Passage], embedder: Embedder, cache_dir: Path
     import faiss
 
     texts = [passage_context(p) for p in passages]
-    digest = hashlib.sha256(("\x1e".join(texts) + embedder.name).encode()).hexdigest()[:16]
+    windows, owners = [], []
+    for row, passage in enumerate(passages):
+        for window in passage_windows(passage):
+            windows.append(window)
+            owners.append(row)
+    digest = hashlib.sha256(("\x1e".join(windows) + embedder.name).encode()).hexdigest()[:16]
     cache = Path(cache_dir) / "eval-vectors" / f"{name}-{embedder.name}-{digest}.npy"
     if cache.exists():
         vectors = np.load(cache)
     else:
         t0 = time.perf_counter()
-        vectors = embedder.embed_passages(texts)
-        print(f"  {name} : {len(texts)} passages encodés en {time.perf_counter() - t0:.0f} s")
+        vectors = embedder.embed_passages(windows)
+        print(f"  {name} : {len(passages)} passages ({len(windows)} extraits) encodés en "
+              f"{time.perf_counter() - t0:.0f} s")
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, vectors)
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    manifest = {"passages": len(passages), "dim": int(vectors.shape[1]), "files": {}}
+    manifest = {"passages": len(passages), "vectors": len(windows), "dim": int(vectors.shape[1]), "files": {}}
     return LoadedIndex(folder=Path(name), manifest=manifest, passages=passages, vectors=index,
-                       lexical=LexicalIndex.build(texts))
+                       lexical=LexicalIndex.build(texts), owners=np.asarray(owners, dtype=np.int64))
 
 
 def _jsonl(path: Path) -> list[dict]:

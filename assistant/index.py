@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import chunk_document, make_splitter, passage_context, source_label
+from .chunking import chunk_document, make_splitter, passage_context, passage_windows, source_label
 from .config import Settings
 from .embed import Embedder
 from .lexical import LexicalIndex
@@ -42,6 +42,7 @@ CURRENT = "current"
 VECTORS = "vectors.faiss"
 PASSAGES = "passages.jsonl"
 MANIFEST = "manifest.json"
+OWNERS = "owners.npy"
 # Files in a folder that describe the folder rather than belong to the corpus.
 _FOLDER_NOTES = {"readme.md", "readme.txt", "readme", "license", "license.md", "licence.md"}
 
@@ -132,18 +133,30 @@ class LoadedIndex:
     folder: Path
     manifest: dict
     passages: list[Passage]
-    vectors: object  # faiss.Index
+    vectors: object  # faiss.Index over sentence windows
     lexical: LexicalIndex
+    owners: np.ndarray  # owners[v] is the passage row of vector v
 
     @property
     def size(self) -> int:
         return len(self.passages)
 
     def all_vectors(self) -> np.ndarray:
-        """Every stored vector, in row order."""
-        if self.size == 0:
+        """Every stored window vector, in row order."""
+        total = int(self.vectors.ntotal)
+        if total == 0:
             return np.zeros((0, int(self.manifest.get("dim", 0))), dtype=np.float32)
-        return self.vectors.reconstruct_n(0, self.size)
+        return self.vectors.reconstruct_n(0, total)
+
+    def vectors_of(self, rows: list[int], all_vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The window vectors of some passage rows, with owners renumbered 0..len(rows)-1."""
+        all_vectors = self.all_vectors() if all_vectors is None else all_vectors
+        position = np.full(self.size, -1, dtype=np.int64)
+        position[np.asarray(rows, dtype=np.int64)] = np.arange(len(rows))
+        local = position[self.owners]
+        keep = local >= 0
+        order = np.argsort(local[keep], kind="stable")
+        return all_vectors[keep][order], local[keep][order]
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -201,12 +214,19 @@ def load_index(index_dir: Path, settings: Settings | None = None, verify: bool =
     except Exception as err:
         raise IndexCorrupt(f"{folder / LexicalIndex.FOLDER} est illisible ({type(err).__name__}) : "
                            f"{rebuild_hint(index_dir)}") from None
-    counts = {"passages.jsonl": len(passages), "vectors.faiss": int(vectors.ntotal), "lexical": lexical.size,
-              "manifest.json": int(manifest.get("passages", -1))}
-    if len(set(counts.values())) != 1:
-        detail = ", ".join(f"{k} {v}" for k, v in counts.items())
+    try:
+        owners = np.load(folder / OWNERS, allow_pickle=False)
+    except Exception as err:
+        raise IndexCorrupt(f"{folder / OWNERS} est illisible ({type(err).__name__}) : {rebuild_hint(index_dir)}") from None
+    counts = {"passages.jsonl": len(passages), "lexical": lexical.size, "manifest.json": int(manifest.get("passages", -1))}
+    windows = {"vectors.faiss": int(vectors.ntotal), "owners.npy": len(owners),
+               "manifest.json (vecteurs)": int(manifest.get("vectors", -1))}
+    bad_owner = len(owners) and (owners.min() < 0 or owners.max() >= len(passages))
+    if len(set(counts.values())) != 1 or len(set(windows.values())) != 1 or bad_owner:
+        detail = ", ".join(f"{k} {v}" for k, v in {**counts, **windows}.items())
         raise IndexCorrupt(f"{folder} est incohérent (lignes : {detail}) : {rebuild_hint(index_dir)}")
-    return LoadedIndex(folder=folder, manifest=manifest, passages=passages, vectors=vectors, lexical=lexical)
+    return LoadedIndex(folder=folder, manifest=manifest, passages=passages, vectors=vectors, lexical=lexical,
+                       owners=owners.astype(np.int64))
 
 
 # ---------------------------------------------------------------- building
@@ -294,6 +314,9 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
                 old_rows.setdefault(passage.source, []).append(row)
         old_vectors = previous.all_vectors() if previous else None
 
+        def reuse(rows):
+            return previous.vectors_of(rows, old_vectors) if rows else None
+
         splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
         # Each entry: (key, record, passages, vectors or None when they must be embedded)
         entries: list[tuple[str, dict, list[Passage], np.ndarray | None]] = []
@@ -312,7 +335,7 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
             if old and "error" not in record and old.get("sha256") == record["sha256"] and not old.get("error"):
                 rows = old_rows.get(old["source"], [])
                 entries.append((key, {**old, "status": "unchanged"},
-                                [previous.passages[r] for r in rows], old_vectors[rows] if rows else None))
+                                [previous.passages[r] for r in rows], reuse(rows)))
                 report.unchanged.append(label)
                 files_bar.update(1)
                 continue
@@ -336,7 +359,7 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
                     # Losing nothing: the last good version stays searchable.
                     reason += " (version précédente conservée dans l'index)"
                     entries.append((key, {**old, "error": reason, "status": "failed"},
-                                    [previous.passages[r] for r in kept], old_vectors[kept]))
+                                    [previous.passages[r] for r in kept], reuse(kept)))
                 else:
                     entries.append((key, {**record, "error": reason, "status": "failed", "passages": 0}, [], None))
                 report.failed.append((str(file), reason))
@@ -356,7 +379,7 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
                     report.removed.append(old.get("source", key))
                 continue
             rows = old_rows.get(old.get("source"), [])
-            entries.append((key, old, [previous.passages[r] for r in rows], old_vectors[rows] if rows else None))
+            entries.append((key, old, [previous.passages[r] for r in rows], reuse(rows)))
 
         if not any(p for _, _, p, _ in entries):
             raise NoDocuments("aucun document lisible : rien n'a été indexé, l'index précédent est inchangé"
@@ -370,24 +393,30 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
 
         entries.sort(key=lambda e: e[1].get("source", e[0]))
         to_embed = [p for _, _, passages, vecs in entries if vecs is None for p in passages]
-        new_vectors = _embed(embedder, to_embed, show_progress)
+        new_vectors, new_owners = _embed(embedder, to_embed, show_progress)
         report.embedded = len(to_embed)
 
         passages_all: list[Passage] = []
         blocks: list[np.ndarray] = []
+        owner_blocks: list[np.ndarray] = []
         cursor = 0
-        for _, _, passages, vecs in entries:
+        for _, _, passages, encoded in entries:
             if not passages:
                 continue
-            if vecs is None:
-                vecs = new_vectors[cursor:cursor + len(passages)]
+            if encoded is None:
+                mask = (new_owners >= cursor) & (new_owners < cursor + len(passages))
+                encoded = (new_vectors[mask], new_owners[mask] - cursor)
                 cursor += len(passages)
-            passages_all.extend(passages)
+            vecs, owners = encoded
             blocks.append(np.asarray(vecs, dtype=np.float32))
+            owner_blocks.append(np.asarray(owners, dtype=np.int64) + len(passages_all))
+            passages_all.extend(passages)
         vectors = np.concatenate(blocks)
+        owners = np.concatenate(owner_blocks)
 
         files_manifest = {key: record for key, record, _, _ in entries}
-        generation = _write_generation(index_dir, settings, embedder, passages_all, vectors, files_manifest)
+        generation = _write_generation(index_dir, settings, embedder, passages_all, vectors, owners,
+                                       files_manifest)
         _switch(index_dir, generation)
         _cleanup(index_dir, keep={generation.name, previous.folder.name if previous else ""})
         report.generation = generation
@@ -433,19 +462,26 @@ def _bar(total: int, unit: str, show: bool):
                 dynamic_ncols=True)
 
 
-def _embed(embedder: Embedder, passages: list[Passage], show_progress: bool) -> np.ndarray:
+def _embed(embedder: Embedder, passages: list[Passage], show_progress: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors of every passage's sentence windows, and the passage (position in `passages`) of each."""
     if not passages:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    bar = _bar(len(passages), "passages", show_progress)
+        return np.zeros((0, embedder.dim), dtype=np.float32), np.zeros(0, dtype=np.int64)
+    texts: list[str] = []
+    owners: list[int] = []
+    for i, passage in enumerate(passages):
+        windows = passage_windows(passage)
+        texts.extend(windows)
+        owners.extend([i] * len(windows))
+    bar = _bar(len(texts), "extraits", show_progress)
     try:
-        vectors = embedder.embed_passages([passage_context(p) for p in passages], progress=bar.update)
+        vectors = embedder.embed_passages(texts, progress=bar.update)
     finally:
         bar.close()
-    return np.asarray(vectors, dtype=np.float32)
+    return np.asarray(vectors, dtype=np.float32), np.asarray(owners, dtype=np.int64)
 
 
 def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, passages: list[Passage],
-                      vectors: np.ndarray, files: dict) -> Path:
+                      vectors: np.ndarray, owners: np.ndarray, files: dict) -> Path:
     import faiss
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
@@ -457,6 +493,7 @@ def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, p
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     faiss.write_index(index, str(tmp / VECTORS))
+    np.save(tmp / OWNERS, owners.astype(np.int64), allow_pickle=False)
     with open(tmp / PASSAGES, "w", encoding="utf-8") as handle:
         for passage in passages:
             handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
@@ -470,6 +507,7 @@ def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, p
         "dim": dim,
         "index_type": "flat",
         "passages": len(passages),
+        "vectors": int(len(vectors)),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "files": files,
         "checksums": checksums,

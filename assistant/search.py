@@ -183,15 +183,23 @@ class Searcher:
         return np.array([bool(pattern.search(p.title)) for p in self.index.passages], dtype=bool)
 
     def _dense(self, question: str, n: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Passage rows and their best window similarity, for the n best passages."""
         import faiss
 
         query = self.query_vector(question)
+        owners = self.index.owners
         params = None
         if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64)))
-        scores, ids = self.index.vectors.search(query, n, params=params)
+            windows = np.flatnonzero(allowed[owners]).astype(np.int64)
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(windows))
+        # Passages hold a few windows each: ask for enough windows to cover n passages.
+        want = min(int(self.index.vectors.ntotal), max(n * 4, n + 32))
+        scores, ids = self.index.vectors.search(query, want, params=params)
         keep = ids[0] >= 0
-        return ids[0][keep], scores[0][keep]
+        rows, first = np.unique(owners[ids[0][keep]], return_index=True)
+        best = scores[0][keep][first]  # results come best first, so the first window of a passage is its max
+        order = np.argsort(-best, kind="stable")[:n]
+        return rows[order], best[order]
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:

@@ -37,7 +37,10 @@ def test_build_then_search(tiny_corpus, settings, embedder):
     report = build_index([tiny_corpus], settings, embedder, show_progress=False)
     assert len(report.indexed) == 3 and not report.failed and report.passages > 0
     index = load_index(settings.index_dir, settings)
-    assert index.size == report.passages == index.vectors.ntotal
+    assert index.size == report.passages
+    # One vector per sentence window; every window belongs to a passage and every passage has one.
+    assert index.vectors.ntotal == len(index.owners) >= index.size
+    assert set(index.owners.tolist()) == set(range(index.size))
     hits = Searcher(index, embedder, settings).search("comment redémarrer après un rançongiciel", k=3)
     assert hits[0].passage.title == "Guide des sauvegardes"
     assert hits[0].passage.section == "Pourquoi sauvegarder"
@@ -113,7 +116,8 @@ def test_fingerprint_mismatch_names_rebuild_command(tiny_corpus, settings, embed
         load_index(settings.index_dir.parent / "ailleurs", settings)
 
 
-@pytest.mark.parametrize("victim", ["vectors.faiss", "passages.jsonl", "manifest.json", "lexical/vocab.index.json"])
+@pytest.mark.parametrize("victim", ["vectors.faiss", "owners.npy", "passages.jsonl", "manifest.json",
+                                    "lexical/vocab.index.json"])
 def test_corrupt_files_are_detected(tiny_corpus, settings, embedder, victim):
     build_index([tiny_corpus], settings, embedder, show_progress=False)
     path = settings.index_dir / "current" / victim
@@ -201,3 +205,18 @@ def test_manifest_records_files_and_settings(tiny_corpus, settings, embedder):
     assert manifest["settings"]["chunk_size"] == settings.chunk_size
     record = next(v for k, v in manifest["files"].items() if k.endswith("sauvegarde.md"))
     assert len(record["sha256"]) == 64 and record["passages"] >= 1
+
+
+def test_incremental_vectors_equal_a_full_rebuild(tiny_corpus, settings, embedder, tmp_path):
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    (tiny_corpus / "guides" / "sauvegarde.md").write_text(
+        "# Guide\n\nPremière phrase sur la sauvegarde. Deuxième phrase sur les supports. Troisième phrase.\n",
+        encoding="utf-8")
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    incremental = load_index(settings.index_dir, settings)
+    fresh_settings = replace(settings, index_dir=tmp_path / "fresh")
+    build_index([tiny_corpus], fresh_settings, embedder, show_progress=False)
+    fresh = load_index(fresh_settings.index_dir, fresh_settings)
+    assert [p.id for p in incremental.passages] == [p.id for p in fresh.passages]
+    assert (incremental.owners == fresh.owners).all()
+    assert abs(incremental.all_vectors() - fresh.all_vectors()).max() < 1e-6

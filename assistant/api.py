@@ -1,0 +1,361 @@
+"""HTTP: POST /api/ask, GET /api/health, the PDFs of the sources, and the Chainlit chat at /.
+
+One process holds one `Runtime`: the assistant (index and model, loaded once),
+the questions log and the catalog of what the index covers. The Chainlit
+handlers in app.py use the same runtime through `get_runtime()`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .chat import MAX_QUESTION_CHARS, PRODUCT_NAME, Catalog, catalog_of, filters_as_dict
+from .config import PROJECT_ROOT
+from .feedback import FeedbackStore
+from .schema import DOC_TYPES, Answer, Passage
+from .search import Filters
+from .themes import PRACTICES, TOPICS
+
+log = logging.getLogger("assistant.api")
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_K = 50
+
+
+# ---------------------------------------------------------------- the process-wide state
+
+
+@dataclass
+class Runtime:
+    """What one serving process loads once: assistant, questions log, catalog."""
+
+    assistant: object  # service.Assistant (kept untyped so this module imports without torch)
+    store: FeedbackStore
+    catalog: Catalog
+
+    @classmethod
+    def create(cls, assistant, store: FeedbackStore) -> "Runtime":
+        """Wrap a loaded assistant."""
+        return cls(assistant=assistant, store=store, catalog=catalog_of(assistant.index))
+
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
+        """Answer one question (thread-safe; called from worker threads)."""
+        return self.assistant.ask(question, k=k, filters=filters)
+
+    def record(self, answer: Answer, *, channel: str, filters: Filters | None, k: int | None,
+               session_id: str | None = None, message_id: str | None = None) -> None:
+        """Log the question; a log that cannot be written never costs the user the answer."""
+        try:
+            self.store.log_question(answer, channel=channel, filters=filters_as_dict(filters), k=k,
+                                    session_id=session_id, message_id=message_id)
+        except (sqlite3.Error, OSError) as err:
+            log.warning("journal des questions %s non écrit : %s", self.store.path, err)
+
+    def pdf_path(self, source: str) -> Path | None:
+        """The file of an indexed PDF source, or None: only files listed in the index are served."""
+        for entry in self.assistant.index.manifest.get("files", {}).values():
+            if entry.get("source") == source and str(source).lower().endswith(".pdf") and entry.get("passages"):
+                path = Path(entry.get("path") or PROJECT_ROOT / source)
+                return path if path.is_file() else None
+        return None
+
+    def pdf_url(self, passage: Passage) -> str | None:
+        """Where the browser fetches the PDF of a passage, or None for other formats."""
+        if not passage.source.lower().endswith(".pdf"):
+            return None
+        return "/api/sources/" + quote(passage.source)
+
+
+_runtime: Runtime | None = None
+_runtime_lock = threading.Lock()
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    """Install the process's runtime (serve and the tests do this before mounting the chat)."""
+    global _runtime
+    _runtime = runtime
+
+
+def get_runtime() -> Runtime:
+    """The process's runtime; loaded from the default settings on first use if none was installed."""
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None:
+            from .config import load_settings
+            from .service import Assistant
+
+            _runtime = Runtime.create(Assistant.load(load_settings()), FeedbackStore())
+        return _runtime
+
+
+# ---------------------------------------------------------------- request and response models
+
+DocType = Literal[DOC_TYPES]  # type: ignore[valid-type]
+Practice = Literal[PRACTICES]  # type: ignore[valid-type]
+Topic = Literal[TOPICS]  # type: ignore[valid-type]
+_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+
+
+def _as_list(value):
+    return [value] if isinstance(value, str) else value
+
+
+class FiltersIn(BaseModel):
+    """Restrictions on the passages returned; each list is « any of », the lists combine with « and »."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_types: list[DocType] = Field(default=[], description="Types de document : " + ", ".join(DOC_TYPES))
+    practices: list[Practice] = Field(default=[], description="Pratiques : " + ", ".join(PRACTICES))
+    topics: list[Topic] = Field(default=[], description="Thèmes : " + ", ".join(TOPICS))
+    date_from: str | None = Field(default=None, pattern=_DATE, description="AAAA, AAAA-MM ou AAAA-MM-JJ (inclus)")
+    date_to: str | None = Field(default=None, pattern=_DATE, description="AAAA, AAAA-MM ou AAAA-MM-JJ (inclus)")
+
+    _lists = field_validator("doc_types", "practices", "topics", mode="before")(_as_list)
+
+    def to_filters(self) -> Filters:
+        """Search filters, with partial dates widened to whole years or months."""
+        return Filters(doc_types=tuple(self.doc_types), practices=tuple(self.practices), topics=tuple(self.topics),
+                       date_from=_date_bound(self.date_from, start=True),
+                       date_to=_date_bound(self.date_to, start=False))
+
+
+def _date_bound(value: str | None, start: bool) -> str | None:
+    if not value:
+        return None
+    if len(value) == 4:
+        return f"{value}-01-01" if start else f"{value}-12-31"
+    if len(value) == 7:
+        # Any day-of-month <= 31 compares correctly with ISO dates.
+        return f"{value}-01" if start else f"{value}-31"
+    return value
+
+
+class AskIn(BaseModel):
+    """A question for the assistant."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"question": "Que propose la charte cybersécurité aux prestataires ?", "k": 5},
+        {"question": "rançongiciels", "k": 3, "filters": {"doc_types": ["bulletin"], "date_from": "2024",
+                                                           "date_to": "2024"}},
+    ]})
+
+    question: Annotated[str, Field(description=f"La question, en français ({MAX_QUESTION_CHARS} caractères au plus)")]
+    k: Annotated[int | None, Field(ge=1, le=MAX_K, description="Nombre de passages (défaut : 5)")] = None
+    filters: FiltersIn | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("la question est vide / the question is empty")
+        if len(value) > MAX_QUESTION_CHARS:
+            raise ValueError(f"la question fait {len(value)} caractères, au plus {MAX_QUESTION_CHARS} : "
+                             f"raccourcissez-la / the question has {len(value)} characters, "
+                             f"at most {MAX_QUESTION_CHARS}: shorten it")
+        return value.strip()
+
+
+class PassageOut(BaseModel):
+    """A cited passage, with its rank and score (further citation fields may follow)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    rank: int
+    score: float
+    id: str
+    text: str
+    title: str
+    source: str
+    doc_type: str
+    page: int | None = None
+    section: str | None = None
+    date: str | None = None
+    url: str | None = None
+    sample: bool = False
+    practice: str | None = None
+    topic: str | None = None
+
+
+class AskOut(BaseModel):
+    """The answer: the same JSON object as `assistant ask --json`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    question: str
+    answer: str = Field(description="Réponse extractive avec marques [n], ou la phrase « pas trouvé »")
+    abstained: bool = Field(description="Vrai quand rien de pertinent n'a été trouvé (aucun passage alors)")
+    passages: list[PassageOut]
+
+
+class HealthOut(BaseModel):
+    """What this process serves."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: str
+    fingerprint: str
+    passages: int
+    documents: int
+    model: str
+    index_created: str | None = None
+    newest_bulletin: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """A refused request: one French / English message, and the offending fields."""
+
+    error: str
+    message: str
+    fields: list[dict] = []
+
+
+# ---------------------------------------------------------------- errors
+
+_MESSAGES = {
+    "missing": "champ obligatoire / field required",
+    "string_type": "texte attendu / string expected",
+    "int_type": "entier attendu / integer expected",
+    "int_parsing": "entier attendu / integer expected",
+    "int_from_float": "entier attendu / integer expected",
+    "greater_than_equal": "valeur trop petite / value too small",
+    "less_than_equal": "valeur trop grande / value too large",
+    "extra_forbidden": "champ inconnu / unknown field",
+    "json_invalid": "JSON invalide / invalid JSON",
+    "model_attributes_type": "objet JSON attendu / JSON object expected",
+    "dict_type": "objet JSON attendu / JSON object expected",
+    "list_type": "liste attendue / list expected",
+    "string_pattern_mismatch": "date attendue au format AAAA, AAAA-MM ou AAAA-MM-JJ / date expected as YYYY, "
+                               "YYYY-MM or YYYY-MM-DD",
+}
+
+
+def _field_message(error: dict) -> dict:
+    location = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
+    kind = error.get("type", "")
+    if kind == "value_error":
+        text = re.sub(r"^Value error, ", "", error.get("msg", ""))
+    elif kind == "literal_error":
+        allowed = (error.get("ctx") or {}).get("expected", "")
+        text = f"valeur inconnue, valeurs permises : {allowed} / unknown value, allowed: {allowed}"
+    elif kind in ("greater_than_equal", "less_than_equal") and location == "k":
+        text = f"k doit être entre 1 et {MAX_K} / k must be between 1 and {MAX_K}"
+    else:
+        text = _MESSAGES.get(kind, error.get("msg", "valeur invalide / invalid value"))
+    return {"field": location, "message": text}
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    fields = [_field_message(e) for e in exc.errors()]
+    message = " ; ".join(f"{f['field']} : {f['message']}" for f in fields)
+    return JSONResponse(status_code=422, content={"error": "requête invalide / invalid request",
+                                                   "message": message, "fields": fields})
+
+
+async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("erreur sur %s", request.url.path)
+    return JSONResponse(status_code=500, content={
+        "error": "erreur interne / internal error",
+        "message": "la question n'a pas pu être traitée ; l'erreur est dans le journal du serveur / "
+                   "the question could not be processed; see the server log"})
+
+
+# ---------------------------------------------------------------- the app
+
+
+def create_app(runtime: Runtime, *, with_chat: bool = True) -> FastAPI:
+    """The FastAPI app: /api/ask, /api/health, /api/sources/…, /docs, and the chat mounted at /."""
+    from fastapi_offline import FastAPIOffline
+
+    set_runtime(runtime)
+    # Swagger UI from the fastapi-offline package: the default /docs page loads it from a CDN.
+    app = FastAPIOffline(
+        title=f"{PRODUCT_NAME} — API",
+        version="1",
+        description="Questions sur les documents du programme d'intelligence économique de la Région Normandie. "
+                    "Chaque réponse cite ses passages : titre, type, page ou section, date, source.",
+        redoc_url=None,
+        static_url="/api/static-docs",
+    )
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _server_error)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        """Refuse oversized bodies before parsing them."""
+        if request.url.path.startswith("/api/"):
+            length = request.headers.get("content-length")
+            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+                return JSONResponse(status_code=413, content={
+                    "error": "requête trop volumineuse / request too large",
+                    "message": f"corps de {int(length)} octets, au plus {MAX_BODY_BYTES} / body of {int(length)} "
+                               f"bytes, at most {MAX_BODY_BYTES}", "fields": []})
+        return await call_next(request)
+
+    @app.post("/api/ask", response_model=AskOut, responses={422: {"model": ErrorOut}, 413: {"model": ErrorOut}},
+              summary="Poser une question", tags=["questions"])
+    def ask(body: AskIn) -> dict:
+        """Les passages les plus pertinents, numérotés [1]…[k], et la réponse extractive qui les cite."""
+        filters = body.filters.to_filters() if body.filters else None
+        answer = runtime.ask(body.question, k=body.k, filters=filters)
+        runtime.record(answer, channel="api", filters=filters, k=body.k)
+        return answer.to_dict()
+
+    @app.get("/api/health", response_model=HealthOut, summary="État du service", tags=["service"])
+    def health() -> dict:
+        """L'index servi (empreinte, nombre de passages et de documents) et le modèle d'encodage."""
+        index = runtime.assistant.index
+        bulletins = [d.date for d in runtime.catalog.documents if d.doc_type == "bulletin" and d.date]
+        return {"status": "ok", "fingerprint": index.manifest.get("fingerprint"), "passages": index.size,
+                "documents": len(runtime.catalog.documents), "model": runtime.assistant.settings.model,
+                "model_info": index.manifest.get("model"), "index_created": index.manifest.get("created"),
+                "newest_bulletin": max(bulletins, default=None)}
+
+    @app.get("/api/sources/{source:path}", summary="Le PDF d'une source", tags=["sources"],
+             response_class=FileResponse, responses={404: {"model": ErrorOut}})
+    def source_pdf(source: str):
+        """Le fichier PDF cité par un passage (champ `source`) ; seuls les PDF de l'index sont servis."""
+        path = runtime.pdf_path(source)
+        if path is None:
+            return JSONResponse(status_code=404, content={
+                "error": "source introuvable / source not found",
+                "message": f"{source} n'est pas un PDF de l'index / is not a PDF of the index", "fields": []})
+        return FileResponse(path, media_type="application/pdf", content_disposition_type="inline",
+                            filename=path.name)
+
+    if with_chat:
+        _mount_chat(app)
+    else:
+        @app.get("/", include_in_schema=False)
+        def root():
+            return RedirectResponse("/docs")
+    return app
+
+
+def _mount_chat(app: FastAPI) -> None:
+    """Chainlit at the root path: it owns /, /assets (so the PDF viewer finds its worker), /public, /ws."""
+    os.environ.setdefault("CHAINLIT_APP_ROOT", str(PROJECT_ROOT))
+    from chainlit.utils import mount_chainlit
+
+    logging.getLogger("chainlit").addFilter(_QuietChainlit())
+    # Mounted last: routes declared above (/api/…, /docs, /openapi.json) are matched first.
+    mount_chainlit(app=app, target=str(PROJECT_ROOT / "app.py"), path="")
+
+
+class _QuietChainlit(logging.Filter):
+    """Drop Chainlit's warning, on every page load, that no chainlit_fr-FR.md exists: chainlit.md is French."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Translated markdown file" not in record.getMessage()

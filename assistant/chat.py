@@ -1,0 +1,411 @@
+"""Answer -> what the chat shows: French Markdown with [n] marks, and the source elements to attach.
+
+Nothing here imports Chainlit: app.py turns these records into cl.Message,
+cl.Text and cl.Pdf, so rendering is tested without a browser or a socket.
+
+Document text is untrusted: every piece of it goes through `escape_markdown`, so
+a `<script>`, an `<img onerror=…>` or a `[lien](javascript:…)` in a corpus file
+is shown as the characters it is made of (Chainlit's unsafe_allow_html stays off
+as a second barrier).
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .index import LoadedIndex
+from .render import DOC_TYPE_LABELS, french_date
+from .schema import DOC_TYPES, Answer, Hit, Passage
+from .search import Filters
+from .themes import PRACTICE_LABELS, PRACTICES, TOPIC_LABELS, TOPICS
+
+PRODUCT_NAME = "Assistant IE Normandie"
+MAX_QUESTION_CHARS = 2000
+# Settings value meaning « no restriction » in the chat settings panel.
+ALL = "tous"
+
+DOC_TYPE_PLURALS = {
+    "strategie": "pages stratégiques",
+    "memo": "mémos",
+    "charte": "chartes",
+    "bulletin": "bulletins de veille",
+    "guide": "guides",
+    "autre": "autres documents",
+}
+SAMPLE_NOTE = "Document d'exemple rédigé pour la démonstration de l'assistant — pas une publication officielle."
+
+
+@dataclass(frozen=True)
+class Starter:
+    """A suggested first question on the welcome screen."""
+
+    label: str
+    message: str
+    icon: str | None = None
+
+
+# One per practice, one for the bulletin archives, one on the programme itself.
+STARTERS = (
+    Starter("Anticiper", "Comment organiser une veille collaborative dans mon entreprise ?", "/public/anticiper.svg"),
+    Starter("Influencer", "Comment une PME peut-elle faire valoir ses intérêts auprès des réseaux professionnels ?",
+            "/public/influencer.svg"),
+    Starter("Se protéger", "Que propose la charte cybersécurité aux prestataires ?", "/public/se-proteger.svg"),
+    Starter("Bulletins de veille", "Que disent les bulletins de veille sur les rançongiciels ?",
+            "/public/bulletins.svg"),
+    Starter("Le programme", "Quels sont les trois modes d'action de l'intelligence économique ?",
+            "/public/programme.svg"),
+)
+
+
+# ---------------------------------------------------------------- what the index holds
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """One indexed file, as listed on the welcome screen."""
+
+    title: str
+    doc_type: str
+    date: str | None
+    passages: int
+    sample: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What the loaded index covers: documents by type, bulletin dates, themes present."""
+
+    documents: tuple[IndexedDocument, ...]
+    passages: int
+    practices: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    doc_types: tuple[str, ...] = field(default=())
+
+    def of_type(self, doc_type: str) -> list[IndexedDocument]:
+        """Documents of one type, newest first."""
+        return sorted((d for d in self.documents if d.doc_type == doc_type),
+                      key=lambda d: d.date or "", reverse=True)
+
+    def bulletin_months(self) -> list[str]:
+        """The months (YYYY-MM) that have a bulletin, oldest first."""
+        return sorted({d.date[:7] for d in self.documents if d.doc_type == "bulletin" and d.date})
+
+    def samples(self) -> int:
+        return sum(d.sample for d in self.documents)
+
+
+def catalog_of(index: LoadedIndex) -> Catalog:
+    """The catalog of a loaded index, from its manifest and passages."""
+    sample_sources = {p.source for p in index.passages if p.sample}
+    documents = []
+    for entry in index.manifest.get("files", {}).values():
+        if not entry.get("passages"):
+            continue  # failed or empty files answer nothing
+        documents.append(IndexedDocument(title=entry.get("title") or entry.get("source", "?"),
+                                         doc_type=entry.get("doc_type") or "autre", date=entry.get("date"),
+                                         passages=int(entry["passages"]), sample=entry.get("source") in sample_sources,
+                                         source=entry.get("source", "")))
+    present = Counter(d.doc_type for d in documents)
+    return Catalog(
+        documents=tuple(sorted(documents, key=lambda d: (DOC_TYPES.index(d.doc_type) if d.doc_type in DOC_TYPES
+                                                          else len(DOC_TYPES), d.date or "", d.title))),
+        passages=index.size,
+        practices=tuple(p for p in PRACTICES if any(x.practice == p for x in index.passages)),
+        topics=tuple(t for t in TOPICS if any(x.topic == t for x in index.passages)),
+        doc_types=tuple(t for t in DOC_TYPES if present[t]) + tuple(sorted(set(present) - set(DOC_TYPES))),
+    )
+
+
+def month_label(month: str) -> str:
+    """'2024-09' -> 'septembre 2024'."""
+    return french_date(f"{month}-01", with_day=False) or month
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _type_line(catalog: Catalog, doc_type: str) -> str:
+    docs = catalog.of_type(doc_type)
+    label_one = DOC_TYPE_LABELS.get(doc_type, doc_type)
+    label_many = DOC_TYPE_PLURALS.get(doc_type, doc_type)
+    if doc_type == "bulletin":
+        months = catalog.bulletin_months()
+        line = _count(len(docs), label_one, label_many)
+        if months:
+            line += f", de {month_label(months[0])} à {month_label(months[-1])}"
+        dated = [d for d in docs if d.date]
+        if dated:
+            line += f" (le plus récent : {escape_markdown(dated[0].title)}, publié le {french_date(dated[0].date)})"
+        return line
+    if len(docs) <= 3:
+        titles = " ; ".join(f"« {escape_markdown(d.title)} »" for d in docs)
+        return f"{_count(len(docs), label_one, label_many)} : {titles}"
+    return _count(len(docs), label_one, label_many)
+
+
+def welcome_markdown(catalog: Catalog) -> str:
+    """The welcome screen: what the assistant knows, from the index actually loaded."""
+    lines = [
+        "**Posez vos questions sur l'intelligence économique en Normandie.** "
+        "Chaque réponse cite ses sources [1], [2]… : cliquez sur une source pour lire le passage.",
+        "",
+        f"**Documents indexés** ({_count(len(catalog.documents), 'document', 'documents')}, "
+        f"{_count(catalog.passages, 'passage', 'passages')}) :",
+        "",
+    ]
+    lines += [f"- {_type_line(catalog, t)}" for t in catalog.doc_types]
+    if catalog.samples():
+        lines += ["", f"_{_count(catalog.samples(), 'document d’exemple rédigé', 'documents d’exemple rédigés')} "
+                      "pour la démonstration : ils sont signalés dans les sources._"]
+    lines += ["", "Filtres (type de document, pratique, thème, période) : bouton des réglages, "
+                  "à gauche du champ de saisie."]
+    return "\n".join(lines)
+
+
+def coverage_markdown(catalog: Catalog) -> str:
+    """What the assistant covers, as a short list (for the « not found » reply)."""
+    lines = ["Je peux répondre sur :"]
+    lines += [f"- {_type_line(catalog, t)} ;" for t in catalog.doc_types]
+    themes = [PRACTICE_LABELS[p].lower() for p in PRACTICES]
+    lines.append(f"- les trois pratiques de l'intelligence économique ({', '.join(themes)}) et, dans les "
+                 "bulletins, la cybersécurité, l'intelligence artificielle et la blockchain.")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a settings select: the code stored, the French label shown."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """The options of the settings panel, from what the index holds."""
+
+    doc_types: tuple[Choice, ...]
+    practices: tuple[Choice, ...]
+    topics: tuple[Choice, ...]
+    months: tuple[Choice, ...]
+
+
+def filter_choices(catalog: Catalog) -> FilterChoices:
+    """Options for the settings panel; each list starts with « all »."""
+    doc_types = (Choice(ALL, "Tous les documents"),) + tuple(
+        Choice(t, DOC_TYPE_PLURALS.get(t, t).capitalize()) for t in catalog.doc_types)
+    practices = (Choice(ALL, "Toutes les pratiques"),) + tuple(
+        Choice(p, PRACTICE_LABELS[p]) for p in (catalog.practices or PRACTICES))
+    topics = (Choice(ALL, "Tous les thèmes"),) + tuple(
+        Choice(t, TOPIC_LABELS[t]) for t in (catalog.topics or TOPICS) if t != "autre")
+    months = (Choice(ALL, "Sans limite"),) + tuple(Choice(m, month_label(m)) for m in catalog.bulletin_months())
+    return FilterChoices(doc_types, practices, topics, months)
+
+
+def _month_bounds(month: str) -> tuple[str, str]:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{month}-01", f"{month}-{calendar.monthrange(year, number)[1]:02d}"
+
+
+def filters_from_settings(values: dict) -> Filters:
+    """The chat settings panel's values -> search Filters; unknown or « all » values restrict nothing."""
+    def pick(key, allowed):
+        value = values.get(key)
+        return (value,) if value in allowed else ()
+
+    months = [values.get(k) for k in ("date_from", "date_to")]
+    months = [m if isinstance(m, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", m) else None for m in months]
+    if months[0] and months[1] and months[0] > months[1]:
+        months.reverse()
+    return Filters(
+        doc_types=pick("doc_type", DOC_TYPES),
+        practices=pick("practice", PRACTICES),
+        topics=pick("topic", TOPICS),
+        date_from=_month_bounds(months[0])[0] if months[0] else None,
+        date_to=_month_bounds(months[1])[1] if months[1] else None,
+    )
+
+
+def describe_filters(filters: Filters | None) -> str:
+    """The active filters in French, e.g. « bulletins de veille · de janvier 2024 à décembre 2024 »; '' if none."""
+    if not filters or not filters.active():
+        return ""
+    parts = [DOC_TYPE_PLURALS.get(t, t) for t in filters.doc_types]
+    parts += [PRACTICE_LABELS.get(p, p) for p in filters.practices]
+    parts += [TOPIC_LABELS.get(t, t) for t in filters.topics]
+    start = month_label(filters.date_from[:7]) if filters.date_from else None
+    end = month_label(filters.date_to[:7]) if filters.date_to else None
+    if start and end:
+        parts.append(f"de {start} à {end}" if start != end else start)
+    elif start:
+        parts.append(f"à partir de {start}")
+    elif end:
+        parts.append(f"jusqu'à {end}")
+    return " · ".join(parts)
+
+
+def filters_as_dict(filters: Filters | None) -> dict:
+    """JSON form of filters for the questions log (empty lists and None left out)."""
+    if not filters:
+        return {}
+    out = {"doc_types": list(filters.doc_types), "practices": list(filters.practices),
+           "topics": list(filters.topics), "date_from": filters.date_from, "date_to": filters.date_to}
+    return {k: v for k, v in out.items() if v}
+
+
+# ---------------------------------------------------------------- the reply
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&=:\"'$^])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown as itself: every Markdown and HTML character is backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def text_as_markdown(text: str) -> str:
+    """Escaped text keeping its line breaks (Markdown joins single lines otherwise)."""
+    blocks = [b for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
+    return "\n\n".join("  \n".join(escape_markdown(line.strip()) for line in block.splitlines() if line.strip())
+                       for block in blocks)
+
+
+@dataclass(frozen=True)
+class SourceElement:
+    """A side-panel element: `name` is unique and appears in the message text, where it becomes a link."""
+
+    name: str
+    kind: str  # "text" or "pdf"
+    content: str = ""
+    url: str | None = None
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    """The message to send and its elements."""
+
+    content: str
+    elements: tuple[SourceElement, ...]
+    answer: Answer
+
+
+def source_name(rank: int) -> str:
+    """The element name of passage `rank`: the [n] mark itself, so the marks in the answer open it."""
+    return f"[{rank}]"
+
+
+def pdf_name(hit: Hit) -> str:
+    """The element name of the PDF of passage `hit`, at its page."""
+    page = f" p. {hit.passage.page}" if hit.passage.page else ""
+    return f"PDF {hit.rank}{page}"
+
+
+def _source_link(passage: Passage) -> str:
+    if passage.url and re.match(r"https?://", passage.url):
+        # The URL comes from the document: escape it as text, and give a link only to http(s).
+        return f"[{escape_markdown(passage.url)}](<{passage.url.replace('>', '%3E').replace(' ', '%20')}>)"
+    return f"`{passage.source.replace('`', '')}`"
+
+
+def _where(passage: Passage) -> list[str]:
+    parts = [DOC_TYPE_LABELS.get(passage.doc_type, passage.doc_type)]
+    if passage.page is not None:
+        parts.append(f"page {passage.page}")
+    if passage.section:
+        parts.append(f"section « {escape_markdown(passage.section)} »")
+    if passage.date:
+        parts.append(french_date(passage.date))
+    return parts
+
+
+def passage_markdown(hit: Hit) -> str:
+    """The side panel of one source: citation, source, sample mark, then the passage text."""
+    p = hit.passage
+    lines = [f"**{escape_markdown(p.title)}**", "", " · ".join(_where(p)), "", f"Source : {_source_link(p)}"]
+    themes = [PRACTICE_LABELS.get(p.practice or "", ""), TOPIC_LABELS.get(p.topic or "", "")]
+    themes = [t for t in themes if t and t != "Autre"]
+    if themes:
+        lines += ["", f"Thèmes : {' · '.join(themes)}"]
+    if p.sample:
+        lines += ["", f"_{SAMPLE_NOTE}_"]
+    lines += ["", "---", "", text_as_markdown(p.text)]
+    return "\n".join(lines)
+
+
+def _cited_ranks(text: str) -> list[int]:
+    return [int(n) for n in dict.fromkeys(re.findall(r"\[(\d+)\]", text))]
+
+
+def _answer_markdown(text: str, ranks: set[int]) -> str:
+    """The answer escaped, except its [n] marks, left as they are so that they become source links."""
+    out, last = [], 0
+    for match in re.finditer(r"\[(\d+)\]", text):
+        if int(match[1]) not in ranks:
+            continue
+        out.append(escape_markdown(text[last:match.start()]))
+        out.append(match[0])
+        last = match.end()
+    out.append(escape_markdown(text[last:]))
+    return "".join(out)
+
+
+def _source_line(hit: Hit, pdf: bool) -> str:
+    p = hit.passage
+    parts = [f"{source_name(hit.rank)} {escape_markdown(p.title)}", *_where(p)]
+    if p.sample:
+        parts.append("_document d'exemple_")
+    line = " — ".join(parts)
+    if pdf:
+        line += f" · {pdf_name(hit)}"
+    return f"- {line}"
+
+
+def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None) -> str:
+    """The honest reply when nothing relevant was found, with what the assistant does cover."""
+    lines = ["Je n'ai trouvé dans les documents indexés aucun passage qui réponde à cette question : "
+             "je préfère vous le dire plutôt que de vous montrer des passages sans rapport."]
+    active = describe_filters(filters)
+    if active:
+        lines += ["", f"La recherche était limitée par vos filtres ({escape_markdown(active)}) : "
+                      "élargissez-les dans les réglages puis reposez la question."]
+    if catalog:
+        lines += ["", coverage_markdown(catalog)]
+    lines += ["", "Vous pouvez par exemple demander : « " + escape_markdown(STARTERS[2].message) + " » ou « "
+              + escape_markdown(STARTERS[0].message) + " »"]
+    return "\n".join(lines)
+
+
+def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Catalog | None = None,
+                 pdf_url: Callable[[Passage], str | None] = lambda p: None) -> ChatReply:
+    """The chat message for an answer: text with [n] marks, « Sources », and one element per cited passage."""
+    if answer.abstained or not answer.hits:
+        return ChatReply(content=not_found_markdown(catalog, filters), elements=(), answer=answer)
+    by_rank = {h.rank: h for h in answer.hits}
+    cited = [by_rank[r] for r in _cited_ranks(answer.text) if r in by_rank] or [answer.hits[0]]
+    others = [h for h in answer.hits if h not in cited]
+    elements: list[SourceElement] = []
+    source_lines = []
+    for hit in cited + others:
+        elements.append(SourceElement(name=source_name(hit.rank), kind="text", content=passage_markdown(hit)))
+        url = pdf_url(hit.passage) if hit in cited else None
+        if url:
+            elements.append(SourceElement(name=pdf_name(hit), kind="pdf", url=url, page=hit.passage.page))
+        source_lines.append(_source_line(hit, pdf=bool(url)))
+    content = [_answer_markdown(answer.text, set(by_rank)), "", "**Sources**", ""]
+    content += source_lines[:len(cited)]
+    if others:
+        content += ["", "**Autres passages trouvés**", ""] + source_lines[len(cited):]
+    active = describe_filters(filters)
+    if active:
+        content += ["", f"_Filtres actifs : {escape_markdown(active)}_"]
+    return ChatReply(content="\n".join(content), elements=tuple(elements), answer=answer)

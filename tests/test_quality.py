@@ -1,0 +1,88 @@
+"""Retrieval quality with the real model on a small real subset: fails when retrieval regresses."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings, load_settings
+from assistant.evaluate import EvalQuestion, local_matcher
+from assistant.index import build_index
+from assistant.service import Assistant
+from conftest import ROOT, SHARED
+
+pytestmark = pytest.mark.model
+
+SUBSET = ["corpus/strategie", "corpus/charte", "corpus/memo", "corpus/pages",
+          "corpus/bulletins/bulletin-veille-2025-03.pdf", "corpus/bulletins/bulletin-veille-2026-03.pdf",
+          "corpus/bulletins/bulletin-veille-2026-10.pdf"]
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    base = load_settings()
+    settings = Settings(index_dir=tmp_path_factory.mktemp("quality") / "index", cache_dir=base.cache_dir)
+    paths = [ROOT / p for p in SUBSET]
+    build_index(paths, settings, _embedder(settings), show_progress=False)
+    return Assistant.load(settings, _embedder(settings))
+
+
+_MODEL = {}
+
+
+def _embedder(settings):
+    if "e5" not in _MODEL:
+        from assistant.embed import get_embedder
+
+        _MODEL["e5"] = get_embedder(settings.model, settings.cache_dir)
+    return _MODEL["e5"]
+
+
+def _subset_questions():
+    """Every in-scope evaluation question whose gold document is in the subset."""
+    names = {Path(p).name for p in SUBSET}
+    names |= {f.name for p in SUBSET if (ROOT / p).is_dir() for f in (ROOT / p).iterdir()}
+    out = []
+    for line in (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if not row.get("in_scope", True) or not row.get("gold"):
+            continue
+        if row["gold"]["doc"] in names:
+            gold = [row["gold"]] + list(row.get("alternatives") or [])
+            out.append(EvalQuestion(id=row["id"], question=row["question"], gold=gold))
+    return out
+
+
+def test_recall_at_5_on_the_subset(assistant):
+    questions = _subset_questions()
+    assert len(questions) >= 40, "the evaluation set lost its questions on the subset"
+    misses = []
+    for q in questions:
+        hits = assistant.searcher.search(q.question, k=5)
+        if not any(local_matcher(h.passage, q) for h in hits):
+            misses.append(q.question)
+    recall = 1 - len(misses) / len(questions)
+    assert recall >= 0.85, f"Recall@5 {recall:.3f} < 0.85 on {len(questions)} questions; missed: {misses[:10]}"
+
+
+def test_three_practices_question_finds_the_programme_page(assistant):
+    answer = assistant.ask("Quels sont les trois modes d'action de l'intelligence économique ?")
+    assert not answer.abstained
+    first = answer.hits[0].passage
+    assert "Anticiper" in first.text and "Se protéger" in first.text, first.text
+    assert first.section and first.title and first.source
+
+
+def test_latest_bulletin_comes_first(assistant):
+    hits = assistant.searcher.search("que dit le dernier bulletin de veille ?", k=3)
+    assert hits[0].passage.date.startswith("2026-10"), [h.passage.date for h in hits]
+
+
+def test_out_of_scope_questions_abstain(assistant):
+    for question in ("Quelle est la recette de la tarte normande aux pommes ?",
+                     "Quel temps fera-t-il à Rouen demain ?",
+                     "Qui a gagné le dernier match du Stade Malherbe de Caen ?"):
+        answer = assistant.ask(question)
+        assert answer.abstained and not answer.hits, (question, [h.passage.title for h in answer.hits])
