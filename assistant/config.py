@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 # Bump when readers, chunking or the lexical analyzer change what they produce.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +37,9 @@ class Settings:
     chunk_overlap: int = 120
     k: int = 5
     # Weight of the dense score in the fused score (the rest is lexical).
-    dense_weight: float = 0.5
+    dense_weight: float = 0.7
+    # How many passages each retriever proposes before fusion.
+    candidates: int = 100
     # Per-file limits: a larger file is reported as failed, the build goes on.
     max_file_mb: float = 50.0
     max_pages: int = 2000

@@ -148,6 +148,24 @@ class LoadedIndex:
             return np.zeros((0, int(self.manifest.get("dim", 0))), dtype=np.float32)
         return self.vectors.reconstruct_n(0, total)
 
+    def window_ranges(self) -> np.ndarray:
+        """starts[r]..starts[r+1] are the vector rows of passage r (owners are stored in passage order)."""
+        if getattr(self, "_starts", None) is None:
+            self._starts = np.searchsorted(self.owners, np.arange(self.size + 1))
+        return self._starts
+
+    def best_window_scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Exact best-window similarity of the query for the given passage rows."""
+        starts = self.window_ranges()
+        out = np.empty(len(rows), dtype=np.float32)
+        for i, row in enumerate(rows):
+            start, end = int(starts[row]), int(starts[row + 1])
+            if end <= start:
+                out[i] = 0.0
+                continue
+            out[i] = float((self.vectors.reconstruct_n(start, end - start) @ query.ravel()).max())
+        return out
+
     def vectors_of(self, rows: list[int], all_vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The window vectors of some passage rows, with owners renumbered 0..len(rows)-1."""
         all_vectors = self.all_vectors() if all_vectors is None else all_vectors

@@ -61,7 +61,8 @@ class LexicalIndex:
         """Index the given texts (already including titles and headings)."""
         import bm25s
 
-        model = bm25s.BM25(k1=1.2, b=0.75)
+        # k1 and b measured on PIAF and Service-Public (eval/results.md): shorter-passage friendly.
+        model = bm25s.BM25(k1=0.9, b=0.4)
         tokens = [analyze(t) or [""] for t in texts]
         model.index(tokens, show_progress=False)
         return cls(model)

@@ -79,7 +79,7 @@ class Searcher:
         return vector
 
     def search(self, question: str, k: int | None = None, filters: Filters | None = None,
-               mode: str = "hybrid", candidates: int = 100) -> list[Hit]:
+               mode: str = "hybrid", candidates: int | None = None) -> list[Hit]:
         """The k best passages for the question, best first."""
         k = k or self.settings.k
         size = self.index.size
@@ -90,7 +90,7 @@ class Searcher:
             allowed = np.fromiter((filters.accepts(p) for p in self.index.passages), dtype=bool, count=size)
             if not allowed.any():
                 return []
-        n = min(size, max(candidates, k * 4))
+        n = min(size, max(candidates or self.settings.candidates, k * 4))
 
         dense = np.full(size, np.nan, dtype=np.float32)
         if mode in ("hybrid", "dense"):
@@ -113,10 +113,11 @@ class Searcher:
             lex_top = np.argsort(-lexical, kind="stable")[:n]
             lex_top = lex_top[lexical[lex_top] > 0]
             pool = np.union1d(np.flatnonzero(~np.isnan(dense)), lex_top)
+            # Lexical candidates beyond the dense top-n get their exact dense score, not a guess.
+            missing = pool[np.isnan(dense[pool])]
+            if missing.size:
+                dense[missing] = self.index.best_window_scores(self.query_vector(question), missing)
             d = dense[pool]
-            # Lexical candidates beyond the dense top-n get the dense floor.
-            floor = np.nanmin(d) if np.isfinite(d).any() else 0.0
-            d = np.where(np.isnan(d), floor, d)
             fused = self.settings.dense_weight * _minmax(d) + (1 - self.settings.dense_weight) * _scale_max(lexical[pool])
         if mode == "hybrid":
             pool, fused = self._time_aware(question, pool, fused, lexical, allowed)
