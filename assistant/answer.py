@@ -20,28 +20,32 @@ NOT_FOUND = ("Je n'ai pas trouvé de réponse à cette question dans les documen
 
 @dataclass(frozen=True)
 class Abstention:
-    """Answer only when the best passage is close enough to the question."""
+    """Answer only when the passages are close enough to the question (weights calibrated by `assistant eval`)."""
 
-    min_dense: float = 0.80
+    min_confidence: float = 0.0
     coverage_weight: float = 0.10
 
-    def confidence(self, hits: list[Hit], question: str) -> float:
-        """Best dense similarity plus a bonus for the share of question words found."""
+    def confidence(self, hits: list[Hit], question: str, idf=None) -> float:
+        """Best dense similarity plus a bonus for the (IDF-weighted) share of question words the best passage has."""
         if not hits:
             return 0.0
         best = max(h.dense for h in hits[:3])
-        return best + self.coverage_weight * coverage(question, hits[0].passage.text + " " + (hits[0].passage.section or ""))
+        top = hits[0].passage
+        return best + self.coverage_weight * coverage(question, f"{top.section or ''} {top.text}", idf)
 
-    def abstains(self, hits: list[Hit], question: str) -> bool:
-        return not hits or self.confidence(hits, question) < self.min_dense
+    def abstains(self, hits: list[Hit], question: str, idf=None) -> bool:
+        return not hits or self.confidence(hits, question, idf) < self.min_confidence
 
 
-def coverage(question: str, text: str) -> float:
-    """Share of the question's content words (stems) that appear in the text."""
-    wanted = set(analyze(question))
+def coverage(question: str, text: str, idf=None) -> float:
+    """Share of the question's content words (stems) found in the text, rare words weighing more."""
+    wanted = sorted(set(analyze(question)))
     if not wanted:
         return 0.0
-    return len(wanted & set(analyze(text))) / len(wanted)
+    weights = idf(wanted) if idf else {t: 1.0 for t in wanted}
+    present = set(analyze(text))
+    total = sum(weights.values()) or 1.0
+    return sum(w for t, w in weights.items() if t in present) / total
 
 
 def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None = None,
@@ -51,7 +55,7 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     `idf` maps question tokens to their weight (rare words count more); without it all weigh 1.
     """
     abstention = abstention or Abstention()
-    if abstention.abstains(hits, question):
+    if abstention.abstains(hits, question, idf):
         # Cite only what answers: no unrelated passages dressed up as sources.
         return Answer(question=question, text=NOT_FOUND, abstained=True, hits=())
     wanted = set(analyze(question))

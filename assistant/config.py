@@ -16,8 +16,8 @@ PIPELINE_VERSION = "4"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# Calibrated by `assistant eval` on half of the local questions (see eval/results.md).
-ABSTAIN_THRESHOLDS = {"e5-small": 0.80, "use-multilingual": 0.30, "hash": 0.0}
+# (threshold, coverage weight) calibrated by `assistant eval` on half of the local questions (eval/results.md).
+ABSTENTION = {"e5-small": (0.8934, 0.10), "use-multilingual": (0.30, 0.10), "hash": (0.0, 0.0)}
 
 
 def _default_cache_dir() -> Path:
@@ -46,11 +46,10 @@ class Settings:
     # Below this confidence the assistant says it found nothing (None: the model's calibrated value).
     abstain_threshold: float | None = None
 
-    def abstention_threshold(self) -> float:
-        """The threshold in force: explicit, else calibrated for the model (eval/results.md)."""
-        if self.abstain_threshold is not None:
-            return self.abstain_threshold
-        return ABSTAIN_THRESHOLDS.get(self.model, 0.0)
+    def abstention(self) -> tuple[float, float]:
+        """(threshold, coverage weight) in force: the explicit threshold, else the model's calibrated values."""
+        threshold, weight = ABSTENTION.get(self.model, (0.0, 0.0))
+        return (self.abstain_threshold if self.abstain_threshold is not None else threshold), weight
 
     def fingerprint_fields(self) -> dict:
         """The settings that change what an index contains."""

@@ -185,39 +185,43 @@ def _metrics(ranks: list[int | None]) -> dict:
 
 
 def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -> dict:
-    """Calibrate the abstention threshold on one half of the local questions, report it on the other."""
-    from .answer import Abstention
+    """Calibrate the abstention weight and threshold on one half of the local questions, report on the other."""
+    from .answer import coverage
 
     searcher = Searcher(dataset.index, embedder, settings)
+    idf = dataset.index.lexical.idf
     rows = []
     for q in dataset.questions:
         hits = searcher.search(q.question, k=settings.k)
-        rows.append((q, Abstention(min_dense=0.0).confidence(hits, q.question)))
+        best = max((h.dense for h in hits[:3]), default=0.0)
+        cov = coverage(q.question, f"{hits[0].passage.section or ''} {hits[0].passage.text}", idf) if hits else 0.0
+        rows.append((q, best, cov, bool(hits)))
     calibrate = [r for r in rows if int(hashlib.md5(r[0].id.encode()).hexdigest(), 16) % 2 == 0]
     held_out = [r for r in rows if r not in calibrate]
 
-    def rates(part, threshold):
-        oos = [c < threshold for q, c in part if not q.in_scope]
-        ins = [c < threshold for q, c in part if q.in_scope]
+    def rates(part, threshold, weight):
+        refused = [(q.in_scope, (not has) or best + weight * cov < threshold) for q, best, cov, has in part]
+        oos = [r for scope, r in refused if not scope]
+        ins = [r for scope, r in refused if scope]
         return (sum(oos) / len(oos) if oos else 0.0, sum(ins) / len(ins) if ins else 0.0, len(oos), len(ins))
 
-    candidates = sorted({round(c, 4) for _, c in calibrate})
-    best, best_value = 0.0, -1.0
-    for threshold in candidates:
-        oos_rate, in_rate, _, _ = rates(calibrate, threshold)
-        # Keep in-scope refusals rare (≤ 5 %), then refuse as many out-of-scope questions as possible.
-        value = oos_rate - 10 * max(0.0, in_rate - 0.05) - 0.5 * in_rate
-        if value > best_value:
-            best, best_value = threshold, value
-    cal = rates(calibrate, best)
-    held = rates(held_out, best)
-    current = settings.abstention_threshold()
-    now = rates(held_out, current)
+    best_choice, best_value = (0.0, 0.0), -1.0
+    for weight in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3):
+        for threshold in sorted({round(b + weight * c, 4) for _, b, c, _ in calibrate}):
+            oos_rate, in_rate, _, _ = rates(calibrate, threshold, weight)
+            # In-scope refusals must stay rare (≤ 5 %); then refuse as many out-of-scope questions as possible.
+            value = oos_rate - 10 * max(0.0, in_rate - 0.05) - 0.5 * in_rate
+            if value > best_value:
+                best_choice, best_value = (threshold, weight), value
+    threshold, weight = best_choice
+    cal, held = rates(calibrate, threshold, weight), rates(held_out, threshold, weight)
+    shipped = settings.abstention()
+    now = rates(held_out, *shipped)
     return {
-        "calibrated_threshold": best,
+        "calibrated_threshold": threshold, "calibrated_weight": weight,
         "calibration": {"oos_abstained": cal[0], "in_scope_abstained": cal[1], "n_oos": cal[2], "n_in": cal[3]},
         "held_out": {"oos_abstained": held[0], "in_scope_abstained": held[1], "n_oos": held[2], "n_in": held[3]},
-        "shipped_threshold": current,
+        "shipped_threshold": shipped[0], "shipped_weight": shipped[1],
         "held_out_shipped": {"oos_abstained": now[0], "in_scope_abstained": now[1]},
     }
 
@@ -305,8 +309,11 @@ def write_report(report: dict, out_dir: Path) -> None:
     if local:
         ab = local["abstention"]
         md += ["## Abstention (jeu local)", "",
-               f"Seuil calibré sur une moitié des questions : {ab['calibrated_threshold']:.4f} "
-               f"(seuil livré : {ab['shipped_threshold']:.4f}).", "",
+               "Confiance = meilleure similarité dense + poids × part (pondérée par l'IDF) des mots de la question "
+               "présents dans le premier passage ; en dessous du seuil, l'assistant dit qu'il n'a pas trouvé.", "",
+               f"Calibré sur une moitié des questions : seuil {ab['calibrated_threshold']:.4f}, poids "
+               f"{ab['calibrated_weight']} (livré : seuil {ab['shipped_threshold']:.4f}, poids {ab['shipped_weight']}).",
+               "",
                "| moitié | hors sujet refusées | dans le sujet refusées |", "|---|---|---|",
                f"| calibration | {ab['calibration']['oos_abstained']:.1%} ({ab['calibration']['n_oos']}) | "
                f"{ab['calibration']['in_scope_abstained']:.1%} ({ab['calibration']['n_in']}) |",

@@ -30,5 +30,5 @@ class Assistant:
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
         """Retrieve and answer one question."""
         hits = self.searcher.search(question, k=k or self.settings.k, filters=filters)
-        return compose_answer(question, hits, Abstention(min_dense=self.settings.abstention_threshold()),
-                              idf=self.index.lexical.idf)
+        threshold, weight = self.settings.abstention()
+        return compose_answer(question, hits, Abstention(threshold, weight), idf=self.index.lexical.idf)

@@ -35,7 +35,7 @@ def test_answer_takes_sentences_verbatim_with_marks():
 def test_abstains_without_hits_or_below_threshold():
     assert compose_answer("question", []).abstained
     low = compose_answer("recette de la tarte aux pommes", [_hit(1, "La charte engage les prestataires.", dense=0.70)],
-                         Abstention(min_dense=0.8))
+                         Abstention(min_confidence=0.8))
     assert low.abstained and low.text == NOT_FOUND and low.hits == ()
 
 
