@@ -15,6 +15,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from .durable import fsync_dir, fsync_tree
 
 __all__ = ["E5ConversionError", "convert", "ensure_e5_model", "default_bin_path"]
 
@@ -600,38 +601,19 @@ def convert(bin_path: Path, out_dir: Path) -> Path:
                 _write_folder(buf, model, bin_path, tmp)
         # Written last: a folder without a matching stamp is never taken as complete.
         _write_json(tmp / "conversion.json", stamp)
-        _fsync_tree(tmp)
+        fsync_tree(tmp)
         old = None
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
             os.rename(out_dir, old / "x")
         os.rename(tmp, out_dir)
-        _fsync_dir(out_dir.parent)
+        fsync_dir(out_dir.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(root: Path) -> None:
-    # The rename must not reach the disk before the files it publishes.
-    for path in sorted(root.rglob("*"), reverse=True):
-        if path.is_file():
-            with open(path, "rb") as f:
-                os.fsync(f.fileno())
-        else:
-            _fsync_dir(path)
-    _fsync_dir(root)
 
 
 def _is_current(folder: Path, stamp: dict) -> bool:

@@ -31,6 +31,7 @@ import numpy as np
 
 from .chunking import chunk_document, make_splitter, passage_context, passage_windows, source_label
 from .config import Settings
+from .durable import fsync_dir, fsync_tree
 from .embed import Embedder
 from .lexical import LexicalIndex
 from .readers import SUPPORTED_SUFFIXES, ReadError, read_document
@@ -531,12 +532,9 @@ def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, p
         "checksums": checksums,
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    for path in tmp.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
+    fsync_tree(tmp)
     os.rename(tmp, folder)
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)
     return folder
 
 
@@ -545,7 +543,7 @@ def _switch(index_dir: Path, generation: Path) -> None:
     tmp_link = index_dir / f".current-{uuid.uuid4().hex[:6]}"
     os.symlink(generation.name, tmp_link)
     os.replace(tmp_link, index_dir / CURRENT)
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)
 
 
 def _cleanup(index_dir: Path, keep: set[str]) -> None:
@@ -558,11 +556,3 @@ def _cleanup(index_dir: Path, keep: set[str]) -> None:
                 path.unlink(missing_ok=True)
             else:
                 shutil.rmtree(path, ignore_errors=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
