@@ -15,6 +15,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
 from .durable import fsync_dir, fsync_tree
 
 __all__ = ["E5ConversionError", "convert", "ensure_e5_model", "default_bin_path"]
