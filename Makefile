@@ -4,9 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 INDEX_DIR ?= index
+HOST ?= 127.0.0.1
+PORT ?= 8000
 DEMO_QUESTION ?= Quels sont les trois modes d'action de l'intelligence économique ?
 
-.PHONY: install run index test eval clean-index corpus
+.PHONY: install run demo index test eval clean-index corpus
 
 install: $(STAMP)
 
@@ -21,8 +23,18 @@ $(STAMP): pyproject.toml
 index: install
 	$(BIN)/assistant index --index-dir $(INDEX_DIR)
 
+# Builds the index when it is absent, or stale (built by another pipeline version) or damaged.
+INDEX_OK = $(BIN)/python -c "from pathlib import Path; from assistant.config import load_settings; \
+	from assistant.index import load_index; load_index(Path('$(INDEX_DIR)'), load_settings())" 2>/dev/null
+
+# The chat and the HTTP API in one process, at http://$(HOST):$(PORT)/ (printed when ready).
 run: install
-	test -e $(INDEX_DIR)/current || $(BIN)/assistant index --index-dir $(INDEX_DIR)
+	@$(INDEX_OK) || $(BIN)/assistant index --index-dir $(INDEX_DIR)
+	$(BIN)/assistant serve --index-dir $(INDEX_DIR) --host $(HOST) --port $(PORT)
+
+# One question in the terminal.
+demo: install
+	@$(INDEX_OK) || $(BIN)/assistant index --index-dir $(INDEX_DIR)
 	$(BIN)/assistant ask --index-dir $(INDEX_DIR) "$(DEMO_QUESTION)"
 
 test: install

@@ -6,22 +6,23 @@ handlers in app.py use the same runtime through `get_runtime()`.
 """
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import re
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .chat import MAX_QUESTION_CHARS, PRODUCT_NAME, Catalog, catalog_of, filters_as_dict
+from .chat import MAX_QUESTION_CHARS, PRODUCT_NAME, Catalog, catalog_of, filters_as_dict, passage_markdown
 from .config import PROJECT_ROOT
 from .feedback import FeedbackStore
 from .schema import DOC_TYPES, Answer, Passage
@@ -44,11 +45,20 @@ class Runtime:
     assistant: object  # service.Assistant (kept untyped so this module imports without torch)
     store: FeedbackStore
     catalog: Catalog
+    passages: dict[str, Passage] = field(default_factory=dict)
+    pdfs: dict[str, Path] = field(default_factory=dict)
 
     @classmethod
     def create(cls, assistant, store: FeedbackStore) -> "Runtime":
         """Wrap a loaded assistant."""
-        return cls(assistant=assistant, store=store, catalog=catalog_of(assistant.index))
+        index = assistant.index
+        pdfs = {}
+        for entry in index.manifest.get("files", {}).values():
+            source = entry.get("source") or ""
+            if source.lower().endswith(".pdf") and entry.get("passages"):
+                pdfs[source] = Path(entry.get("path") or PROJECT_ROOT / source)
+        return cls(assistant=assistant, store=store, catalog=catalog_of(index),
+                   passages={p.id: p for p in index.passages}, pdfs=pdfs)
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
         """Answer one question (thread-safe; called from worker threads)."""
@@ -65,17 +75,20 @@ class Runtime:
 
     def pdf_path(self, source: str) -> Path | None:
         """The file of an indexed PDF source, or None: only files listed in the index are served."""
-        for entry in self.assistant.index.manifest.get("files", {}).values():
-            if entry.get("source") == source and str(source).lower().endswith(".pdf") and entry.get("passages"):
-                path = Path(entry.get("path") or PROJECT_ROOT / source)
-                return path if path.is_file() else None
-        return None
+        path = self.pdfs.get(source)
+        return path if path is not None and path.is_file() else None
 
-    def pdf_url(self, passage: Passage) -> str | None:
-        """Where the browser fetches the PDF of a passage, or None for other formats."""
-        if not passage.source.lower().endswith(".pdf"):
-            return None
+    def has_pdf(self, passage: Passage) -> bool:
+        """True when the passage comes from a PDF this process can serve."""
+        return self.pdf_path(passage.source) is not None
+
+    def pdf_url(self, passage: Passage) -> str:
+        """Where the browser fetches the PDF of a passage."""
         return "/api/sources/" + quote(passage.source)
+
+    def panel_url(self, passage: Passage) -> str:
+        """Where the chat's side panel fetches the Markdown of a passage."""
+        return f"/api/passages/{quote(passage.id, safe='')}/panel"
 
 
 _runtime: Runtime | None = None
@@ -335,6 +348,23 @@ def create_app(runtime: Runtime, *, with_chat: bool = True) -> FastAPI:
         return FileResponse(path, media_type="application/pdf", content_disposition_type="inline",
                             filename=path.name)
 
+    @app.get("/api/passages/{passage_id}", response_model=PassageOut, summary="Un passage par son id",
+             tags=["sources"], responses={404: {"model": ErrorOut}})
+    def passage(passage_id: str):
+        """Le passage de l'index portant cet id (champ `id` des passages d'une réponse)."""
+        found = runtime.passages.get(passage_id)
+        if found is None:
+            return _passage_not_found(passage_id)
+        return {"rank": 0, "score": 0.0, **found.to_dict()}
+
+    @app.get("/api/passages/{passage_id}/panel", include_in_schema=False)
+    def passage_panel_markdown(passage_id: str):
+        """The chat's side panel for a passage, as Markdown (fetched by Chainlit's text element)."""
+        found = runtime.passages.get(passage_id)
+        if found is None:
+            return _passage_not_found(passage_id)
+        return PlainTextResponse(passage_markdown(found), media_type="text/markdown; charset=utf-8")
+
     if with_chat:
         _mount_chat(app)
     else:
@@ -344,10 +374,43 @@ def create_app(runtime: Runtime, *, with_chat: bool = True) -> FastAPI:
     return app
 
 
+def _passage_not_found(passage_id: str) -> JSONResponse:
+    return JSONResponse(status_code=404, content={
+        "error": "passage introuvable / passage not found",
+        "message": f"aucun passage {passage_id!r} dans l'index servi (reconstruit depuis ?) / no such passage "
+                   "in the index served (rebuilt since?)", "fields": []})
+
+
+# Chainlit's page preconnects to Google Fonts and loads KaTeX's stylesheet from a CDN (we have no
+# LaTeX): the chat must make no request outside this server.
+_EXTERNAL_LINKS = re.compile(r'\s*<link\b[^>]*href="https://(?:fonts\.googleapis\.com|fonts\.gstatic\.com|'
+                             r'cdn\.jsdelivr\.net)[^"]*"[^>]*/?>', re.S)
+
+
+def strip_external_links(html: str) -> str:
+    """The chat page without its links to Google Fonts and the KaTeX CDN."""
+    return _EXTERNAL_LINKS.sub("", html)
+
+
 def _mount_chat(app: FastAPI) -> None:
     """Chainlit at the root path: it owns /, /assets (so the PDF viewer finds its worker), /public, /ws."""
     os.environ.setdefault("CHAINLIT_APP_ROOT", str(PROJECT_ROOT))
     from chainlit.utils import mount_chainlit
+
+    @app.middleware("http")
+    async def local_only_page(request: Request, call_next):
+        """Rewrite Chainlit's HTML page (served for / and every client-side route)."""
+        response = await call_next(request)
+        if request.method != "GET" or not response.headers.get("content-type", "").startswith("text/html") \
+                or request.url.path.startswith(("/api/", "/docs")):
+            return response
+        body = b"".join([chunk async for chunk in response.body_iterator])
+        if response.headers.get("content-encoding") == "gzip":
+            body = gzip.decompress(body)  # a 2 kB page: sent back uncompressed
+        headers = {k: v for k, v in response.headers.items()
+                   if k.lower() not in ("content-length", "content-encoding")}
+        return HTMLResponse(strip_external_links(body.decode("utf-8")), status_code=response.status_code,
+                            headers=headers)
 
     logging.getLogger("chainlit").addFilter(_QuietChainlit())
     # Mounted last: routes declared above (/api/…, /docs, /openapi.json) are matched first.

@@ -1,7 +1,7 @@
-"""Answer -> what the chat shows: French Markdown with [n] marks, and the source elements to attach.
+"""Answer -> what the chat shows: French Markdown with [n] marks, a button per source, the side panels.
 
 Nothing here imports Chainlit: app.py turns these records into cl.Message,
-cl.Text and cl.Pdf, so rendering is tested without a browser or a socket.
+cl.Action, cl.Text and cl.Pdf, so rendering is tested without a browser or a socket.
 
 Document text is untrusted: every piece of it goes through `escape_markdown`, so
 a `<script>`, an `<img onerror=…>` or a `[lien](javascript:…)` in a corpus file
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .index import LoadedIndex
-from .render import DOC_TYPE_LABELS, french_date
+from .render import DOC_TYPE_LABELS, citation, french_date
 from .schema import DOC_TYPES, Answer, Hit, Passage
 from .search import Filters
 from .themes import PRACTICE_LABELS, PRACTICES, TOPIC_LABELS, TOPICS
@@ -152,7 +152,7 @@ def welcome_markdown(catalog: Catalog) -> str:
     """The welcome screen: what the assistant knows, from the index actually loaded."""
     lines = [
         "**Posez vos questions sur l'intelligence économique en Normandie.** "
-        "Chaque réponse cite ses sources [1], [2]… : cliquez sur une source pour lire le passage.",
+        "Chaque réponse cite ses sources [1], [2]… ; les boutons sous la réponse ouvrent les passages.",
         "",
         f"**Documents indexés** ({_count(len(catalog.documents), 'document', 'documents')}, "
         f"{_count(catalog.passages, 'passage', 'passages')}) :",
@@ -160,8 +160,8 @@ def welcome_markdown(catalog: Catalog) -> str:
     ]
     lines += [f"- {_type_line(catalog, t)}" for t in catalog.doc_types]
     if catalog.samples():
-        lines += ["", f"_{_count(catalog.samples(), 'document d’exemple rédigé', 'documents d’exemple rédigés')} "
-                      "pour la démonstration : ils sont signalés dans les sources._"]
+        samples = _count(catalog.samples(), "document d’exemple rédigé", "documents d’exemple rédigés")
+        lines += ["", f"_{samples} pour la démonstration : ils sont signalés dans les sources._"]
     lines += ["", "Filtres (type de document, pratique, thème, période) : bouton des réglages, "
                   "à gauche du champ de saisie."]
     return "\n".join(lines)
@@ -280,34 +280,39 @@ def text_as_markdown(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class SourceElement:
-    """A side-panel element: `name` is unique and appears in the message text, where it becomes a link."""
+class SourceButton:
+    """A button under the answer that opens one source in the side panel."""
 
-    name: str
-    kind: str  # "text" or "pdf"
-    content: str = ""
-    url: str | None = None
-    page: int | None = None
+    kind: str  # "passage" or "pdf"
+    label: str
+    tooltip: str
+    passage_id: str
+    rank: int
 
 
 @dataclass(frozen=True)
 class ChatReply:
-    """The message to send and its elements."""
+    """The message to send and its source buttons."""
 
     content: str
-    elements: tuple[SourceElement, ...]
+    buttons: tuple[SourceButton, ...]
     answer: Answer
 
 
-def source_name(rank: int) -> str:
-    """The element name of passage `rank`: the [n] mark itself, so the marks in the answer open it."""
-    return f"[{rank}]"
+@dataclass(frozen=True)
+class SidePanel:
+    """What the side panel shows for one source: a passage (Markdown fetched from `url`) or a PDF at a page."""
+
+    title: str
+    kind: str  # "text" or "pdf"
+    url: str
+    page: int | None = None
 
 
-def pdf_name(hit: Hit) -> str:
-    """The element name of the PDF of passage `hit`, at its page."""
-    page = f" p. {hit.passage.page}" if hit.passage.page else ""
-    return f"PDF {hit.rank}{page}"
+def pdf_label(rank: int, passage: Passage) -> str:
+    """The label of the button that opens the PDF of passage `rank` at its page."""
+    page = f" p. {passage.page}" if passage.page else ""
+    return f"PDF [{rank}]{page}"
 
 
 def _source_link(passage: Passage) -> str:
@@ -328,9 +333,9 @@ def _where(passage: Passage) -> list[str]:
     return parts
 
 
-def passage_markdown(hit: Hit) -> str:
+def passage_markdown(passage: Passage) -> str:
     """The side panel of one source: citation, source, sample mark, then the passage text."""
-    p = hit.passage
+    p = passage
     lines = [f"**{escape_markdown(p.title)}**", "", " · ".join(_where(p)), "", f"Source : {_source_link(p)}"]
     themes = [PRACTICE_LABELS.get(p.practice or "", ""), TOPIC_LABELS.get(p.topic or "", "")]
     themes = [t for t in themes if t and t != "Autre"]
@@ -342,32 +347,27 @@ def passage_markdown(hit: Hit) -> str:
     return "\n".join(lines)
 
 
+def passage_panel(passage: Passage, rank: int, url: str) -> SidePanel:
+    """The side panel for the passage cited as [rank]; `url` serves passage_markdown(passage)."""
+    return SidePanel(title=f"[{rank}] {citation(passage)}", kind="text", url=url)
+
+
+def pdf_panel(passage: Passage, rank: int, url: str) -> SidePanel:
+    """The side panel showing the PDF of passage [rank], open at its page."""
+    page = f" — page {passage.page}" if passage.page else ""
+    return SidePanel(title=f"[{rank}] {passage.title}{page}", kind="pdf", url=url, page=passage.page)
+
+
 def _cited_ranks(text: str) -> list[int]:
     return [int(n) for n in dict.fromkeys(re.findall(r"\[(\d+)\]", text))]
 
 
-def _answer_markdown(text: str, ranks: set[int]) -> str:
-    """The answer escaped, except its [n] marks, left as they are so that they become source links."""
-    out, last = [], 0
-    for match in re.finditer(r"\[(\d+)\]", text):
-        if int(match[1]) not in ranks:
-            continue
-        out.append(escape_markdown(text[last:match.start()]))
-        out.append(match[0])
-        last = match.end()
-    out.append(escape_markdown(text[last:]))
-    return "".join(out)
-
-
-def _source_line(hit: Hit, pdf: bool) -> str:
+def _source_line(hit: Hit) -> str:
     p = hit.passage
-    parts = [f"{source_name(hit.rank)} {escape_markdown(p.title)}", *_where(p)]
+    parts = [f"**\\[{hit.rank}\\]** {escape_markdown(p.title)}", *_where(p)]
     if p.sample:
         parts.append("_document d'exemple_")
-    line = " — ".join(parts)
-    if pdf:
-        line += f" · {pdf_name(hit)}"
-    return f"- {line}"
+    return "- " + " — ".join(parts)
 
 
 def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None) -> str:
@@ -386,26 +386,28 @@ def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None) 
 
 
 def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Catalog | None = None,
-                 pdf_url: Callable[[Passage], str | None] = lambda p: None) -> ChatReply:
-    """The chat message for an answer: text with [n] marks, « Sources », and one element per cited passage."""
+                 has_pdf: Callable[[Passage], bool] = lambda p: False) -> ChatReply:
+    """The chat message for an answer: text with [n] marks, « Sources », and a button per source."""
     if answer.abstained or not answer.hits:
-        return ChatReply(content=not_found_markdown(catalog, filters), elements=(), answer=answer)
+        return ChatReply(content=not_found_markdown(catalog, filters), buttons=(), answer=answer)
     by_rank = {h.rank: h for h in answer.hits}
     cited = [by_rank[r] for r in _cited_ranks(answer.text) if r in by_rank] or [answer.hits[0]]
     others = [h for h in answer.hits if h not in cited]
-    elements: list[SourceElement] = []
-    source_lines = []
+    buttons: list[SourceButton] = []
     for hit in cited + others:
-        elements.append(SourceElement(name=source_name(hit.rank), kind="text", content=passage_markdown(hit)))
-        url = pdf_url(hit.passage) if hit in cited else None
-        if url:
-            elements.append(SourceElement(name=pdf_name(hit), kind="pdf", url=url, page=hit.passage.page))
-        source_lines.append(_source_line(hit, pdf=bool(url)))
-    content = [_answer_markdown(answer.text, set(by_rank)), "", "**Sources**", ""]
-    content += source_lines[:len(cited)]
+        buttons.append(SourceButton(kind="passage", label=f"[{hit.rank}]",
+                                    tooltip=f"Lire le passage : {citation(hit.passage)}",
+                                    passage_id=hit.passage.id, rank=hit.rank))
+    for hit in cited:
+        if has_pdf(hit.passage):
+            buttons.append(SourceButton(kind="pdf", label=pdf_label(hit.rank, hit.passage),
+                                        tooltip=f"Ouvrir le PDF à la page citée : {hit.passage.title}",
+                                        passage_id=hit.passage.id, rank=hit.rank))
+    content = [escape_markdown(answer.text), "", "**Sources**", ""] + [_source_line(h) for h in cited]
     if others:
-        content += ["", "**Autres passages trouvés**", ""] + source_lines[len(cited):]
+        content += ["", "**Autres passages trouvés**", ""] + [_source_line(h) for h in others]
+    content += ["", "_Boutons ci-dessous : lire un passage ou ouvrir le PDF à la page citée._"]
     active = describe_filters(filters)
     if active:
         content += ["", f"_Filtres actifs : {escape_markdown(active)}_"]
-    return ChatReply(content="\n".join(content), elements=tuple(elements), answer=answer)
+    return ChatReply(content="\n".join(content), buttons=tuple(buttons), answer=answer)

@@ -196,7 +196,15 @@ def serve_command(host, port, index_dir, feedback_db):
 
 def _serve(app, host: str, port: int, ready: str) -> None:
     """Run uvicorn, printing `ready` once the socket listens."""
+    import logging
+
     import uvicorn
+
+    # Our own log lines (thumbs down, an unwritable questions log) on the console; uvicorn stays quiet.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logging.getLogger("assistant").addHandler(handler)
+    logging.getLogger("assistant").setLevel(logging.INFO)
 
     class Server(uvicorn.Server):
         async def startup(self, sockets=None):

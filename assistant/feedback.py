@@ -114,7 +114,10 @@ class FeedbackStore:
 
     def log_question(self, answer: Answer, *, channel: str, filters: dict | None = None, k: int | None = None,
                      session_id: str | None = None, message_id: str | None = None) -> int:
-        """Store one question with the passages returned, their scores and whether it abstained."""
+        """Store one question with the passages returned, their scores and whether it abstained.
+
+        `message_id` is the id the chat's thumbs will refer to (Chainlit's feedback `forId`).
+        """
         passages = [{"rank": h.rank, "score": round(h.score, 4), "dense": round(h.dense, 4), "id": h.passage.id,
                      "title": h.passage.title, "source": h.passage.source} for h in answer.hits]
         top = answer.hits[0] if answer.hits else None
@@ -195,7 +198,7 @@ def report_as_text(rows: list[ReportRow], path: Path) -> str:
     for row in rows:
         lines.append(f"{row.asked:>5}  {row.abstained:>9}  {row.thumbs_down:>7}  {row.last_asked[:10]:<10}  "
                      f"{' '.join(row.question.split())}")
-        lines.extend(f"{'':>38}commentaire : {' '.join(c.split())}" for c in row.comments)
+        lines.extend(f"{'':39}commentaire : {' '.join(c.split())}" for c in dict.fromkeys(row.comments))
     lines += ["", "Ces questions indiquent les documents qui manquent au corpus : ajoutez-les à corpus/ "
                   "puis relancez `assistant index`."]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,137 @@
+"""Chainlit handlers only: retrieval lives in assistant.service, rendering in assistant.chat.
+
+Served by `assistant serve` (or `make run`), which loads the index and the model
+once and mounts this file in the same process as the HTTP API.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+
+import chainlit as cl
+from chainlit.input_widget import Select
+
+from assistant.api import get_runtime
+from assistant.chat import (
+    ALL, MAX_QUESTION_CHARS, PRODUCT_NAME, STARTERS, filter_choices, filters_from_settings, passage_panel, pdf_panel,
+    render_reply, welcome_markdown,
+)
+from assistant.feedback import chainlit_data_layer
+from assistant.search import Filters
+
+log = logging.getLogger("assistant.chat")
+# Chainlit 2.12 calls the profiles coroutine from a running loop to read per-profile
+# config overrides (we have none) and drops it: silence its warning, not the others.
+warnings.filterwarnings("ignore", message="coroutine 'chat_profiles' was never awaited", category=RuntimeWarning)
+OPEN_SOURCE = "ouvrir_source"
+
+
+@cl.data_layer
+def data_layer():
+    """Only the thumbs are stored (see assistant/feedback.py); Chainlit shows them only with a data layer."""
+    return chainlit_data_layer(get_runtime().store)
+
+
+@cl.set_chat_profiles
+async def chat_profiles(user=None, language=None):
+    """A single profile: its description is the welcome screen, listing what the index holds."""
+    return [cl.ChatProfile(name=PRODUCT_NAME, markdown_description=welcome_markdown(get_runtime().catalog),
+                           icon="/public/icone.svg", default=True)]
+
+
+@cl.set_starters
+async def starters(user=None, language=None):
+    """Suggested first questions: one per practice, one for the bulletins."""
+    return [cl.Starter(label=s.label, message=s.message, icon=s.icon) for s in STARTERS]
+
+
+def _select(id_: str, label: str, choices, description: str | None = None) -> Select:
+    return Select(id=id_, label=label, items={c.label: c.value for c in choices}, initial_value=ALL,
+                  description=description)
+
+
+@cl.on_chat_start
+async def start():
+    """Send the filters panel; no message, so the starters stay visible."""
+    choices = filter_choices(get_runtime().catalog)
+    await cl.ChatSettings([
+        _select("doc_type", "Type de document", choices.doc_types),
+        _select("practice", "Pratique", choices.practices),
+        _select("topic", "Thème", choices.topics),
+        _select("date_from", "Publiés à partir de", choices.months,
+                "Période de publication : les documents sans date sont alors exclus."),
+        _select("date_to", "Publiés jusqu'à", choices.months),
+    ]).send()
+    cl.user_session.set("filters", Filters())
+
+
+@cl.on_settings_update
+async def settings_update(values: dict):
+    """Keep the filters chosen in the settings panel for the next questions."""
+    cl.user_session.set("filters", filters_from_settings(values))
+
+
+@cl.on_message
+async def on_message(message: cl.Message):
+    """Answer with cited passages; every question goes to the questions log."""
+    question = message.content.strip()
+    if not question:
+        await cl.Message(content="Votre message est vide : posez une question en français.").send()
+        return
+    if len(question) > MAX_QUESTION_CHARS:
+        await cl.Message(content=f"Votre question fait {len(question)} caractères : au plus {MAX_QUESTION_CHARS}. "
+                                 "Raccourcissez-la pour que la recherche reste précise.").send()
+        return
+    runtime = get_runtime()
+    filters = cl.user_session.get("filters") or Filters()
+    answer = await cl.make_async(runtime.ask)(question, None, filters)
+    reply = render_reply(answer, filters=filters, catalog=runtime.catalog, has_pdf=runtime.has_pdf)
+    actions = [cl.Action(name=OPEN_SOURCE, label=b.label, tooltip=b.tooltip,
+                         icon="file-text" if b.kind == "pdf" else "text-quote",
+                         payload={"kind": b.kind, "passage": b.passage_id, "rank": b.rank})
+               for b in reply.buttons]
+    reply_message = cl.Message(content=reply.content, actions=actions)
+    await reply_message.send()
+    # The thumbs under an answer refer to the run step Chainlit wraps on_message in.
+    run = cl.context.current_run
+    feedback_id = run.id if run else reply_message.id
+    await cl.make_async(runtime.record)(answer, channel="chat", filters=filters, k=None,
+                                        session_id=cl.context.session.id, message_id=feedback_id)
+
+
+@cl.action_callback(OPEN_SOURCE)
+async def open_source(action: cl.Action):
+    """Show one source in the side panel: the passage, or its PDF at the cited page.
+
+    Not as display="side" elements of the message: Chainlit 2.12 then opens the
+    panel by itself on every answer with all the side elements of the conversation
+    stacked. And not through ElementSidebar.set_elements either, which first sends
+    each element as a message element, so that Chainlit closes the panel again if
+    the two events cross. The element (display="page": the full PDF viewer, and
+    ignored by that auto-opening) fetches its content from the API by URL.
+    """
+    runtime = get_runtime()
+    passage = runtime.passages.get(str(action.payload.get("passage")))
+    rank = action.payload.get("rank")
+    rank = rank if isinstance(rank, int) else 0
+    if passage is None:
+        await cl.Message(content="Ce passage n'est plus dans l'index (il a été reconstruit depuis) : "
+                                 "reposez la question.").send()
+        return
+    if action.payload.get("kind") == "pdf" and runtime.has_pdf(passage):
+        panel = pdf_panel(passage, rank, runtime.pdf_url(passage))
+        element = cl.Pdf(name=panel.title, url=panel.url, page=panel.page, display="page")
+    else:
+        panel = passage_panel(passage, rank, runtime.panel_url(passage))
+        element = cl.Text(name=panel.title, url=panel.url, display="page")
+    await cl.context.emitter.emit("set_sidebar_elements",
+                                  {"elements": [element.to_dict()], "key": f"{panel.kind}:{passage.id}"})
+    await cl.ElementSidebar.set_title(panel.title)
+
+
+@cl.on_feedback
+async def on_feedback(feedback):
+    """The data layer has stored the thumb; a thumbs down is also written to the server log for maintainers."""
+    if feedback.value == 0:
+        log.info("pouce baissé sur la réponse %s%s", feedback.forId,
+                 f" : {feedback.comment}" if feedback.comment else "")

@@ -1,0 +1,270 @@
+"""The chat in a real browser: Debian's chromium driven by Python playwright, against `assistant serve`.
+
+One server for the session, with the real model over the shipped corpus plus a
+hostile file (<script>, <img onerror>, a javascript: link). Every request not to
+127.0.0.1 is aborted and counted. Screenshots go to tests/artifacts/ (git-ignored).
+Outside CI the tests skip when chromium or playwright is missing; in CI they fail.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from test_api import free_port, start_server, stop_server
+
+pytestmark = pytest.mark.model
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HOSTILE = """---
+title: Note piégée <script>alert('titre')</script>
+date: 2025-01-15
+---
+# Consignes de la cellule piégée
+
+La cellule piégée change le code du coffre <script>alert('xss')</script> chaque trimestre.
+Regardez <img src=x onerror="alert('img')"> puis le [lien piégé](javascript:alert('lien')) de la cellule piégée.
+"""
+TIMEOUT = 30_000  # ms, for anything the server computes
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests cannot run in CI: {reason} (.ci/run installs chromium and playwright)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = shutil.which("chromium")
+    if not path:
+        _unavailable("no chromium on PATH (apt-get install chromium)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        _unavailable("python playwright is not installed")
+    return path
+
+
+# Every kind of shipped document, and the bulletins the tests need (2024 for the filters, the newest):
+# the whole corpus would take a minute more to embed.
+CORPUS = ["corpus/strategie", "corpus/pages", "corpus/charte", "corpus/memo"] + [
+    f"corpus/bulletins/bulletin-veille-{month}.pdf"
+    for month in ("2024-09", "2024-10", "2024-11", "2024-12", "2025-03", "2026-10")]
+
+
+@pytest.fixture(scope="module")
+def server(chromium_path, tmp_path_factory):
+    """`assistant index` then `assistant serve`, as `make run` does, on a free port; stopped at the end."""
+    base = tmp_path_factory.mktemp("browser")
+    hostile = base / "hostile"
+    hostile.mkdir()
+    (hostile / "note-piegee.md").write_text(HOSTILE, encoding="utf-8")
+    index_dir = base / "index"
+    built = subprocess.run([str(Path(sys.executable).parent / "assistant"), "index", *CORPUS, str(hostile),
+                            "--index-dir", str(index_dir), "-q"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=900, env={**os.environ, "ASSISTANT_MODEL": "e5-small"})
+    assert built.returncode == 0, built.stdout + built.stderr
+    db = base / "questions.sqlite3"
+    port = free_port()
+    process = start_server(index_dir, db, port, "e5-small", timeout=180)
+    try:
+        yield {"url": f"http://127.0.0.1:{port}", "db": db}
+    finally:
+        stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    """Closed at the end of the module: sync playwright keeps an event loop running in this thread."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # launch() gives each run a fresh temporary profile (user-data-dir).
+        instance = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+class Watch:
+    """What a page tried that it should not: requests elsewhere, alert() dialogs."""
+
+    def __init__(self):
+        self.outside: list[str] = []
+        self.dialogs: list[str] = []
+
+
+@pytest.fixture
+def page(browser, server):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    context.set_default_timeout(TIMEOUT)
+    watch = Watch()
+
+    def route(request_route):
+        if request_route.request.url.startswith("http://127.0.0.1:"):
+            request_route.continue_()
+        else:
+            watch.outside.append(request_route.request.url)
+            request_route.abort()
+
+    context.route("**/*", route)
+    tab = context.new_page()
+    tab.on("dialog", lambda dialog: (watch.dialogs.append(dialog.message), dialog.dismiss()))
+    tab.goto(server["url"] + "/")
+    tab.wait_for_selector("#starter-anticiper:not([disabled])")  # enabled once the socket is up
+    tab.watch = watch
+    yield tab
+    context.close()
+    assert watch.outside == [], f"the chat made requests outside the server: {watch.outside}"
+    assert watch.dialogs == [], f"a script ran in the page: {watch.dialogs}"
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def messages(page):
+    return page.locator('[data-step-type="assistant_message"]')
+
+
+def ask(page, question: str):
+    """Type a question in #chat-input, send it, and return the answer's message."""
+    before = messages(page).count()
+    page.fill("#chat-input", question)
+    page.wait_for_selector("#chat-submit:not([disabled])")
+    page.press("#chat-input", "Enter")
+    page.wait_for_function(f"document.querySelectorAll('[data-step-type=\"assistant_message\"]').length > {before}")
+    return messages(page).last
+
+
+def open_passage(page, label: str, title_start: str) -> str:
+    """Click a source button; return the side panel's text once the passage is there."""
+    page.get_by_role("button", name=label, exact=True).click()
+    page.wait_for_function(
+        "([start]) => document.querySelector('#side-view-title')?.innerText.startsWith(start)"
+        " && document.querySelector('#side-view-content')?.innerText.includes('Source :')", arg=[title_start])
+    return page.inner_text("#side-view-content")
+
+
+def api_ask(server, question: str, **body) -> dict:
+    import httpx
+
+    return httpx.post(server["url"] + "/api/ask", json={"question": question, **body}, timeout=30).json()
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_welcome_is_french_and_lists_the_documents(page):
+    text = page.inner_text("body")
+    for expected in ("Posez vos questions sur l'intelligence économique en Normandie", "Documents indexés",
+                     "14 documents", "6 bulletins de veille, de septembre 2024 à octobre 2026",
+                     "le plus récent : Bulletin de veille collaborative n° 49", "Anticiper", "Influencer",
+                     "Se protéger", "Bulletins de veille"):
+        assert expected in text, f"{expected!r} not on the welcome screen"
+    assert page.get_attribute("#chat-input", "placeholder") == "Posez votre question…"
+    assert page.title() == "Assistant IE Normandie"
+    shot(page, "01-accueil")
+
+
+def test_starter_answers_with_marks_and_sources_that_open(page, server):
+    page.click('[id="starter-se-protéger"]')
+    page.wait_for_selector('[data-step-type="assistant_message"]')
+    answer = messages(page).last
+    text = answer.inner_text()
+    assert re.search(r"\[\d+\]", text.split("Sources")[0]), "the answer carries [n] marks"
+    assert "Sources" in text and "Charte cybersécurité" in text and "document d'exemple" in text
+    expected = api_ask(server, "Que propose la charte cybersécurité aux prestataires ?")
+    first = expected["passages"][0]
+    assert first["source"].startswith("corpus/charte/")
+    panel = squash(open_passage(page, "[1]", "[1] Charte"))
+    assert squash(first["text"])[:120] in panel, "the side panel shows the cited passage"
+    assert f"page {first['page']}" in page.inner_text("#side-view-title")
+    assert "Document d'exemple rédigé pour la démonstration" in panel
+    page.wait_for_timeout(600)  # the panel slides in
+    shot(page, "02-reponse-et-passage")
+
+    with page.expect_response(lambda r: "/api/sources/corpus/charte/" in r.url) as pdf_response:
+        page.get_by_role("button", name=re.compile(r"^PDF \[1\] p\. \d+$")).click()
+    assert pdf_response.value.status == 200
+    page.wait_for_selector("#side-view-content canvas", state="attached")
+    assert page.inner_text("#side-view-title").startswith("[1] Charte cybersécurité")
+    page.wait_for_timeout(1500)  # let pdf.js paint the page before the screenshot
+    shot(page, "03-pdf-a-la-page")
+
+
+def test_typed_question_gets_an_answer(page):
+    answer = ask(page, "Quels sont les trois modes d'action de l'intelligence économique ?")
+    text = answer.inner_text()
+    assert re.search(r"\[\d+\]", text) and "Sources" in text
+    assert re.search(r"anticiper", text, re.I)
+    assert page.get_by_role("button", name="[1]", exact=True).count() == 1
+
+
+def test_out_of_scope_question_is_refused_honestly(page):
+    answer = ask(page, "Quelle est la recette de la tarte normande aux pommes ?")
+    text = answer.inner_text()
+    assert text.startswith("Je n'ai trouvé dans les documents indexés aucun passage")
+    assert "Je peux répondre sur" in text and "Sources" not in text
+    assert page.get_by_role("button", name="[1]", exact=True).count() == 0
+    shot(page, "04-hors-sujet")
+
+
+def choose(page, select_id: str, option: str) -> None:
+    page.click(f"#{select_id}")
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_filters_restrict_the_sources(page, server):
+    page.click("#chat-settings-open-modal")
+    choose(page, "doc_type", "Bulletins de veille")
+    choose(page, "date_from", "septembre 2024")
+    choose(page, "date_to", "décembre 2024")
+    shot(page, "05-filtres")
+    page.get_by_role("button", name="Confirmer").click()
+    answer = ask(page, "Quelles cyberattaques ont visé les entreprises ?")
+    text = answer.inner_text()
+    assert "Filtres actifs : bulletins de veille · de septembre 2024 à décembre 2024" in text
+    items = answer.locator("li").all_inner_texts()
+    assert items, f"no source listed:\n{text}"
+    for item in items:
+        assert re.search(r"Bulletin de veille collaborative n° 2[4-7] — \w+ 2024 — bulletin de veille", item), item
+    shot(page, "06-reponse-filtree")
+
+
+def test_hostile_document_is_shown_as_text(page):
+    answer = ask(page, "Que change la cellule piégée chaque trimestre ?")
+    text = answer.inner_text()
+    assert "<script>alert('xss')</script>" in text, "the script tag is shown as text"
+    assert answer.locator("script, img[src='x'], a[href^='javascript']").count() == 0
+    panel = open_passage(page, "[1]", "[1] Note piégée")
+    assert "<img src=x onerror=\"alert('img')\">" in panel and "[lien piégé](javascript:alert('lien'))" in panel
+    assert "<script>alert('titre')</script>" in page.inner_text("#side-view-title")
+    assert page.locator("#side-view-content script, #side-view-content img, a[href^='javascript']").count() == 0
+    page.wait_for_timeout(500)
+    shot(page, "07-document-piege")
+
+
+def test_thumbs_down_is_stored(page, server):
+    from assistant.feedback import FeedbackStore
+
+    ask(page, "Comment organiser une veille collaborative dans mon entreprise ?")
+    page.locator("button.negative-feedback-off").last.click()
+    page.fill('[role="dialog"] textarea', "Il manque un exemple concret.")
+    page.click("#submit-feedback")
+    page.wait_for_selector("button.negative-feedback-on")
+    shot(page, "08-avis")
+    rows = [q for q in FeedbackStore(server["db"]).questions()
+            if q["question"] == "Comment organiser une veille collaborative dans mon entreprise ?"]
+    assert rows and rows[-1]["feedback"] == 0 and rows[-1]["comment"] == "Il manque un exemple concret."
+    assert rows[-1]["channel"] == "chat" and rows[-1]["passages"]
