@@ -60,9 +60,11 @@ def index_command(paths, index_dir, model, strict, no_wait, quiet):
     """Indexer des fichiers ou dossiers (défaut : corpus/)."""
     from .index import IndexBusy, NoDocuments, build_index
 
+    from .embed import LazyEmbedder
+
     settings = _settings(index_dir, model)
     paths = list(paths) or list(settings.corpus_dirs)
-    embedder = _embedder(settings)
+    embedder = LazyEmbedder(settings.model, lambda: _embedder(settings))
     try:
         report = build_index(paths, settings, embedder, show_progress=not quiet, wait=not no_wait)
     except NoDocuments as err:

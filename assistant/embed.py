@@ -128,6 +128,34 @@ class USEEmbedder(Embedder):
         return self.model.encode_queries([text])[0]
 
 
+class LazyEmbedder(Embedder):
+    """Loads the real model on first use, so a re-index with nothing new to embed never pays for it."""
+
+    def __init__(self, name: str, load):
+        self.name = name
+        self._load = load
+        self._model: Embedder | None = None
+
+    @property
+    def model(self) -> Embedder:
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        return self.model.dim
+
+    def embed_passages(self, texts, progress=None):
+        return self.model.embed_passages(texts, progress)
+
+    def embed_query(self, text):
+        return self.model.embed_query(text)
+
+    def describe(self):
+        return self.model.describe()
+
+
 MODELS = ("e5-small", "use-multilingual", "hash")
 
 

@@ -155,16 +155,19 @@ class LoadedIndex:
             self._starts = np.searchsorted(self.owners, np.arange(self.size + 1))
         return self._starts
 
-    def best_window_scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Exact best-window similarity of the query for the given passage rows."""
+    def passage_scores(self, query: np.ndarray, rows: np.ndarray, whole_weight: float) -> np.ndarray:
+        """Dense score of each passage row: a mix of the whole passage's similarity and its best window's."""
         starts = self.window_ranges()
-        out = np.empty(len(rows), dtype=np.float32)
+        out = np.zeros(len(rows), dtype=np.float32)
+        q = query.ravel()
         for i, row in enumerate(rows):
             start, end = int(starts[row]), int(starts[row + 1])
             if end <= start:
-                out[i] = 0.0
                 continue
-            out[i] = float((self.vectors.reconstruct_n(start, end - start) @ query.ravel()).max())
+            sims = self.vectors.reconstruct_n(start, end - start) @ q
+            # The first vector of a passage is the whole passage; the others are its windows.
+            best_window = float(sims[1:].max()) if end - start > 1 else float(sims[0])
+            out[i] = whole_weight * float(sims[0]) + (1 - whole_weight) * best_window
         return out
 
     def vectors_of(self, rows: list[int], all_vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,9 @@ from .index import LoadedIndex
 from .schema import Hit, Passage
 
 MODES = ("hybrid", "dense", "lexical")
+# Share of the whole-passage similarity in a passage's dense score (the rest: its best sentence window);
+# measured on PIAF (eval/results.md).
+WHOLE_WEIGHT = 0.3
 # Added to the fused score (0..1) of passages from the period or issue a question names.
 TIME_BOOST = 0.35
 
@@ -116,7 +119,7 @@ class Searcher:
             # Lexical candidates beyond the dense top-n get their exact dense score, not a guess.
             missing = pool[np.isnan(dense[pool])]
             if missing.size:
-                dense[missing] = self.index.best_window_scores(self.query_vector(question), missing)
+                dense[missing] = self.index.passage_scores(self.query_vector(question), missing, WHOLE_WEIGHT)
             d = dense[pool]
             fused = self.settings.dense_weight * _minmax(d) + (1 - self.settings.dense_weight) * _scale_max(lexical[pool])
         if mode == "hybrid":
@@ -197,10 +200,10 @@ class Searcher:
         want = min(int(self.index.vectors.ntotal), max(n * 4, n + 32))
         scores, ids = self.index.vectors.search(query, want, params=params)
         keep = ids[0] >= 0
-        rows, first = np.unique(owners[ids[0][keep]], return_index=True)
-        best = scores[0][keep][first]  # results come best first, so the first window of a passage is its max
-        order = np.argsort(-best, kind="stable")[:n]
-        return rows[order], best[order]
+        rows = np.unique(owners[ids[0][keep]])
+        exact = self.index.passage_scores(query, rows, WHOLE_WEIGHT)
+        order = np.argsort(-exact, kind="stable")[:n]
+        return rows[order], exact[order]
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
