@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .index import LoadedIndex
-from .render import DOC_TYPE_LABELS, citation, french_date
+from .render import DOC_TYPE_LABELS, citation, french_date, where_parts
 from .schema import DOC_TYPES, Answer, Hit, Passage
 from .search import Filters
 from .themes import PRACTICE_LABELS, PRACTICES, TOPIC_LABELS, TOPICS
@@ -323,14 +323,7 @@ def _source_link(passage: Passage) -> str:
 
 
 def _where(passage: Passage) -> list[str]:
-    parts = [DOC_TYPE_LABELS.get(passage.doc_type, passage.doc_type)]
-    if passage.page is not None:
-        parts.append(f"page {passage.page}")
-    if passage.section:
-        parts.append(f"section « {escape_markdown(passage.section)} »")
-    if passage.date:
-        parts.append(french_date(passage.date))
-    return parts
+    return where_parts(passage, escape_markdown)
 
 
 def passage_markdown(passage: Passage) -> str:

@@ -25,16 +25,21 @@ def french_date(iso: str | None, with_day: bool = True) -> str | None:
     return f"{day} {label}" if with_day else label
 
 
-def citation(passage: Passage) -> str:
-    """Where a passage comes from, in one line: title, type, page or section, date."""
-    parts = [passage.title, DOC_TYPE_LABELS.get(passage.doc_type, passage.doc_type)]
+def where_parts(passage: Passage, escape=lambda text: text) -> list[str]:
+    """Document type, page, section and date of a passage; `escape` protects the section text."""
+    parts = [DOC_TYPE_LABELS.get(passage.doc_type, passage.doc_type)]
     if passage.page is not None:
         parts.append(f"page {passage.page}")
     if passage.section:
-        parts.append(f"section « {passage.section} »")
+        parts.append(f"section « {escape(passage.section)} »")
     if passage.date:
         parts.append(french_date(passage.date))
-    return " — ".join(p for p in parts if p)
+    return parts
+
+
+def citation(passage: Passage) -> str:
+    """Where a passage comes from, in one line: title, type, page or section, date."""
+    return " — ".join(p for p in [passage.title, *where_parts(passage)] if p)
 
 
 def answer_as_text(answer: Answer) -> str:

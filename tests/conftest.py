@@ -13,6 +13,18 @@ SHARED = ROOT.parent / "shared"
 os.environ.setdefault("CHAINLIT_APP_ROOT", str(ROOT))
 
 
+# A corpus file that tries to inject markup: it must always show up as text.
+HOSTILE = """---
+title: Note piégée <script>alert('titre')</script>
+date: 2025-01-15
+---
+# Consignes de la cellule piégée
+
+La cellule piégée change le code du coffre <script>alert('xss')</script> chaque trimestre.
+Regardez <img src=x onerror="alert('img')"> puis le [lien piégé](javascript:alert('lien')) de la cellule piégée.
+"""
+
+
 def shared_path(*parts: str) -> Path:
     """A file of ../shared, or skip the test where ../shared is absent."""
     path = SHARED.joinpath(*parts)

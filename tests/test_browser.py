@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import HOSTILE, ROOT
 from test_api import free_port, start_server, stop_server
 
 pytestmark = pytest.mark.model
@@ -24,15 +24,6 @@ pytestmark = pytest.mark.model
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-HOSTILE = """---
-title: Note piégée <script>alert('titre')</script>
-date: 2025-01-15
----
-# Consignes de la cellule piégée
-
-La cellule piégée change le code du coffre <script>alert('xss')</script> chaque trimestre.
-Regardez <img src=x onerror="alert('img')"> puis le [lien piégé](javascript:alert('lien')) de la cellule piégée.
-"""
 TIMEOUT = 30_000  # ms, for anything the server computes
 
 

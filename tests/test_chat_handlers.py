@@ -19,17 +19,8 @@ from assistant.chat import (
 )
 from assistant.schema import Answer, Hit, Passage
 from assistant.search import Filters
-from conftest import ROOT
+from conftest import HOSTILE, ROOT
 
-HOSTILE = """---
-title: Note piégée <script>alert('titre')</script>
-date: 2025-01-15
----
-# Consignes de la cellule piégée
-
-La cellule piégée change le code du coffre <script>alert('xss')</script> chaque trimestre.
-Regardez <img src=x onerror="alert('img')"> puis le [lien piégé](javascript:alert('lien')) de la cellule piégée.
-"""
 
 
 def passage(n: int, **kw) -> Passage:
