@@ -8,7 +8,6 @@ fused score is only relative within one question.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from .chunking import split_sentences

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from .lexical import fold
+from .readers import FRENCH_MONTHS
 
-_MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
-           "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12}
+_MONTHS = {fold(name): number for name, number in FRENCH_MONTHS.items()}  # questions are folded
 _MONTH = "|".join(_MONTHS)
 _PUBLICATION = re.compile(r"\b(bulletins?|veilles?|numeros?|parutions?|editions?|lettres?|newsletters?)\b")
 _LATEST = re.compile(r"\b(derniere?s?|plus recente?s?|recente?s?|actuel(le)?|nouve(au|l|lle))\b")

@@ -87,16 +87,21 @@ def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _bench_questions(path: Path, limit: int | None) -> list[EvalQuestion]:
+    """Questions of a benchmark file with their gold passage id; a fixed random sample when limited."""
+    rows = _jsonl(path)
+    if limit:
+        rows = random.Random(0).sample(rows, min(limit, len(rows)))
+    return [EvalQuestion(id=str(r["question_id"]), question=r["question"], gold=[{"id": str(r["passage_id"])}])
+            for r in rows]
+
+
 def load_piaf(embedder: Embedder, settings: Settings, limit: int | None = None) -> Dataset | None:
     if not (BENCH / "piaf_v1.0_passages.jsonl").exists():
         return None
     passages = [Passage(id=str(r["passage_id"]), text=r["text"], title=r["title"], source="PIAF (Wikipédia)",
                         doc_type="autre") for r in _jsonl(BENCH / "piaf_v1.0_passages.jsonl")]
-    rows = _jsonl(BENCH / "piaf_v1.0_questions_filtered1863.jsonl")
-    if limit:
-        rows = random.Random(0).sample(rows, min(limit, len(rows)))
-    questions = [EvalQuestion(id=str(r["question_id"]), question=r["question"],
-                              gold=[{"id": str(r["passage_id"])}]) for r in rows]
+    questions = _bench_questions(BENCH / "piaf_v1.0_questions_filtered1863.jsonl", limit)
     index = in_memory_index(passages, embedder, settings.cache_dir, "piaf")
     return Dataset("piaf", questions, index, lambda p, q: p.id == q.gold[0]["id"])
 
@@ -111,11 +116,7 @@ def load_spf(embedder: Embedder, settings: Settings, limit: int | None = None) -
         doc = Document(source=str(row["passage_id"]), title=title, doc_type="autre",
                        sections=(Section(text=text),), url=row.get("url"))
         passages.extend(chunk_document(doc, settings.chunk_size, settings.chunk_overlap))
-    rows = _jsonl(BENCH / "spf_dila_105_questions.jsonl")
-    if limit:
-        rows = random.Random(0).sample(rows, min(limit, len(rows)))
-    questions = [EvalQuestion(id=str(r["question_id"]), question=r["question"],
-                              gold=[{"id": str(r["passage_id"])}]) for r in rows]
+    questions = _bench_questions(BENCH / "spf_dila_105_questions.jsonl", limit)
     index = in_memory_index(passages, embedder, settings.cache_dir, "spf")
     return Dataset("spf", questions, index, lambda p, q: p.source == q.gold[0]["id"])
 

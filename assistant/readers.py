@@ -8,11 +8,11 @@ A file that cannot be read raises ReadError with a reason a maintainer can act o
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
+from .lexical import fold
 from .schema import Document, Section
 
 SUPPORTED_SUFFIXES = (".pdf", ".html", ".htm", ".md", ".markdown", ".txt")
@@ -90,17 +90,17 @@ def _iso(year: int, month: int, day: int) -> str | None:
 def guess_doc_type(title: str, path: Path, declared: str | None = None) -> str:
     """The document type from what the file says, else from its title and path."""
     if declared:
-        declared = _fold(declared)
+        declared = fold(declared)
         for code, words in _TYPE_WORDS:
             if declared == code or any(w in declared for w in words):
                 return code
     # « Guide d'élaboration d'une charte » is a guide: the type named first in the title wins.
-    folded_title = _fold(title)
+    folded_title = fold(title)
     positions = [(min(folded_title.find(w) for w in words if w in folded_title), code)
                  for code, words in _TYPE_WORDS if any(w in folded_title for w in words)]
     if positions:
         return min(positions)[1]
-    haystack = _fold(path.as_posix())
+    haystack = fold(path.as_posix())
     for code, words in _TYPE_WORDS:
         if any(w in haystack for w in words):
             return code
@@ -114,11 +114,6 @@ _TYPE_WORDS = (
     ("guide", ("guide", "anssi", "mesure", "fiche", "monaidecyber", "catalogue", "diagnostic")),
     ("strategie", ("strategie", "strategy", "page", "programme", "intelligence-economique", "pole", "gouvernance")),
 )
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 # ---------------------------------------------------------------- dispatch
@@ -201,7 +196,7 @@ def _header_facts(text: str) -> dict:
     facts: dict = {}
     comment = re.match(r"\s*<!--(.*?)-->", head, re.DOTALL)
     for line in head.splitlines()[:15]:
-        low = _fold(line)
+        low = fold(line)
         url = _URL.search(line)
         if url and re.match(r"\s*(lien|source|url|adresse)\s*:", low):
             facts.setdefault("url", url[0].rstrip(".,;"))
@@ -301,7 +296,7 @@ def _document(path: Path, title: str, sections: list[Section], meta: dict, facts
         sections=tuple(sections),
         date=iso,
         url=url,
-        sample=SAMPLE_MARK in _fold(raw[:5000]).replace("’", "'") or "sample" in meta,
+        sample=SAMPLE_MARK in fold(raw[:5000]).replace("’", "'") or "sample" in meta,
         number=int(number) if number and str(number).isdigit() else None,
     )
 
@@ -325,7 +320,7 @@ def _is_chrome(line: str) -> bool:
     """A navigation or widget line of a web page, or a dotted table-of-contents line."""
     if _TOC_LINE.search(line):
         return True
-    return bool(_WEB_CHROME.match(_fold(line.replace("’", "'")).strip(" •·-*:#")))
+    return bool(_WEB_CHROME.match(fold(line.replace("’", "'")).strip(" •·-*:#")))
 
 
 # « Partie 1 — Anticiper . . . . . 3 »: leaders carry no meaning and drown the words in noise.
@@ -657,7 +652,7 @@ def _pdf_sections(pages: list[str], outline: list[tuple[int, int, str]]) -> list
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[\s\-]+", "", _fold(text))
+    return re.sub(r"[\s\-]+", "", fold(text))
 
 
 def _find_heading(lines: list[str], title: str, start: int) -> tuple[int, int] | None:

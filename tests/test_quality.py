@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from assistant.config import Settings, load_settings
 from assistant.evaluate import EvalQuestion, local_matcher
 from assistant.index import build_index
 from assistant.service import Assistant
-from conftest import ROOT, SHARED
+from conftest import ROOT
 
 pytestmark = pytest.mark.model
 
