@@ -43,6 +43,11 @@ class Settings:
     # Per-file limits: a larger file is reported as failed, the build goes on.
     max_file_mb: float = 50.0
     max_pages: int = 2000
+    # Each file is read in a worker process, stopped past this time or memory.
+    max_read_seconds: float = 60.0
+    max_read_memory_mb: int = 2048
+    # Questions per minute from one client address (0: no limit), for the HTTP API and the chat.
+    rate_limit: int = 120
     # Below this confidence the assistant says it found nothing (None: the model's calibrated value).
     abstain_threshold: float | None = None
 
@@ -96,13 +101,15 @@ def load_settings(**overrides) -> Settings:
     settings = settings.with_overrides(
         **{k: (Path(v) if k.endswith("_dir") and v else v) for k, v in env.items()}
     )
-    for key in ("chunk_size", "chunk_overlap", "k"):
+    numbers = {"chunk_size": int, "chunk_overlap": int, "k": int, "max_file_mb": float, "max_pages": int,
+               "max_read_seconds": float, "max_read_memory_mb": int, "rate_limit": int}
+    for key, kind in numbers.items():
         value = _env(f"ASSISTANT_{key.upper()}")
         if value is not None:
             try:
-                settings = replace(settings, **{key: int(value)})
+                settings = replace(settings, **{key: kind(value)})
             except ValueError:
                 raise ValueError(
-                    f"ASSISTANT_{key.upper()}={value!r} n'est pas un entier : corrigez ou supprimez cette variable."
+                    f"ASSISTANT_{key.upper()}={value!r} n'est pas un nombre : corrigez ou supprimez cette variable."
                 ) from None
     return settings.with_overrides(**overrides)

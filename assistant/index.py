@@ -34,7 +34,8 @@ from .config import Settings
 from .durable import fsync_dir, fsync_tree
 from .embed import Embedder
 from .lexical import LexicalIndex
-from .readers import SUPPORTED_SUFFIXES, ReadError, read_document
+from .guard import BoundedReader, Limits
+from .readers import SUPPORTED_SUFFIXES, ReadError
 from .schema import Passage
 from .themes import tag_passages
 
@@ -181,6 +182,12 @@ class LoadedIndex:
         return all_vectors[keep][order], local[keep][order]
 
 
+def manifest_digest(manifest: dict) -> str:
+    """Checksum of a manifest's content (without its own checksum): a flipped byte in a path or title is caught."""
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def current_generation(index_dir: Path) -> Path | None:
     """The generation folder `current` points at, if any."""
     link = Path(index_dir) / CURRENT
@@ -205,6 +212,9 @@ def load_index(index_dir: Path, settings: Settings | None = None, verify: bool =
             raise ValueError("champs manquants")
     except (OSError, ValueError) as err:
         raise IndexCorrupt(f"{manifest_path} est illisible ou incomplet ({err}) : {rebuild_hint(index_dir)}") from None
+    if "manifest_sha256" in manifest and manifest["manifest_sha256"] != manifest_digest(manifest):
+        raise IndexCorrupt(f"{manifest_path} est altéré (somme de contrôle du manifeste différente) : "
+                           f"{rebuild_hint(index_dir)}")
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexMismatch(f"{index_dir} a été construit par une autre version de l'assistant "
                             f"(format {manifest.get('format')}, attendu {FORMAT_VERSION}) : {rebuild_hint(index_dir)}")
@@ -342,6 +352,8 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
         splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
         # Each entry: (key, record, passages, vectors or None when they must be embedded)
         entries: list[tuple[str, dict, list[Passage], np.ndarray | None]] = []
+        # Each file is read in a worker process bounded in time and memory (see guard.py).
+        reader = BoundedReader(Limits.of(settings))
         files_bar = _bar(len(found.files), "fichiers", show_progress)
         for file in found.files:
             key = str(file.resolve())
@@ -364,7 +376,7 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
             try:
                 if "error" in record:
                     raise ReadError(file, record["error"])
-                document = read_document(file, settings.max_file_mb, settings.max_pages)
+                document = reader.read(file)
                 document = replace(document, source=label)
                 passages = tag_passages(chunk_document(document, settings.chunk_size, settings.chunk_overlap,
                                                        splitter))
@@ -387,6 +399,7 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
                 report.failed.append((str(file), reason))
             files_bar.update(1)
         files_bar.close()
+        reader.close()
 
         # Files indexed before and not part of this build: dropped when deleted or
         # when they lived under a folder given now; otherwise kept as they were.
@@ -534,6 +547,7 @@ def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, p
         "files": files,
         "checksums": checksums,
     }
+    manifest["manifest_sha256"] = manifest_digest(manifest)
     (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     fsync_tree(tmp)
     os.rename(tmp, folder)
