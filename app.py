@@ -83,6 +83,11 @@ async def on_message(message: cl.Message):
                                  "Raccourcissez-la pour que la recherche reste précise.").send()
         return
     runtime = get_runtime()
+    wait = runtime.limiter.wait_time(_client_address())
+    if wait:
+        await cl.Message(content=f"Vous posez beaucoup de questions à la suite (au plus {runtime.limiter.per_minute} "
+                                 f"par minute) : réessayez dans {max(1, round(wait + 0.5))} s.").send()
+        return
     filters = cl.user_session.get("filters") or Filters()
     answer = await cl.make_async(runtime.ask)(question, None, filters)
     reply = render_reply(answer, filters=filters, catalog=runtime.catalog, has_pdf=runtime.has_pdf)
@@ -97,6 +102,12 @@ async def on_message(message: cl.Message):
     feedback_id = run.id if run else reply_message.id
     await cl.make_async(runtime.record)(answer, channel="chat", filters=filters, k=None,
                                         session_id=cl.context.session.id, message_id=feedback_id)
+
+
+def _client_address() -> str:
+    """The chat user's address, so the chat and the API share one question budget per client."""
+    environ = getattr(cl.context.session, "environ", None) or {}
+    return environ.get("REMOTE_ADDR") or f"session:{cl.context.session.id}"
 
 
 @cl.action_callback(OPEN_SOURCE)

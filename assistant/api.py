@@ -7,11 +7,14 @@ handlers in app.py use the same runtime through `get_runtime()`.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import logging
 import os
 import re
 import sqlite3
 import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -38,30 +41,93 @@ MAX_K = 50
 # ---------------------------------------------------------------- the process-wide state
 
 
+class RateLimiter:
+    """At most `per_minute` questions per minute from one client (a token bucket per client; 0: no limit)."""
+
+    def __init__(self, per_minute: int, max_clients: int = 10_000):
+        self.per_minute = per_minute
+        self.max_clients = max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def wait_time(self, client: str) -> float:
+        """0 when the client may ask now (and count the question), else the seconds to wait."""
+        if self.per_minute <= 0:
+            return 0.0
+        now = time.monotonic()
+        rate = self.per_minute / 60.0
+        with self._lock:
+            tokens, since = self._buckets.pop(client, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - since) * rate)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
+            self._buckets[client] = (tokens - 1 if wait == 0 else tokens, now)
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)  # the least recently seen client
+        return wait
+
+    def message(self, wait: float) -> str:
+        """The French / English line of a refused question."""
+        seconds = max(1, round(wait + 0.5))
+        return (f"plus de {self.per_minute} questions par minute depuis cette adresse : réessayez dans {seconds} s "
+                f"/ more than {self.per_minute} questions per minute from this address: retry in {seconds} s")
+
+
 @dataclass
 class Runtime:
-    """What one serving process loads once: assistant, questions log, catalog."""
+    """What one serving process loads once: assistant, questions log, catalog.
+
+    The catalog, passages and PDFs follow the assistant's index: when a re-index
+    is picked up (see Assistant.refresh), they are derived again from the new one.
+    """
 
     assistant: object  # service.Assistant (kept untyped so this module imports without torch)
     store: FeedbackStore
     catalog: Catalog
     passages: dict[str, Passage] = field(default_factory=dict)
     pdfs: dict[str, Path] = field(default_factory=dict)
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
+    _pdf_records: dict[str, dict] = field(default_factory=dict, repr=False)
+    _index: object = field(default=None, repr=False)
+    _verified: dict[str, tuple] = field(default_factory=dict, repr=False)
+    _follow_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def create(cls, assistant, store: FeedbackStore) -> "Runtime":
         """Wrap a loaded assistant."""
-        index = assistant.index
-        pdfs = {}
-        for entry in index.manifest.get("files", {}).values():
-            source = entry.get("source") or ""
-            if source.lower().endswith(".pdf") and entry.get("passages"):
-                pdfs[source] = Path(entry.get("path") or PROJECT_ROOT / source)
-        return cls(assistant=assistant, store=store, catalog=catalog_of(index),
-                   passages={p.id: p for p in index.passages}, pdfs=pdfs)
+        runtime = cls(assistant=assistant, store=store, catalog=catalog_of(assistant.index),
+                      limiter=RateLimiter(getattr(assistant.settings, "rate_limit", 0)))
+        runtime.follow()
+        return runtime
+
+    def follow(self) -> None:
+        """Derive catalog, passages and PDFs again if the assistant swapped in another index."""
+        index = self.assistant.index
+        if index is self._index:
+            return
+        with self._follow_lock:
+            if index is self._index:
+                return
+            records = {}
+            for entry in index.manifest.get("files", {}).values():
+                source = entry.get("source") or ""
+                if source.lower().endswith(".pdf") and entry.get("passages"):
+                    records[source] = entry
+            self._pdf_records = records
+            self.pdfs = {s: Path(e.get("path") or PROJECT_ROOT / s) for s, e in records.items()}
+            self.passages = {p.id: p for p in index.passages}
+            self.catalog = catalog_of(index) if self._index is not None else self.catalog
+            self._index = index
+
+    def refresh(self) -> None:
+        """Pick up a re-index if one happened (cheap; called on every question)."""
+        refresh = getattr(self.assistant, "refresh", None)
+        if refresh is not None:
+            refresh()
+        self.follow()
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
         """Answer one question (thread-safe; called from worker threads)."""
+        self.refresh()
         return self.assistant.ask(question, k=k, filters=filters)
 
     def record(self, answer: Answer, *, channel: str, filters: Filters | None, k: int | None,
@@ -74,9 +140,30 @@ class Runtime:
             log.warning("journal des questions %s non écrit : %s", self.store.path, err)
 
     def pdf_path(self, source: str) -> Path | None:
-        """The file of an indexed PDF source, or None: only files listed in the index are served."""
+        """The file of an indexed PDF source, or None: only files listed in the index, as they were indexed.
+
+        The name is looked up, never joined to a folder, so `../` and absolute paths
+        match nothing; and the file must still be the one indexed (same resolved
+        path, not a link, same SHA-256), so a PDF swapped for a link to another file is refused.
+        """
         path = self.pdfs.get(source)
-        return path if path is not None and path.is_file() else None
+        record = self._pdf_records.get(source, {})
+        if path is None:
+            return None
+        try:
+            stat = path.lstat()
+            if path.is_symlink() or path.resolve(strict=True) != path or not path.is_file():
+                return None
+        except (OSError, RuntimeError):
+            return None
+        expected = record.get("sha256")
+        if expected:
+            key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            if self._verified.get(source) != key:
+                if stat.st_size != record.get("size", stat.st_size) or _sha256(path) != expected:
+                    return None
+                self._verified[source] = key
+        return path
 
     def has_pdf(self, passage: Passage) -> bool:
         """True when the passage comes from a PDF this process can serve."""
@@ -89,6 +176,17 @@ class Runtime:
     def panel_url(self, passage: Passage) -> str:
         """Where the chat's side panel fetches the Markdown of a passage."""
         return f"/api/passages/{quote(passage.id, safe='')}/panel"
+
+
+def _sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 _runtime: Runtime | None = None
@@ -317,10 +415,15 @@ def create_app(runtime: Runtime, *, with_chat: bool = True) -> FastAPI:
                                f"bytes, at most {MAX_BODY_BYTES}", "fields": []})
         return await call_next(request)
 
-    @app.post("/api/ask", response_model=AskOut, responses={422: {"model": ErrorOut}, 413: {"model": ErrorOut}},
-              summary="Poser une question", tags=["questions"])
-    def ask(body: AskIn) -> dict:
+    @app.post("/api/ask", response_model=AskOut, summary="Poser une question", tags=["questions"],
+              responses={422: {"model": ErrorOut}, 413: {"model": ErrorOut}, 429: {"model": ErrorOut}})
+    def ask(body: AskIn, request: Request):
         """Les passages les plus pertinents, numérotés [1]…[k], et la réponse extractive qui les cite."""
+        wait = runtime.limiter.wait_time(request.client.host if request.client else "?")
+        if wait:
+            return JSONResponse(status_code=429, headers={"Retry-After": str(max(1, round(wait + 0.5)))}, content={
+                "error": "trop de requêtes / too many requests", "message": runtime.limiter.message(wait),
+                "fields": []})
         filters = body.filters.to_filters() if body.filters else None
         answer = runtime.ask(body.question, k=body.k, filters=filters)
         runtime.record(answer, channel="api", filters=filters, k=body.k)
@@ -328,10 +431,12 @@ def create_app(runtime: Runtime, *, with_chat: bool = True) -> FastAPI:
 
     @app.get("/api/health", response_model=HealthOut, summary="État du service", tags=["service"])
     def health() -> dict:
-        """L'index servi (empreinte, nombre de passages et de documents) et le modèle d'encodage."""
+        """L'index servi (empreinte, génération, nombre de passages et de documents) et le modèle d'encodage."""
+        runtime.refresh()
         index = runtime.assistant.index
         bulletins = [d.date for d in runtime.catalog.documents if d.doc_type == "bulletin" and d.date]
-        return {"status": "ok", "fingerprint": index.manifest.get("fingerprint"), "passages": index.size,
+        return {"status": "ok", "fingerprint": index.manifest.get("fingerprint"), "generation": index.folder.name,
+                "passages": index.size,
                 "documents": len(runtime.catalog.documents), "model": runtime.assistant.settings.model,
                 "model_info": index.manifest.get("model"), "index_created": index.manifest.get("created"),
                 "newest_bulletin": max(bulletins, default=None)}

@@ -110,6 +110,11 @@ def discover(paths: list[Path]) -> Discovery:
                 found.ignored += 1
                 continue
             resolved = file.resolve()
+            if not named and not _under(resolved, [path.resolve()]):
+                # A link inside the corpus to a file elsewhere (~/.ssh, /etc) would be indexed and served.
+                found.problems.append((str(file), f"lien symbolique vers {resolved}, hors du dossier {path} : ignoré ; "
+                                                  "copiez le fichier dans le dossier ou indexez-le par son chemin"))
+                continue
             if resolved in seen:
                 continue
             seen.add(resolved)

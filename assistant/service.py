@@ -1,24 +1,41 @@
-"""The assistant as one object: settings, embedder, index and searcher loaded once."""
+"""The assistant as one object: settings, embedder, index and searcher loaded once.
+
+A serving process picks up a re-index without restarting: when the index
+folder's `current` link points at another generation, the new generation is
+loaded beside the one in use (the model is reused) and swapped in with one
+assignment, so every question is answered wholly from one index.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
 
 from .answer import Abstention, compose_answer
 from .config import Settings
 from .embed import Embedder, get_embedder
-from .index import LoadedIndex, load_index
+from .index import IndexError, LoadedIndex, current_generation, load_index
 from .schema import Answer
 from .search import Filters, Searcher
+
+log = logging.getLogger("assistant.service")
+
+# How often a serving process looks at the `current` link (a readlink: cheap).
+RELOAD_CHECK_SECONDS = 1.0
 
 
 @dataclass
 class Assistant:
-    """Answers questions over one loaded index."""
+    """Answers questions over one loaded index, following the index folder's `current` link."""
 
     settings: Settings
     embedder: Embedder
     index: LoadedIndex
     searcher: Searcher
+    _reload_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _checked: float = field(default=0.0, repr=False)
+    _refused: object = field(default=None, repr=False)
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> "Assistant":
@@ -27,8 +44,49 @@ class Assistant:
         embedder = embedder or get_embedder(settings.model, settings.cache_dir)
         return cls(settings, embedder, index, Searcher(index, embedder, settings))
 
+    def refresh(self, wait: bool = False) -> bool:
+        """Start loading the generation `current` points at if it is not the one in use (True when started).
+
+        The load runs in a background thread (questions meanwhile use the index in
+        place), unless wait is True. A generation that fails to load is logged
+        once and skipped; the index in use stays.
+        """
+        now = time.monotonic()
+        if not wait and now - self._checked < RELOAD_CHECK_SECONDS:
+            return False
+        self._checked = now
+        try:
+            target = current_generation(self.settings.index_dir)
+        except OSError:
+            return False
+        if target is None or target == self.index.folder or target == self._refused:
+            return False
+        if not self._reload_lock.acquire(blocking=False):
+            return False
+        if wait:
+            self._swap_in(target)
+        else:
+            threading.Thread(target=self._swap_in, args=(target,), name="index-reload", daemon=True).start()
+        return True
+
+    def _swap_in(self, target) -> None:
+        try:
+            index = load_index(self.settings.index_dir, self.settings)
+            searcher = Searcher(index, self.embedder, self.settings)
+            # The searcher (what ask() reads) first: one assignment, so a question sees one index.
+            self.searcher = searcher
+            self.index = index
+            log.info("nouvel index chargé : %s (%d passages)", index.folder.name, index.size)
+        except IndexError as err:
+            self._refused = target
+            log.warning("nouvel index %s non chargé, l'index en service reste %s : %s", target.name,
+                        self.index.folder.name, err)
+        finally:
+            self._reload_lock.release()
+
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
         """Retrieve and answer one question."""
-        hits = self.searcher.search(question, k=k or self.settings.k, filters=filters)
+        searcher = self.searcher  # one read: the whole answer comes from this index
+        hits = searcher.search(question, k=k or self.settings.k, filters=filters)
         threshold, weight = self.settings.abstention()
-        return compose_answer(question, hits, Abstention(threshold, weight), idf=self.index.lexical.idf)
+        return compose_answer(question, hits, Abstention(threshold, weight), idf=searcher.index.lexical.idf)
