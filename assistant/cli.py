@@ -37,7 +37,7 @@ def _embedder(settings):
     from .embed import get_embedder
 
     try:
-        return get_embedder(settings.model, settings.cache_dir)
+        return get_embedder(settings.model, settings.cache_dir, settings.encoder)
     except ValueError as err:
         raise Failure(str(err), 2) from None
     except RuntimeError as err:

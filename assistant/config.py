@@ -33,6 +33,8 @@ class Settings:
     corpus_dirs: tuple[Path, ...] = (PROJECT_ROOT / "corpus",)
     cache_dir: Path = field(default_factory=_default_cache_dir)
     model: str = "e5-small"
+    # How e5-small runs (embed.ENCODERS): "torch" (sentence-transformers), "onnx", "onnx-int8".
+    encoder: str = "torch"
     chunk_size: int = 900
     chunk_overlap: int = 120
     k: int = 5
@@ -58,12 +60,16 @@ class Settings:
 
     def fingerprint_fields(self) -> dict:
         """The settings that change what an index contains."""
-        return {
+        fields = {
             "pipeline": PIPELINE_VERSION,
             "model": self.model,
             "chunk_size": self.chunk_size,
             "chunk_overlap": self.chunk_overlap,
         }
+        # Vectors of two encoders never mix in one index; torch indexes keep their earlier fingerprint.
+        if self.model == "e5-small" and self.encoder != "torch":
+            fields["encoder"] = self.encoder
+        return fields
 
     def fingerprint(self) -> str:
         """A short hash of fingerprint_fields()."""
@@ -96,6 +102,7 @@ def load_settings(**overrides) -> Settings:
         "index_dir": _env("ASSISTANT_INDEX_DIR"),
         "cache_dir": _env("ASSISTANT_CACHE_DIR"),
         "model": _env("ASSISTANT_MODEL"),
+        "encoder": _env("ASSISTANT_ENCODER"),
     }
     settings = Settings()
     settings = settings.with_overrides(

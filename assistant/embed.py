@@ -157,10 +157,18 @@ class LazyEmbedder(Embedder):
 
 
 MODELS = ("e5-small", "use-multilingual", "hash")
+# How e5-small runs: sentence-transformers on torch (float), or ONNX Runtime (float or int8, no torch).
+ENCODERS = ("torch", "onnx", "onnx-int8")
 
 
-def get_embedder(name: str, cache_dir: Path) -> Embedder:
-    """The embedder registered under `name`; the e5 model is converted at first use."""
+def get_embedder(name: str, cache_dir: Path, encoder: str = "torch") -> Embedder:
+    """The embedder registered under `name`; the e5 model is converted (and exported) at first use."""
+    if encoder not in ENCODERS:
+        raise ValueError(f"encodeur inconnu {encoder!r} : choisissez parmi {', '.join(ENCODERS)} (ASSISTANT_ENCODER)")
+    if name == "e5-small" and encoder != "torch":
+        from .onnx_e5 import OnnxEmbedder, ensure_onnx_model
+
+        return OnnxEmbedder(ensure_onnx_model(Path(cache_dir), encoder), encoder)
     if name == "e5-small":
         from .e5_convert import ensure_e5_model
 

@@ -41,7 +41,7 @@ class Assistant:
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> "Assistant":
         """Load the index first (cheap, fails fast), then the model."""
         index = load_index(settings.index_dir, settings)
-        embedder = embedder or get_embedder(settings.model, settings.cache_dir)
+        embedder = embedder or get_embedder(settings.model, settings.cache_dir, settings.encoder)
         return cls(settings, embedder, index, Searcher(index, embedder, settings))
 
     def refresh(self, wait: bool = False) -> bool:
