@@ -52,7 +52,8 @@ def chunk_document(doc: Document, chunk_size: int = 900, chunk_overlap: int = 12
     key = document_key(doc.source)
     passages: list[Passage] = []
     for s_index, section in enumerate(doc.sections):
-        pieces = [p.strip() for p in splitter.split_text(section.text) if _worth_keeping(p)]
+        pieces = [p.strip() for p in splitter.split_text(_break_long_runs(section.text, chunk_size // 2))
+                  if _worth_keeping(p)]
         for c_index, piece in enumerate(_merge_tiny(pieces, chunk_size)):
             where = f"p{section.page}-" if section.page is not None else ""
             passages.append(Passage(
@@ -71,9 +72,22 @@ def chunk_document(doc: Document, chunk_size: int = 900, chunk_overlap: int = 12
 
 
 def _worth_keeping(piece: str) -> bool:
-    """Drop scraps with nothing to read: a lone label such as « CYBERSÉCURITÉ » or a page number."""
+    """Drop scraps with nothing to read: a lone label such as « CYBERSÉCURITÉ », a page number, emoji."""
     piece = piece.strip()
-    return len(piece) >= 3 and any(c.islower() for c in piece)
+    # Scripts without case (Arabic, Chinese…) have letters but no lowercase: kept.
+    return len(piece) >= 3 and any(c.isalpha() for c in piece) and not piece.isupper()
+
+
+def _break_long_runs(text: str, limit: int) -> str:
+    """Cut runs of more than `limit` characters without a space into lines of `limit`.
+
+    No French word is that long; without this, the splitter falls back to one
+    character at a time on such a run and takes minutes on a hostile file.
+    """
+    if len(text) <= limit:
+        return text
+    return re.sub(rf"\S{{{limit + 1},}}",
+                  lambda m: "\n".join(m[0][i:i + limit] for i in range(0, len(m[0]), limit)), text)
 
 
 def _merge_tiny(pieces: list[str], chunk_size: int) -> list[str]:

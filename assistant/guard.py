@@ -47,6 +47,21 @@ class ReaderCrash(ReadError):
     """The reader raised something other than ReadError: a bug to fix, reported per file all the same."""
 
 
+def _read(path: Path, max_file_mb: float, max_pages: int, chunking):
+    """The Document, or (Document, its passages) when chunking is (source label, chunk size, overlap)."""
+    document = read_document(path, max_file_mb, max_pages)
+    if chunking is None:
+        return document
+    from dataclasses import replace
+
+    from .chunking import chunk_document
+    from .themes import tag_passages
+
+    label, size, overlap = chunking
+    document = replace(document, source=label)
+    return document, tag_passages(chunk_document(document, size, overlap))
+
+
 def _worker(conn: Connection, out: Connection, memory_mb: int) -> None:
     """Read the files the parent sends, one at a time, and send back a Document or an error."""
     try:
@@ -63,9 +78,9 @@ def _worker(conn: Connection, out: Connection, memory_mb: int) -> None:
             return
         if request is None:
             return
-        path, max_file_mb, max_pages = request
+        path, max_file_mb, max_pages, chunking = request
         try:
-            reply = ("ok", read_document(Path(path), max_file_mb, max_pages))
+            reply = ("ok", _read(Path(path), max_file_mb, max_pages, chunking))
         except ReadError as err:
             reply = ("error", err.reason)
         except MemoryError:
@@ -137,7 +152,13 @@ class BoundedReader:
 
     def read(self, path: Path) -> Document:
         """The Document of one file, or ReadError (LimitReached when a limit stopped it)."""
-        path = Path(path)
+        return self._ask(Path(path), None)
+
+    def read_passages(self, path: Path, label: str, chunk_size: int, chunk_overlap: int) -> tuple[Document, list]:
+        """The Document of one file (its source set to label) and its tagged passages, within the same limits."""
+        return self._ask(Path(path), (label, chunk_size, chunk_overlap))
+
+    def _ask(self, path: Path, chunking):
         limits = self.limits
         if not self._alive():
             if self._process is not None:
@@ -145,7 +166,7 @@ class BoundedReader:
                 self.restarts += 1
             self._start()
         try:
-            self._send.send((str(path), limits.max_file_mb, limits.max_pages))
+            self._send.send((str(path), limits.max_file_mb, limits.max_pages, chunking))
             ready = self._conn.poll(limits.max_read_seconds)
             reply = self._conn.recv() if ready else None
         except (EOFError, OSError):

@@ -23,13 +23,13 @@ import shutil
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from .chunking import chunk_document, make_splitter, passage_context, passage_windows, source_label
+from .chunking import passage_context, passage_windows, source_label
 from .config import Settings
 from .durable import fsync_dir, fsync_tree
 from .embed import Embedder
@@ -37,7 +37,6 @@ from .lexical import LexicalIndex
 from .guard import BoundedReader, Limits
 from .readers import SUPPORTED_SUFFIXES, ReadError
 from .schema import Passage
-from .themes import tag_passages
 
 FORMAT_VERSION = 1
 CURRENT = "current"
@@ -45,6 +44,11 @@ VECTORS = "vectors.faiss"
 PASSAGES = "passages.jsonl"
 MANIFEST = "manifest.json"
 OWNERS = "owners.npy"
+# The vector index by collection size, from the scale part of `make bench` (eval/bench.md): exact
+# (flat) search up to FLAT_MAX_VECTORS window vectors, where it stays within a few milliseconds on
+# two cores; HNSW beyond, where flat search grows linearly and HNSW keeps recall@10 >= 0.95.
+FLAT_MAX_VECTORS = 100_000
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
 # Files in a folder that describe the folder rather than belong to the corpus.
 _FOLDER_NOTES = {"readme.md", "readme.txt", "readme", "license", "license.md", "licence.md"}
 
@@ -161,6 +165,15 @@ class LoadedIndex:
             self._starts = np.searchsorted(self.owners, np.arange(self.size + 1))
         return self._starts
 
+    def search_parameters(self, selector):
+        """FAISS search parameters restricted to `selector`, of the type this index's kind needs."""
+        import faiss
+
+        if self.manifest.get("index_type") == "hnsw":
+            ef = int(self.manifest.get("index_params", {}).get("ef_search", HNSW_EF_SEARCH))
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=ef)
+        return faiss.SearchParameters(sel=selector)
+
     def passage_scores(self, query: np.ndarray, rows: np.ndarray, whole_weight: float) -> np.ndarray:
         """Dense score of each passage row: a mix of the whole passage's similarity and its best window's."""
         starts = self.window_ranges()
@@ -243,6 +256,9 @@ def load_index(index_dir: Path, settings: Settings | None = None, verify: bool =
         raise IndexCorrupt(f"{folder / PASSAGES} est illisible ({type(err).__name__}) : {rebuild_hint(index_dir)}") from None
     try:
         vectors = faiss.read_index(str(folder / VECTORS))
+        if manifest.get("index_type") == "hnsw":
+            # read_index returns the concrete class (IndexHNSWFlat): its search depth is set here.
+            vectors.hnsw.efSearch = int(manifest.get("index_params", {}).get("ef_search", HNSW_EF_SEARCH))
     except Exception as err:
         raise IndexCorrupt(f"{folder / VECTORS} est illisible ({str(err).splitlines()[0][:120]}) : "
                            f"{rebuild_hint(index_dir)}") from None
@@ -354,7 +370,6 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
         def reuse(rows):
             return previous.vectors_of(rows, old_vectors) if rows else None
 
-        splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
         # Each entry: (key, record, passages, vectors or None when they must be embedded)
         entries: list[tuple[str, dict, list[Passage], np.ndarray | None]] = []
         # Each file is read in a worker process bounded in time and memory (see guard.py).
@@ -381,10 +396,7 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
             try:
                 if "error" in record:
                     raise ReadError(file, record["error"])
-                document = reader.read(file)
-                document = replace(document, source=label)
-                passages = tag_passages(chunk_document(document, settings.chunk_size, settings.chunk_overlap,
-                                                       splitter))
+                document, passages = reader.read_passages(file, label, settings.chunk_size, settings.chunk_overlap)
                 if not passages:
                     raise ReadError(file, "aucun passage produit après découpage")
                 record.update(title=document.title, doc_type=document.doc_type, date=document.date,
@@ -520,6 +532,30 @@ def _embed(embedder: Embedder, passages: list[Passage], show_progress: bool) -> 
     return np.asarray(vectors, dtype=np.float32), np.asarray(owners, dtype=np.int64)
 
 
+def choose_index_type(n_vectors: int) -> str:
+    """« flat » (exact) for small collections, « hnsw » (approximate) for large ones."""
+    return "flat" if n_vectors <= FLAT_MAX_VECTORS else "hnsw"
+
+
+def make_vector_index(vectors: np.ndarray, dim: int, kind: str | None = None):
+    """A FAISS inner-product index holding `vectors` (row order kept), and its kind and parameters."""
+    import faiss
+
+    kind = kind or choose_index_type(len(vectors))
+    if kind == "flat":
+        index, params = faiss.IndexFlatIP(dim), {}
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+        params = {"M": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef_search": HNSW_EF_SEARCH}
+    else:
+        raise ValueError(f"type d'index vectoriel inconnu {kind!r} : flat ou hnsw")
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index, {"index_type": kind, "index_params": params}
+
+
 def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, passages: list[Passage],
                       vectors: np.ndarray, owners: np.ndarray, files: dict) -> Path:
     import faiss
@@ -529,9 +565,7 @@ def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, p
     tmp = index_dir / f".tmp-{folder.name}"
     tmp.mkdir(parents=True)
     dim = int(vectors.shape[1]) if vectors.ndim == 2 and vectors.shape[0] else embedder.dim
-    index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    index, kind = make_vector_index(vectors, dim)
     faiss.write_index(index, str(tmp / VECTORS))
     np.save(tmp / OWNERS, owners.astype(np.int64), allow_pickle=False)
     with open(tmp / PASSAGES, "w", encoding="utf-8") as handle:
@@ -545,7 +579,7 @@ def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, p
         "settings": settings.fingerprint_fields(),
         "model": embedder.describe(),
         "dim": dim,
-        "index_type": "flat",
+        **kind,
         "passages": len(passages),
         "vectors": int(len(vectors)),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

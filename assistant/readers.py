@@ -128,6 +128,10 @@ def read_document(path: Path, max_file_mb: float = 50.0, max_pages: int = 2000) 
                               f"formats acceptés {', '.join(SUPPORTED_SUFFIXES)}")
     try:
         size = path.stat().st_size
+        # The size limit is checked before reading, so an oversized file costs nothing.
+        if size > max_file_mb * 1024 * 1024:
+            raise ReadError(path, f"fichier trop gros ({size / 1048576:.1f} Mo > {max_file_mb:g} Mo) : "
+                                  "découpez-le ou relevez max_file_mb (ASSISTANT_MAX_FILE_MB)")
         data = path.read_bytes()
     except PermissionError:
         raise ReadError(path, "lecture refusée (permissions) : donnez le droit de lecture au fichier") from None
@@ -135,9 +139,6 @@ def read_document(path: Path, max_file_mb: float = 50.0, max_pages: int = 2000) 
         raise ReadError(path, f"fichier illisible ({err.strerror or err})") from None
     if size == 0 or not data.strip():
         raise ReadError(path, "fichier vide : rien à indexer")
-    if size > max_file_mb * 1024 * 1024:
-        raise ReadError(path, f"fichier trop gros ({size / 1048576:.1f} Mo > {max_file_mb:g} Mo) : "
-                              "découpez-le ou relevez max_file_mb")
     if suffix == ".pdf":
         doc = _read_pdf(path, data, max_pages)
     elif suffix in (".html", ".htm"):
@@ -448,7 +449,8 @@ def _read_pdf(path: Path, data: bytes, max_pages: int) -> Document:
                 raise ReadError(path, "PDF protégé par mot de passe : fournissez une version non chiffrée")
         n_pages = len(reader.pages)
         if n_pages > max_pages:
-            raise ReadError(path, f"trop de pages ({n_pages} > {max_pages}) : découpez le PDF ou relevez max_pages")
+            raise ReadError(path, f"trop de pages ({n_pages} > {max_pages}) : découpez le PDF ou relevez max_pages "
+                                  "(ASSISTANT_MAX_PAGES)")
         raw_pages = [_page_text(page) for page in reader.pages]
         info = reader.metadata or {}
         outline = _pdf_outline(reader)
