@@ -195,7 +195,7 @@ class Searcher:
         params = None
         if allowed is not None:
             windows = np.flatnonzero(allowed[owners]).astype(np.int64)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(windows))
+            params = self.index.search_parameters(faiss.IDSelectorBatch(windows))
         # Passages hold a few windows each: ask for enough windows to cover n passages.
         want = min(int(self.index.vectors.ntotal), max(n * 4, n + 32))
         scores, ids = self.index.vectors.search(query, want, params=params)
