@@ -128,6 +128,7 @@ class Runtime:
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
         """Answer one question (thread-safe; called from worker threads)."""
         self.refresh()
+        question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates, from the chat too
         return self.assistant.ask(question, k=k, filters=filters)
 
     def record(self, answer: Answer, *, channel: str, filters: Filters | None, k: int | None,
@@ -136,7 +137,7 @@ class Runtime:
         try:
             self.store.log_question(answer, channel=channel, filters=filters_as_dict(filters), k=k,
                                     session_id=session_id, message_id=message_id)
-        except (sqlite3.Error, OSError) as err:
+        except (sqlite3.Error, OSError, ValueError) as err:  # ValueError: text SQLite cannot store
             log.warning("journal des questions %s non écrit : %s", self.store.path, err)
 
     def pdf_path(self, source: str) -> Path | None:
@@ -270,6 +271,8 @@ class AskIn(BaseModel):
     @field_validator("question")
     @classmethod
     def _question(cls, value: str) -> str:
+        # JSON can carry lone surrogates (\ud800), which no UTF-8 store or encoder accepts.
+        value = value.encode("utf-8", "replace").decode("utf-8")
         if not value.strip():
             raise ValueError("la question est vide / the question is empty")
         if len(value) > MAX_QUESTION_CHARS:
