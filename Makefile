@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_QUESTION ?= Quels sont les trois modes d'action de l'intelligence économique ?
 
-.PHONY: install run demo index test eval clean-index corpus
+.PHONY: install run demo index test eval clean-index corpus reliability
 
 install: $(STAMP)
 
@@ -39,6 +39,11 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Faults, load and hostile input, measured into eval/reliability.md and .json (about 15 min, most of it
+# the first e5-small index of the corpus). RELIABILITY_SCALE=0.1 is the bounded form CI runs.
+reliability: install
+	$(BIN)/python -m assistant.reliability
 
 eval: install
 	$(BIN)/assistant eval
