@@ -174,19 +174,31 @@ class LoadedIndex:
             return faiss.SearchParametersHNSW(sel=selector, efSearch=ef)
         return faiss.SearchParameters(sel=selector)
 
+    def matrix(self) -> np.ndarray:
+        """Every stored vector, as a read-only view of FAISS's own storage (no copy, flat or HNSW)."""
+        if getattr(self, "_matrix", None) is None:
+            self._matrix = vector_matrix(self.vectors)
+        return self._matrix
+
     def passage_scores(self, query: np.ndarray, rows: np.ndarray, whole_weight: float) -> np.ndarray:
         """Dense score of each passage row: a mix of the whole passage's similarity and its best window's."""
         starts = self.window_ranges()
+        rows = np.asarray(rows, dtype=np.int64)
         out = np.zeros(len(rows), dtype=np.float32)
-        q = query.ravel()
-        for i, row in enumerate(rows):
-            start, end = int(starts[row]), int(starts[row + 1])
-            if end <= start:
-                continue
-            sims = self.vectors.reconstruct_n(start, end - start) @ q
-            # The first vector of a passage is the whole passage; the others are its windows.
-            best_window = float(sims[1:].max()) if end - start > 1 else float(sims[0])
-            out[i] = whole_weight * float(sims[0]) + (1 - whole_weight) * best_window
+        low, counts = starts[rows], starts[rows + 1] - starts[rows]
+        keep = np.flatnonzero(counts > 0)
+        if keep.size == 0:
+            return out
+        low, counts = low[keep], counts[keep]
+        # All the rows' vectors in one gather and one product, then per-passage reductions (segments).
+        first = np.cumsum(counts) - counts
+        sims = self.matrix()[np.repeat(low - first, counts) + np.arange(int(counts.sum()))] @ query.ravel()
+        # The first vector of a passage is the whole passage; the others are its windows.
+        whole = sims[first]
+        windows = sims.copy()
+        windows[first[counts > 1]] = -np.inf
+        best_window = np.maximum.reduceat(windows, first)
+        out[keep] = whole_weight * whole + (1 - whole_weight) * best_window
         return out
 
     def vectors_of(self, rows: list[int], all_vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -204,6 +216,19 @@ def manifest_digest(manifest: dict) -> str:
     """Checksum of a manifest's content (without its own checksum): a flipped byte in a path or title is caught."""
     body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def vector_matrix(index) -> np.ndarray:
+    """The vectors of a flat or HNSW-flat FAISS index as a read-only (ntotal, d) array over its memory."""
+    import faiss
+
+    n, d = int(index.ntotal), int(index.d)
+    if n == 0:
+        return np.zeros((0, d), dtype=np.float32)
+    flat = faiss.downcast_index(index.storage) if hasattr(index, "storage") else index
+    view = faiss.rev_swig_ptr(flat.get_xb(), n * d).reshape(n, d)
+    view.flags.writeable = False
+    return view
 
 
 def current_generation(index_dir: Path) -> Path | None:

@@ -36,6 +36,12 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=200_000)
+def _fold_word(word: str) -> str:
+    # Words repeat across passages and answers: folding each distinct word once is most of analyze's speed.
+    return fold(word)
+
+
 def analyze(text: str) -> list[str]:
     """French tokens for BM25: elisions cut, stop words dropped, stems with accents folded.
 
@@ -44,7 +50,7 @@ def analyze(text: str) -> list[str]:
     """
     text = _ELISION.sub(" ", text.lower().replace("’", "'"))
     stops = _stopwords()
-    kept = [w for w in (fold(w) for w in _WORD.findall(text)) if w not in stops and (len(w) > 1 or w.isdigit())]
+    kept = [w for w in (_fold_word(w) for w in _WORD.findall(text)) if w not in stops and (len(w) > 1 or w.isdigit())]
     return _stemmer().stemWords(kept) if kept else []
 
 

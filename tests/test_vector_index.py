@@ -65,3 +65,35 @@ def test_built_index_records_its_kind_and_searches_with_filters(tiny_corpus, set
     report = build_index([tiny_corpus], settings, embedder, show_progress=False)
     assert report.embedded < report.passages
     assert load_index(settings.index_dir, settings).manifest["index_type"] == kind
+
+
+def _scores_one_by_one(index, query, rows, whole_weight):
+    """The per-passage definition: whole-passage similarity mixed with the best window's."""
+    starts = index.window_ranges()
+    out = []
+    for row in rows:
+        sims = index.vectors.reconstruct_n(int(starts[row]), int(starts[row + 1] - starts[row])) @ query
+        best = sims[1:].max() if len(sims) > 1 else sims[0]
+        out.append(whole_weight * sims[0] + (1 - whole_weight) * best)
+    return np.array(out, dtype=np.float32)
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_vectorised_passage_scores_match_the_definition(kind):
+    from pathlib import Path
+
+    from assistant.index import LoadedIndex
+
+    rng = np.random.default_rng(3)
+    counts = rng.integers(1, 6, 300)  # passages of one to five vectors (whole passage + windows)
+    owners = np.repeat(np.arange(300), counts)
+    data = _clustered(len(owners))
+    vectors, meta = make_vector_index(data, 64, kind)
+    index = LoadedIndex(folder=Path("x"), manifest={**meta, "dim": 64}, passages=[None] * 300, vectors=vectors,
+                        lexical=None, owners=owners)
+    assert np.array_equal(index.matrix(), data)
+    query = _clustered(1, seed=5)[0]
+    rows = rng.permutation(300)[:120]
+    assert np.allclose(index.passage_scores(query, rows, 0.3), _scores_one_by_one(index, query, rows, 0.3),
+                       atol=1e-5)
+    assert index.passage_scores(query, np.array([], dtype=np.int64), 0.3).shape == (0,)
