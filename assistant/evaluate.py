@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import chunk_document, passage_context, passage_windows
+from .chunking import chunk_document, passage_windows
 from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
 from .index import LoadedIndex, build_index, load_index
@@ -59,7 +59,6 @@ def in_memory_index(passages: list[Passage], embedder: Embedder, cache_dir: Path
     """An index held in memory, with passage vectors cached on disk by content hash."""
     import faiss
 
-    texts = [passage_context(p) for p in passages]
     windows, owners = [], []
     for row, passage in enumerate(passages):
         for window in passage_windows(passage):
@@ -80,7 +79,7 @@ def in_memory_index(passages: list[Passage], embedder: Embedder, cache_dir: Path
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     manifest = {"passages": len(passages), "vectors": len(windows), "dim": int(vectors.shape[1]), "files": {}}
     return LoadedIndex(folder=Path(name), manifest=manifest, passages=passages, vectors=index,
-                       lexical=LexicalIndex.build(texts), owners=np.asarray(owners, dtype=np.int64))
+                       lexical=LexicalIndex.build(passages), owners=np.asarray(owners, dtype=np.int64))
 
 
 def _jsonl(path: Path) -> list[dict]:

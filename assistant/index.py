@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import passage_context, passage_windows, source_label
+from .chunking import passage_windows, source_label
 from .config import Settings
 from .durable import fsync_dir, fsync_tree
 from .embed import Embedder
@@ -596,7 +596,7 @@ def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, p
     with open(tmp / PASSAGES, "w", encoding="utf-8") as handle:
         for passage in passages:
             handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
-    LexicalIndex.build([passage_context(p) for p in passages]).save(tmp)
+    LexicalIndex.build(passages).save(tmp)
     checksums = {str(p.relative_to(tmp)): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
     manifest = {
         "format": FORMAT_VERSION,

@@ -1,0 +1,57 @@
+"""The French lexical retriever: analyzer, passage and sentence BM25, files on disk."""
+import numpy as np
+import pytest
+
+from assistant.lexical import LexicalIndex, analyze
+from assistant.schema import Passage
+
+
+def _passage(pid: str, text: str, section: str = "") -> Passage:
+    return Passage(id=pid, text=text, title="Mémo", source="memo.pdf", doc_type="memo", section=section)
+
+
+PASSAGES = [
+    # The question's words, often but scattered over sentences that each say something else.
+    _passage("scattered", "Un brevet. Une durée. Une protection. Un brevet, une durée. Une protection, un brevet."),
+    # The same words once each, together in one sentence, among unrelated ones.
+    _passage("together", "La veille suit les concurrents sur les salons et dans la presse spécialisée. "
+                         "La durée de protection d'un brevet déposé est de vingt ans. "
+                         "Les salons professionnels sont une source utile pour les commerciaux."),
+    _passage("other", "Les sauvegardes hors ligne protègent contre les rançongiciels.", section="Cyber"),
+]
+
+
+def test_analyzer_folds_accents_elisions_and_stems():
+    assert analyze("L'entreprise sécurisée") == analyze("entreprises securisees")
+    assert "le" not in analyze("le la les")
+
+
+def test_sentence_index_prefers_words_standing_together():
+    index = LexicalIndex.build(PASSAGES)
+    scores = index.scores("duree de protection d'un brevet")
+    assert scores.argmax() == 1
+    assert 0 <= scores.min() and scores.max() <= 1.0 + 1e-6
+    # Passage-level BM25 alone prefers the short passage that repeats the words.
+    assert LexicalIndex(index.model).scores("duree de protection d'un brevet").argmax() == 0
+
+
+def test_unknown_words_score_zero_everywhere():
+    index = LexicalIndex.build(PASSAGES)
+    assert not index.scores("teurgoule").any()
+
+
+def test_saved_index_scores_the_same(tmp_path):
+    index = LexicalIndex.build(PASSAGES)
+    index.save(tmp_path)
+    loaded = LexicalIndex.load(tmp_path)
+    question = "sauvegardes contre les rançongiciels"
+    assert np.allclose(loaded.scores(question), index.scores(question))
+    assert loaded.size == 3
+
+
+def test_sentence_table_that_does_not_match_the_passages_is_refused(tmp_path):
+    index = LexicalIndex.build(PASSAGES)
+    index.starts = index.starts[:2]
+    index.save(tmp_path)
+    with pytest.raises(ValueError, match="sentences"):
+        LexicalIndex.load(tmp_path)
