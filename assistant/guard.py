@@ -35,6 +35,10 @@ class Limits:
         return cls(settings.max_file_mb, settings.max_pages, settings.max_read_seconds, settings.max_read_memory_mb)
 
 
+# Starting a worker (Python and the parsers' imports) is not counted in a file's time limit.
+STARTUP_SECONDS = 120
+
+
 class LimitReached(ReadError):
     """A per-file limit stopped the reading (time or memory)."""
 
@@ -64,6 +68,12 @@ def _read(path: Path, max_file_mb: float, max_pages: int, chunking):
 
 def _worker(conn: Connection, out: Connection, memory_mb: int) -> None:
     """Read the files the parent sends, one at a time, and send back a Document or an error."""
+    # The parsers are imported before saying ready, so a file's time limit counts reading only.
+    import ftfy  # noqa: F401
+    import langchain_text_splitters  # noqa: F401
+    import pypdf  # noqa: F401
+    import trafilatura  # noqa: F401
+
     try:
         import resource
 
@@ -71,6 +81,7 @@ def _worker(conn: Connection, out: Connection, memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError):
         pass
+    out.send(("ready", None))
     while True:
         try:
             request = conn.recv()
@@ -125,6 +136,14 @@ class BoundedReader:
         self._conn = Connection(os.dup(process.stdout.fileno()), writable=False)
         process.stdin.close()
         process.stdout.close()
+        try:
+            ready = self._conn.poll(STARTUP_SECONDS) and self._conn.recv() == ("ready", None)
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self._stop(kill=True)
+            raise RuntimeError(f"le processus de lecture n'a pas démarré en {STARTUP_SECONDS} s "
+                               f"({sys.executable} -m assistant.guard)")
 
     def _alive(self) -> bool:
         return self._process is not None and self._process.poll() is None

@@ -279,8 +279,11 @@ def hostile_questions() -> list[tuple[str, str]]:
     ]
 
 
-def traversal_paths(outside_file: Path, indexed_absolute: str | None = None) -> list[str]:
-    """Request paths under /api/sources/ that try to reach files outside the indexed PDFs."""
+def traversal_paths(outside_file: Path, indexed_detour: str | None = None) -> list[str]:
+    """Request paths under /api/sources/ that try to reach files outside the indexed PDFs.
+
+    indexed_detour: an indexed PDF named by a detour (`dossier/../dossier/x.pdf`), which must not match either.
+    """
     target = outside_file.as_posix().lstrip("/")
     paths = [
         "../pyproject.toml", "../../../../etc/passwd", "corpus/../pyproject.toml",
@@ -290,7 +293,6 @@ def traversal_paths(outside_file: Path, indexed_absolute: str | None = None) -> 
         "corpus/charte/%00.pdf", "corpus%00/../pyproject.toml", "．．/pyproject.toml", "%c0%ae%c0%ae/pyproject.toml",
         "corpus/./../pyproject.toml", "corpus/bulletins/../../../" + target, "~/.bashrc", "file:///etc/passwd",
     ]
-    if indexed_absolute:
-        paths.append(indexed_absolute.lstrip("/"))
-        paths.append(indexed_absolute)
+    if indexed_detour:
+        paths.append(indexed_detour)
     return paths
