@@ -17,6 +17,22 @@ from .schema import Answer, Hit
 NOT_FOUND = ("Je n'ai pas trouvé de réponse à cette question dans les documents indexés "
              "(programme d'intelligence économique de la Région Normandie et guides de cybersécurité).")
 
+
+def period_not_found(question: str, hints, latest=None) -> Answer:
+    """An honest answer to a question about an issue that is not indexed, naming the latest one there is."""
+    from .render import french_date
+
+    if hints.date_from:
+        whole_year = hints.date_from.endswith("-01-01") and hints.date_to.endswith("-12-31")
+        asked = f"de {hints.date_from[:4]}" if whole_year else f"de {french_date(hints.date_from, with_day=False)}"
+    else:
+        asked = f"n° {hints.number}"
+    text = f"Aucun document indexé ne correspond au numéro ou à la période demandés ({asked})."
+    if latest is not None:
+        text += f" Le bulletin le plus récent de l'index est « {latest.title} », daté du {french_date(latest.date)}."
+    return Answer(question=question, text=text, abstained=True, hits=())
+
+
 @dataclass(frozen=True)
 class Abstention:
     """Answer only when the passages are close enough to the question (weights calibrated by `assistant eval`)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from .lexical import fold
@@ -23,6 +23,8 @@ class TimeHints:
     date_to: str | None = None
     number: int | None = None
     latest: bool = False
+    # The question names a publication (« bulletin », « numéro », « veille »…): the period is that of an issue.
+    publication: bool = field(default=False, compare=False)
 
     def any(self) -> bool:
         return bool(self.date_from or self.number or self.latest)
@@ -36,6 +38,12 @@ def _period(year: int, month: int | None = None) -> tuple[str, str]:
 
 
 def time_hints(question: str, today: date | None = None) -> TimeHints:
+    """What the question says about time, and whether it names a publication."""
+    publication = bool(_PUBLICATION.search(fold(question)))
+    return replace(_read_hints(question, today), publication=publication)
+
+
+def _read_hints(question: str, today: date | None = None) -> TimeHints:
     """Read a month and year (« mars 2025 »), a year with a publication word (« les bulletins de 2024 »),
     a number (« bulletin n° 42 ») or a wish for the latest issue (« le dernier bulletin »)."""
     text = fold(question).replace("’", "'")

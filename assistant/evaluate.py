@@ -192,6 +192,9 @@ def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -
     idf = dataset.index.lexical.idf
     rows = []
     for q in dataset.questions:
+        if searcher.uncovered_period(q.question) is not None:
+            rows.append((q, 0.0, 0.0, False))  # an issue that is not indexed: refused whatever the threshold
+            continue
         hits = searcher.search(q.question, k=settings.k)
         best = max((h.dense for h in hits[:3]), default=0.0)
         cov = coverage(q.question, f"{hits[0].passage.section or ''} {hits[0].passage.text}", idf) if hits else 0.0

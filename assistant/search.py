@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
-from .dates import time_hints
+from .dates import TimeHints, time_hints
 from .embed import Embedder
 from .index import LoadedIndex
 from .schema import Hit, Passage
@@ -147,6 +147,24 @@ class Searcher:
             if len(hits) == k:
                 break
         return hits
+
+    def uncovered_period(self, question: str) -> TimeHints | None:
+        """The issue a question asks for (« le bulletin de novembre 2026 », « n° 60 ») when nothing indexed has it."""
+        hints = time_hints(question)
+        if not hints.publication:
+            return None
+        if hints.date_from:
+            dates = self._dates()
+            if not ((dates >= hints.date_from) & (dates <= hints.date_to) & (dates != "")).any():
+                return hints
+        if hints.number is not None and not self._numbered(hints.number).any():
+            return hints
+        return None
+
+    def latest_bulletin(self) -> Passage | None:
+        """A passage of the most recent dated bulletin, if any."""
+        dated = [p for p in self.index.passages if p.doc_type == "bulletin" and p.date]
+        return max(dated, key=lambda p: p.date) if dated else None
 
     def _time_aware(self, question: str, pool: np.ndarray, fused: np.ndarray, lexical: np.ndarray,
                     allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .answer import Abstention, compose_answer
+from .answer import Abstention, compose_answer, period_not_found
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .index import IndexError, LoadedIndex, current_generation, load_index
@@ -87,6 +87,9 @@ class Assistant:
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
         """Retrieve and answer one question."""
         searcher = self.searcher  # one read: the whole answer comes from this index
+        missing = searcher.uncovered_period(question)
+        if missing is not None:
+            return period_not_found(question, missing, searcher.latest_bulletin())
         hits = searcher.search(question, k=k or self.settings.k, filters=filters)
         threshold, weight = self.settings.abstention()
         return compose_answer(question, hits, Abstention(threshold, weight), idf=searcher.index.lexical.idf)

@@ -220,3 +220,29 @@ def test_incremental_vectors_equal_a_full_rebuild(tiny_corpus, settings, embedde
     assert [p.id for p in incremental.passages] == [p.id for p in fresh.passages]
     assert (incremental.owners == fresh.owners).all()
     assert abs(incremental.all_vectors() - fresh.all_vectors()).max() < 1e-6
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("que dit le bulletin de veille de novembre 2026 ?", "novembre 2026"),
+    ("les bulletins de 2023 sur les rançongiciels", "de 2023"),
+    ("sommaire du bulletin n° 60", "n° 60"),
+])
+def test_issue_that_is_not_indexed_is_said_so(tiny_corpus, settings, embedder, question, asked):
+    from assistant.service import Assistant
+
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    answer = Assistant.load(settings, embedder).ask(question)
+    assert answer.abstained and answer.hits == ()
+    assert asked in answer.text
+    assert "« Bulletin de veille collaborative n° 31 — mars 2025 »" in answer.text
+
+
+def test_issue_that_is_indexed_is_answered(tiny_corpus, settings, embedder):
+    from assistant.service import Assistant
+
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    assistant = Assistant.load(settings, embedder)
+    for question in ("le bulletin de mars 2025 sur les rançongiciels", "bulletin n° 31 rançongiciels"):
+        assert assistant.searcher.uncovered_period(question) is None
+    # A date that is not about an issue (no publication named) never blocks an answer.
+    assert assistant.searcher.uncovered_period("que change la loi en novembre 2026 ?") is None
