@@ -230,7 +230,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def check_kill(work: Path, points: int, seed: int = 6) -> Check:
+def check_kill(work: Path, points: int, seed: int = 6, parts: list[str] | None = None) -> Check:
     """kill -9 `assistant index` at random moments: the previous index answers, the next run finishes."""
     from .embed import HashEmbedder
     from .index import load_index
@@ -238,7 +238,7 @@ def check_kill(work: Path, points: int, seed: int = 6) -> Check:
 
     check = Check("kill", "Durabilité : kill -9 de `assistant index` à des instants tirés au hasard")
     rng = random.Random(seed)
-    corpus = _copy_corpus(work / "kill-corpus")
+    corpus = _copy_corpus(work / "kill-corpus", parts)
     index_dir = work / "kill-index"
     env = {"ASSISTANT_MODEL": "hash"}
     settings = Settings(index_dir=index_dir, model="hash")
@@ -248,7 +248,7 @@ def check_kill(work: Path, points: int, seed: int = 6) -> Check:
     if first.returncode != 0:
         check.fail(f"première construction en échec : {first.stderr[-300:]}")
         return check
-    bulletins = sorted((corpus / "bulletins").glob("*.pdf"))
+    bulletins = sorted((PROJECT_ROOT / "corpus" / "bulletins").glob("*.pdf"))
     stages: dict[str, int] = {}
     recovered = 0
     rows = [("point", "kill -9 après", "étape atteinte", "récupéré")]
@@ -336,7 +336,7 @@ def _corrupt(path: Path, fault: str, rng: random.Random) -> None:
         path.unlink()
 
 
-def check_corruption(work: Path, seed: int = 6) -> Check:
+def check_corruption(work: Path, seed: int = 6, cli: bool = True) -> Check:
     """Each index file truncated, emptied, flipped, extended or deleted: loading names it and the rebuild command."""
     from .embed import HashEmbedder
     from .index import IndexCorrupt, IndexError, build_index, load_index
@@ -379,7 +379,7 @@ def check_corruption(work: Path, seed: int = 6) -> Check:
             except Exception as err:  # noqa: BLE001
                 check.fail(f"{name} {fault} : exception brute {type(err).__name__}: {err}")
                 row.append("exception brute")
-            if fault == "one byte flipped":
+            if cli and fault == "one byte flipped":
                 asked = _run([ASSISTANT, "ask", "charte", "--index-dir", str(scratch)], {"ASSISTANT_MODEL": "hash"})
                 cli_checked += 1
                 if asked.returncode != 1 or Path(name).name.split(".")[0] not in asked.stderr \
@@ -500,13 +500,15 @@ def _questions(limit: int | None = None) -> list[str]:
 # ---------------------------------------------------------------- 3. live re-index
 
 
-def check_live_reindex(work: Path, seconds_per_phase: float = 4.0, clients: int = 4) -> Check:
+def check_live_reindex(work: Path, seconds_per_phase: float = 4.0, clients: int = 4,
+                       parts: tuple[str, ...] = ("corpus/charte", "corpus/pages", "corpus/memo", "corpus/strategie"),
+                       bulletins: int = 4) -> Check:
     """Questions keep coming while documents are added and deleted: every answer is whole, none fails."""
     import httpx
 
     check = Check("live", "Réindexation à chaud : questions en continu pendant ajouts et suppressions")
-    corpus = _copy_corpus(work / "live-corpus", ["corpus/charte", "corpus/pages", "corpus/memo", "corpus/strategie"])
-    for bulletin in sorted((PROJECT_ROOT / "corpus" / "bulletins").glob("*.pdf"))[:4]:
+    corpus = _copy_corpus(work / "live-corpus", list(parts))
+    for bulletin in sorted((PROJECT_ROOT / "corpus" / "bulletins").glob("*.pdf"))[:bulletins]:
         shutil.copy(bulletin, corpus / bulletin.name)
     index_dir = work / "live-index"
     env = {"ASSISTANT_MODEL": "hash"}

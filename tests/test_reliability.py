@@ -82,13 +82,13 @@ def test_a_killed_reader_worker_is_one_failed_file(tmp_path):
 
 
 def test_kill_9_at_random_points(tmp_path):
-    check = reliability.check_kill(tmp_path, points=2)
+    check = reliability.check_kill(tmp_path, points=2, parts=["corpus/charte", "corpus/pages"])
     assert_clean(check)
     assert check.figures["recovered"] == check.figures["kill points"] == 2
 
 
 def test_every_index_file_corrupted_is_named(tmp_path):
-    check = reliability.check_corruption(tmp_path)
+    check = reliability.check_corruption(tmp_path, cli=False)
     assert_clean(check)
     assert check.figures["detected"] == check.figures["faults injected"] >= 40
 
@@ -156,7 +156,8 @@ def test_a_damaged_generation_is_not_swapped_in(tiny_corpus, settings, embedder)
 
 
 def test_live_reindex_under_a_stream_of_questions(tmp_path):
-    check = reliability.check_live_reindex(tmp_path, seconds_per_phase=1.5, clients=2)
+    check = reliability.check_live_reindex(tmp_path, seconds_per_phase=1.5, clients=2,
+                                           parts=("corpus/charte", "corpus/pages"), bulletins=2)
     assert_clean(check)
     assert check.figures["failed requests"] == 0 and check.figures["requests served"] > 0
     assert len(check.figures["pickup seconds"]) == 2, "both re-indexes were picked up without restart"
