@@ -203,3 +203,32 @@ def test_path_traversal_is_refused(tmp_path):
     assert check.figures["refused"] == check.figures["attempts"] >= 50
     assert check.figures["content from outside served"] == 0
     assert check.figures["symlink out of the corpus at index time"] == "ignoré, signalé"
+
+
+def test_chat_questions_share_the_rate_limit(tiny_corpus, settings, embedder, tmp_path):
+    import chainlit as cl
+
+    from assistant.api import RateLimiter, Runtime, set_runtime
+    from assistant.feedback import FeedbackStore
+    from assistant.index import build_index
+    from assistant.service import Assistant
+    from test_chat_handlers import _assistant_outputs, _load_app, _run_in_context
+
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    runtime = Runtime.create(Assistant.load(settings, embedder), FeedbackStore(tmp_path / "q.sqlite3"))
+    runtime.limiter = RateLimiter(per_minute=2)
+    set_runtime(runtime)
+    try:
+        app = _load_app()
+
+        async def flood():
+            await app.start()
+            for _ in range(3):
+                await app.on_message(cl.Message(content="Comment redémarrer après un rançongiciel ?"))
+
+        outputs = [step["output"] for step in _assistant_outputs(_run_in_context(flood))]
+    finally:
+        set_runtime(None)
+    assert len(outputs) == 3 and "**Sources**" in outputs[0] and "**Sources**" in outputs[1]
+    assert "au plus 2 par minute" in outputs[2] and "réessayez dans" in outputs[2], outputs[2]
+    assert len(runtime.store.questions()) == 2, "a refused question is neither answered nor logged"
