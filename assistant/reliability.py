@@ -196,6 +196,19 @@ def check_named_files_build(work: Path) -> Check:
             rows.append((label, "refusé : " + failed[name].split(" : ", 1)[0][:70]))
         else:
             check.fail(f"{label} : ni indexé ni signalé")
+    # The memory limit, on its own: a file whose processing needs more than 300 MB is stopped, the next one reads.
+    from .guard import BoundedReader, LimitReached, Limits
+
+    big = work / "gros.txt"
+    big.write_bytes(("mot " * 2_500_000).encode())
+    with BoundedReader(Limits(max_read_memory_mb=300)) as reader:
+        try:
+            reader.read_passages(big, "gros.txt", 900, 120)
+            memory = "non atteinte"
+            check.fail("10 Mo de texte lus sous une limite de 300 Mo de mémoire : limite non appliquée")
+        except LimitReached as err:
+            memory = f"atteinte ({err.limit}), fichier suivant lu : {bool(reader.read(corpus / good[0]).sections)}"
+    check.figures["memory limit (300 MB, 10 MB of text)"] = memory
     limits = {name: reason for name, reason in failed.items()
               if any(k in reason for k in ("max_pages", "max_file_mb", "max_read_seconds", "max_read_memory_mb"))}
     check.figures.update({"hostile files": len(names), "indexed": len(indexed & set(names)),

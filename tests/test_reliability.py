@@ -232,3 +232,17 @@ def test_chat_questions_share_the_rate_limit(tiny_corpus, settings, embedder, tm
     assert len(outputs) == 3 and "**Sources**" in outputs[0] and "**Sources**" in outputs[1]
     assert "au plus 2 par minute" in outputs[2] and "réessayez dans" in outputs[2], outputs[2]
     assert len(runtime.store.questions()) == 2, "a refused question is neither answered nor logged"
+
+
+def test_memory_limit_stops_one_file_and_the_next_reads(tmp_path):
+    from assistant.guard import BoundedReader, LimitReached, Limits
+
+    big = tmp_path / "gros.txt"
+    big.write_bytes(("mot " * 2_500_000).encode())  # 10 MB of text: repairing and cutting it takes far more
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\nUn texte court.\n", encoding="utf-8")
+    with BoundedReader(Limits(max_read_memory_mb=300)) as reader:
+        with pytest.raises(LimitReached, match="ASSISTANT_MAX_READ_MEMORY_MB") as err:
+            reader.read_passages(big, "gros.txt", 900, 120)
+        assert err.value.limit == "max_read_memory_mb"
+        assert reader.read(note).title == "Note"
