@@ -500,9 +500,15 @@ def strip_external_links(html: str) -> str:
     return _EXTERNAL_LINKS.sub("", html)
 
 
+def import_chat() -> None:
+    """Import Chainlit (a few seconds), reading its configuration from the project's .chainlit/."""
+    os.environ.setdefault("CHAINLIT_APP_ROOT", str(PROJECT_ROOT))
+    import chainlit.utils  # noqa: F401
+
+
 def _mount_chat(app: FastAPI) -> None:
     """Chainlit at the root path: it owns /, /assets (so the PDF viewer finds its worker), /public, /ws."""
-    os.environ.setdefault("CHAINLIT_APP_ROOT", str(PROJECT_ROOT))
+    import_chat()
     from chainlit.utils import mount_chainlit
 
     @app.middleware("http")

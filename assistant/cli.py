@@ -148,7 +148,7 @@ def ask_command(question, index_dir, k, as_json, batch, doc_types):
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Dossier de bench.md et bench.json (défaut : eval/).")
 @click.option("--encoder", default="onnx-int8", show_default=True, help="Encodeur rapide mesuré (onnx-int8, onnx, torch).")
-@click.option("--questions", type=click.IntRange(1, None), default=400, show_default=True,
+@click.option("--questions", type=click.IntRange(1, None), default=300, show_default=True,
               help="Questions par mesure de latence.")
 @click.option("--sizes", default="10000,100000,1000000", show_default=True,
               help="Tailles des collections synthétiques (vecteurs), séparées par des virgules.")
@@ -210,8 +210,9 @@ def eval_command(datasets, limit, out_dir, no_write):
 def serve_command(host, port, index_dir, feedback_db):
     """Servir le chat et l'API HTTP dans un seul processus (http://127.0.0.1:8000/)."""
     import socket
+    import threading
 
-    from .api import Runtime, create_app
+    from .api import Runtime, create_app, import_chat
     from .feedback import FeedbackStore
 
     # Refuse a busy port before the ~10 s of model loading, with the fix in the message.
@@ -223,7 +224,11 @@ def serve_command(host, port, index_dir, feedback_db):
             raise Failure(f"impossible d'écouter sur {host}:{port} ({err.strerror}) : "
                           "choisissez un autre port avec --port", 1) from None
     click.echo("Chargement de l'index et du modèle…", err=True)
+    # Chainlit's import, about half of the start-up, overlaps the loading of index and model.
+    chat = threading.Thread(target=_quietly, args=(import_chat,), name="import-chat", daemon=True)
+    chat.start()
     runtime = Runtime.create(_load_assistant(index_dir), FeedbackStore(feedback_db))
+    chat.join()
     app = create_app(runtime)
     base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     _serve(app, host, port, ready=(
@@ -231,6 +236,14 @@ def serve_command(host, port, index_dir, feedback_db):
         f"  API : POST {base}/api/ask, GET {base}/api/health, documentation {base}/docs\n"
         f"  Journal des questions : {runtime.store.path}\n"
         "  Ctrl-C pour arrêter."))
+
+
+def _quietly(fn) -> None:
+    """Run fn, leaving any failure to the caller's own later call (which reports it)."""
+    try:
+        fn()
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def _serve(app, host: str, port: int, ready: str) -> None:
