@@ -35,7 +35,9 @@ def data_layer():
 @cl.set_chat_profiles
 async def chat_profiles(user=None, language=None):
     """A single profile: its description is the welcome screen, listing what the index holds."""
-    return [cl.ChatProfile(name=PRODUCT_NAME, markdown_description=welcome_markdown(get_runtime().catalog),
+    runtime = get_runtime()
+    runtime.refresh()  # a re-index shows in the welcome of the next sessions
+    return [cl.ChatProfile(name=PRODUCT_NAME, markdown_description=welcome_markdown(runtime.catalog),
                            icon="/public/icone.svg", default=True)]
 
 

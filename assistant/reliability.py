@@ -915,6 +915,7 @@ def check_rate_limit(work: Path, per_minute: int = 30, flood: int = 100) -> Chec
     codes: dict[int, int] = {}
     message = ""
     retry = None
+    started = time.monotonic()
     with TestClient(app, raise_server_exceptions=False, client=("203.0.113.7", 4000)) as flooder:
         for _ in range(flood):
             response = flooder.post("/api/ask", json={"question": "charte cybersécurité"})
@@ -922,16 +923,18 @@ def check_rate_limit(work: Path, per_minute: int = 30, flood: int = 100) -> Chec
             if response.status_code == 429 and not message:
                 message = response.json()["message"]
                 retry = response.headers.get("retry-after")
+    # The bucket refills at per_minute/60 a second while the flood lasts: those questions are allowed too.
+    refill = int((time.monotonic() - started) * per_minute / 60) + 1
     with TestClient(app, raise_server_exceptions=False, client=("198.51.100.9", 4000)) as other:
         other_status = other.post("/api/ask", json={"question": "charte cybersécurité"}).status_code
-    if not (per_minute <= codes.get(200, 0) <= per_minute + 2) or codes.get(429, 0) < flood - per_minute - 2:
+    if not per_minute <= codes.get(200, 0) <= per_minute + refill or codes.get(200, 0) + codes.get(429, 0) != flood:
         check.fail(f"statuts {codes} pour une limite de {per_minute}/min")
     if "questions par minute" not in message or not retry:
         check.fail(f"message 429 : {message!r}, Retry-After {retry!r}")
     if other_status != 200:
         check.fail(f"un autre client est refusé ({other_status})")
     check.figures.update({"limit per minute": per_minute, "flood": flood, "statuses": codes,
-                          "429 message": message, "Retry-After": retry, "other client": other_status,
+                          "refill during the flood (allowed)": refill, "429 message": message, "Retry-After": retry, "other client": other_status,
                           "setting": "ASSISTANT_RATE_LIMIT (0 : sans limite)"})
     return check
 
