@@ -41,3 +41,27 @@ def test_ids_are_unique_and_stable(tiny_corpus):
 def test_context_adds_title_and_heading():
     passage = chunk_document(_doc([Section("Chiffrez vos disques.", page=2, heading="Se protéger")]))[0]
     assert passage_context(passage) == "Mémo — Se protéger\nChiffrez vos disques."
+
+
+def test_windows_are_the_whole_passage_then_its_sentences_with_the_heading():
+    from assistant.chunking import WINDOW_MIN_CHARS, passage_windows
+    from assistant.schema import Passage
+
+    text = ("La veille commence par des questions claires posées par la direction de l'entreprise. "
+            "Exemples : "
+            "les concurrents, les normes, les clients et les fournisseurs qui comptent pour l'activité. "
+            "Les sources ouvertes suffisent souvent à répondre aux premières questions de veille.")
+    passage = Passage(id="p", text=text, title="Mémo", source="memo.pdf", doc_type="memo", section="Anticiper")
+    windows = passage_windows(passage)
+    assert windows[0] == "Mémo — Anticiper\n" + text
+    assert windows[1:] == [
+        "Mémo — Anticiper\nLa veille commence par des questions claires posées par la direction de l'entreprise.",
+        # « Exemples : » alone is too short: it is read with the sentence that follows.
+        "Mémo — Anticiper\nExemples : les concurrents, les normes, les clients et les fournisseurs qui comptent "
+        "pour l'activité.",
+        "Mémo — Anticiper\nLes sources ouvertes suffisent souvent à répondre aux premières questions de veille.",
+    ]
+    assert all(len(w.split("\n", 1)[1]) >= WINDOW_MIN_CHARS for w in windows[1:])
+    # A passage of one sentence is embedded once.
+    short = Passage(id="s", text="Une seule phrase assez courte.", title="Mémo", source="memo.pdf", doc_type="memo")
+    assert passage_windows(short) == ["Mémo\nUne seule phrase assez courte."]
