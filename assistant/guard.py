@@ -220,7 +220,30 @@ def worker_pid(reader: BoundedReader) -> int | None:
     return reader._process.pid if reader._process is not None else None
 
 
+def _die_with_parent() -> None:
+    """End this worker when the build that started it ends, even by kill -9, even in the middle of a file."""
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:  # elsewhere, and for a parent gone before prctl: poll
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 if __name__ == "__main__":
+    _die_with_parent()
     # The protocol goes over the original stdin/stdout; whatever a parser prints goes to /dev/null.
     _out = os.dup(1)
     _null = os.open(os.devnull, os.O_WRONLY)

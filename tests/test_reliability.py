@@ -248,3 +248,28 @@ def test_memory_limit_stops_one_file_and_the_next_reads(tmp_path):
             reader.read_passages(big, "gros.txt", 900, 120)
         assert err.value.limit == "max_read_memory_mb"
         assert reader.read(note).title == "Note"
+
+
+def test_reader_worker_ends_with_its_build(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    slow = tmp_path / "lent.md"
+    slow.write_text("".join(f"## Titre {i}\n\ntexte {i}\n" for i in range(100_000)), encoding="utf-8")
+    ready = tmp_path / "pret"
+    code = ("import sys; from pathlib import Path; from assistant.guard import BoundedReader, Limits\n"
+            "r = BoundedReader(Limits(max_read_seconds=600)); r._start(); Path(sys.argv[2]).touch()\n"
+            "r.read(Path(sys.argv[1]))\n")
+    build = subprocess.Popen([sys.executable, "-c", code, str(slow), str(ready)])
+    while not ready.exists() and build.poll() is None:
+        time.sleep(0.05)
+    workers = psutil.Process(build.pid).children()
+    assert workers, "the reader worker runs"
+    time.sleep(0.5)  # the worker is now inside the slow file
+    build.kill()
+    build.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, "a worker outlived the build killed with -9"
