@@ -53,6 +53,25 @@ class Dataset:
     questions: list[EvalQuestion]
     index: LoadedIndex
     matcher: object  # (Passage, EvalQuestion) -> bool
+    query_vectors: dict = field(default_factory=dict)  # question -> embedding, filled by `searcher_for`
+
+
+def searcher_for(dataset: Dataset, embedder: Embedder, settings: Settings) -> Searcher:
+    """A searcher over the dataset, its question embeddings read from the disk cache (computed once)."""
+    if not dataset.query_vectors:
+        questions = sorted({q.question for q in dataset.questions})
+        digest = hashlib.sha256(("\x1e".join(questions) + embedder.name).encode()).hexdigest()[:16]
+        cache = Path(settings.cache_dir) / "eval-vectors" / f"{dataset.name}-questions-{embedder.name}-{digest}.npy"
+        if cache.exists():
+            vectors = np.load(cache)
+        else:
+            vectors = np.vstack([embedder.embed_query(q).reshape(1, -1) for q in questions]).astype(np.float32)
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.save(cache, vectors)
+        dataset.query_vectors = dict(zip(questions, vectors))
+    searcher = Searcher(dataset.index, embedder, settings)
+    searcher.remember(dataset.query_vectors)
+    return searcher
 
 
 def in_memory_index(passages: list[Passage], embedder: Embedder, cache_dir: Path, name: str) -> LoadedIndex:
@@ -159,7 +178,7 @@ def load_local(embedder: Embedder, settings: Settings, path: Path = QUESTIONS) -
 
 def score_dataset(dataset: Dataset, embedder: Embedder, settings: Settings, methods=MODES) -> dict:
     """Recall@1, Recall@5, MRR@10 per method (in-scope questions only)."""
-    searcher = Searcher(dataset.index, embedder, settings)
+    searcher = searcher_for(dataset, embedder, settings)
     results = {}
     scoped = [q for q in dataset.questions if q.in_scope]
     for method in methods:
@@ -188,7 +207,7 @@ def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -
     """Calibrate the abstention weight and threshold on one half of the local questions, report on the other."""
     from .answer import coverage
 
-    searcher = Searcher(dataset.index, embedder, settings)
+    searcher = searcher_for(dataset, embedder, settings)
     idf = dataset.index.lexical.idf
     rows = []
     for q in dataset.questions:
@@ -278,7 +297,7 @@ def run_eval(settings: Settings, embedder: Embedder, datasets=("local", "piaf", 
 
 
 def _by_kind(dataset: Dataset, embedder: Embedder, settings: Settings) -> dict:
-    searcher = Searcher(dataset.index, embedder, settings)
+    searcher = searcher_for(dataset, embedder, settings)
     kinds: dict[str, list] = {}
     for q in dataset.questions:
         if not q.in_scope:

@@ -67,6 +67,7 @@ class Searcher:
         self.settings = settings
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
+        self._capacity = 2048
         self._date_array: np.ndarray | None = None
 
     def query_vector(self, question: str) -> np.ndarray:
@@ -77,9 +78,16 @@ class Searcher:
             vector = self.embedder.embed_query(question).reshape(1, -1).astype(np.float32)
             with self._vectors_lock:
                 self._vectors[question] = vector
-                if len(self._vectors) > 2048:
+                if len(self._vectors) > self._capacity:
                     self._vectors.popitem(last=False)
         return vector
+
+    def remember(self, vectors: dict[str, np.ndarray]) -> None:
+        """Question embeddings computed elsewhere (the evaluation caches them on disk)."""
+        with self._vectors_lock:
+            self._capacity = max(self._capacity, len(vectors))
+            for question, vector in vectors.items():
+                self._vectors[question] = np.asarray(vector, dtype=np.float32).reshape(1, -1)
 
     def search(self, question: str, k: int | None = None, filters: Filters | None = None,
                mode: str = "hybrid", candidates: int | None = None) -> list[Hit]:
