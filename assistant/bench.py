@@ -254,28 +254,50 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+# What `assistant serve` needs besides the package: the Chainlit handlers and configuration.
+_SERVED = ("assistant", "app.py", "chainlit.md", ".chainlit", "public")
+
+
+def snapshot_code(dest: Path) -> Path:
+    """A copy of the code as it is now, for the servers this run starts.
+
+    The servers of a run then execute the code the run started with, even if
+    the working tree changes meanwhile (a new pipeline version would make them
+    refuse the index the run built).
+    """
+    for name in _SERVED:
+        source = PROJECT_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".files"))
+        elif source.is_file():
+            shutil.copy2(source, dest / name)
+    return dest
+
+
 class Server:
     """The real `assistant serve` in a child process, on 127.0.0.1."""
 
-    def __init__(self, index_dir: Path, settings: Settings, encoder: str, workdir: Path):
+    def __init__(self, index_dir: Path, settings: Settings, encoder: str, workdir: Path, code: Path = PROJECT_ROOT):
         self.port = _free_port()
         env = {**os.environ, "ASSISTANT_MODEL": settings.model, "ASSISTANT_ENCODER": encoder,
                "ASSISTANT_CACHE_DIR": str(settings.cache_dir), "ASSISTANT_RATE_LIMIT": "0",
-               "ASSISTANT_CHUNK_SIZE": str(settings.chunk_size), "ASSISTANT_CHUNK_OVERLAP": str(settings.chunk_overlap)}
+               "ASSISTANT_CHUNK_SIZE": str(settings.chunk_size), "ASSISTANT_CHUNK_OVERLAP": str(settings.chunk_overlap),
+               "PYTHONPATH": os.pathsep.join([str(code), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
         self.log_path = workdir / f"server-{self.port}.log"
         self.started = time.perf_counter()
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "assistant.cli", "serve", "--index-dir", str(index_dir), "--port",
                  str(self.port), "--feedback-db", str(workdir / f"questions-{self.port}.sqlite3")],
-                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                cwd=code, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.startup_s = self._wait_ready()
 
     def _wait_ready(self, timeout: float = 300.0) -> float:
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"le serveur s'est arrêté au démarrage : voir {self.log_path}")
+                tail = self.log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+                raise RuntimeError("le serveur s'est arrêté au démarrage : " + " / ".join(tail))
             try:
                 status, _ = self.request("GET", "/api/health")
                 if status == 200:
@@ -534,7 +556,11 @@ def run_bench(settings: Settings, config: BenchConfig) -> dict:
     log = config.log
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     result: dict = {"machine": machine_info(settings, config)}
+    # Everything this run uses is imported now, with the snapshot: later edits of the tree cannot mix in.
+    from . import evaluate, index, onnx_e5, search, service  # noqa: F401
+
     try:
+        code = snapshot_code(work / "code")
         if config.model_prep and settings.model == "e5-small":
             log("Préparation du modèle (conversion et export, dans un cache jetable)…")
             result["model_preparation"] = model_preparation(settings, config.encoder)
@@ -587,7 +613,7 @@ def run_bench(settings: Settings, config: BenchConfig) -> dict:
 
         if config.http:
             log("HTTP : serveur réel sur 127.0.0.1…")
-            result["http"] = http_section(bench_settings.index_dir, bench_settings, config, questions, work)
+            result["http"] = http_section(bench_settings.index_dir, bench_settings, config, questions, work, code)
 
         log("Échelle : FAISS exact, HNSW et IVF sur des vecteurs générés…")
         result["scale"] = scale(config)
@@ -595,7 +621,7 @@ def run_bench(settings: Settings, config: BenchConfig) -> dict:
         if config.http and config.server_passages:
             log(f"Mémoire : serveur avec {config.server_passages:,} passages…".replace(",", " "))
             result["server_large"] = large_server_section(bench_settings, config, index.passages, questions, work,
-                                                          int(index.manifest.get("dim") or fast.dim))
+                                                          int(index.manifest.get("dim") or fast.dim), code)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result["machine"]["load_end"] = _load()
@@ -605,9 +631,10 @@ def run_bench(settings: Settings, config: BenchConfig) -> dict:
     return result
 
 
-def http_section(index_dir: Path, settings: Settings, config: BenchConfig, questions: list[str], work: Path) -> dict:
+def http_section(index_dir: Path, settings: Settings, config: BenchConfig, questions: list[str], work: Path,
+                 code: Path = PROJECT_ROOT) -> dict:
     """Startup time, one client, concurrent clients and peak memory of the real server."""
-    server = Server(index_dir, settings, config.encoder, work)
+    server = Server(index_dir, settings, config.encoder, work, code)
     try:
         out = {"startup_s": round(server.startup_s, 2), "startup_cpu_s": server.cpu_seconds(),
                "memory_after_start_mib": server.memory()}
@@ -620,11 +647,11 @@ def http_section(index_dir: Path, settings: Settings, config: BenchConfig, quest
 
 
 def large_server_section(settings: Settings, config: BenchConfig, template, questions: list[str], work: Path,
-                         dim: int) -> dict:
+                         dim: int, code: Path = PROJECT_ROOT) -> dict:
     """The server over a synthetic index of config.server_passages passages: start, memory, latency."""
     index_dir = work / "large-index"
     built = synthetic_generation(index_dir, settings, template, config.server_passages, dim)
-    server = Server(index_dir, settings, config.encoder, work)
+    server = Server(index_dir, settings, config.encoder, work, code)
     try:
         sample = questions[: min(len(questions), 100)]
         one = http_one_client(server, sample)
