@@ -40,8 +40,8 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
-# Faults, load and hostile input, measured into eval/reliability.md and .json (about 15 min, most of it
-# the first e5-small index of the corpus). RELIABILITY_SCALE=0.1 is the bounded form CI runs.
+# Faults, load and hostile input, measured into eval/reliability.md and .json (about 10 min, plus about 10 min
+# the first time for the e5-small index of the corpus). RELIABILITY_SCALE=0.1 is the bounded form CI runs.
 reliability: install
 	$(BIN)/python -m assistant.reliability
 
