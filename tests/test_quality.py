@@ -35,7 +35,7 @@ def _embedder(settings):
     if "e5" not in _MODEL:
         from assistant.embed import get_embedder
 
-        _MODEL["e5"] = get_embedder(settings.model, settings.cache_dir)
+        _MODEL["e5"] = get_embedder(settings.model, settings.cache_dir, settings.encoder)
     return _MODEL["e5"]
 
 
