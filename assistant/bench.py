@@ -756,7 +756,7 @@ def write_report(r: dict, out_dir: Path) -> None:
     ing = r.get("ingestion", {})
     lines += ["## Ingestion", "",
               f"{ing.get('documents')} documents, {ing.get('passages')} passages, {ing.get('vectors')} vecteurs "
-              f"(passage entier + fenêtres de deux phrases), {ing.get('chars')} caractères de passages, index "
+              f"(passage entier + une fenêtre par phrase), {ing.get('chars')} caractères de passages, index "
               f"`{ing.get('index_type')}`.", "",
               "| mesure | valeur |", "|---|---|",
               _row(["construction complète (s)", ing.get("full_build_s")]),
