@@ -566,6 +566,17 @@ def check_live_reindex(work: Path, seconds_per_phase: float = 4.0, clients: int 
             time.sleep(0.1)
         return None
 
+    def reindex(label: str, event: str) -> str:
+        """Re-index the corpus while questions flow, wait until the server serves it, then let it serve."""
+        step = _run(_index_cmd(corpus, index_dir), env)
+        if step.returncode != 0:
+            check.fail(f"{label} : " + step.stderr[-300:])
+        served = remember()
+        pickups.append(wait_for(served))
+        events.append(f"{event} → {served}")
+        time.sleep(seconds_per_phase)
+        return served
+
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     pickups = []
     events = []
@@ -579,13 +590,7 @@ def check_live_reindex(work: Path, seconds_per_phase: float = 4.0, clients: int 
                 f"# Ajout {n}\n\nLe colloque de Cerisy présente le jetonliveajout numéro {n}.\n", encoding="utf-8")
         (corpus / "pages" / "poles-de-competitivite.html").unlink()
         next(corpus.glob("bulletin-*.pdf")).unlink()
-        step = _run(_index_cmd(corpus, index_dir), env)
-        if step.returncode != 0:
-            check.fail("réindexation 1 : " + step.stderr[-300:])
-        name = remember()
-        pickups.append(wait_for(name))
-        events.append(f"+3 documents, −2 documents → {name}")
-        time.sleep(seconds_per_phase)
+        name = reindex("réindexation 1", "+3 documents, −2 documents")
         # Phase 2: a damaged generation is switched in: the server must keep the one it serves.
         damaged = index_dir / (name + "-abime")
         shutil.copytree(index_dir / name, damaged)
@@ -600,13 +605,7 @@ def check_live_reindex(work: Path, seconds_per_phase: float = 4.0, clients: int 
         events.append(f"génération abîmée basculée : le serveur garde {served}")
         # Phase 3: the next build repairs (full rebuild) and adds one more document.
         (corpus / "ajout-3.md").write_text("# Ajout 3\n\nDernier jetonliveajout de la série.\n", encoding="utf-8")
-        step = _run(_index_cmd(corpus, index_dir), env)
-        if step.returncode != 0:
-            check.fail("réindexation 3 : " + step.stderr[-300:])
-        name = remember()
-        pickups.append(wait_for(name))
-        events.append(f"reconstruction complète, +1 document → {name}")
-        time.sleep(seconds_per_phase)
+        name = reindex("réindexation 3", "reconstruction complète, +1 document")
     finally:
         stop.set()
         for thread in threads:
