@@ -128,7 +128,8 @@ class BoundedReader:
         package_root = str(Path(__file__).resolve().parent.parent)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root,
                                                                           os.environ.get("PYTHONPATH")]))}
-        process = subprocess.Popen([sys.executable, "-m", "assistant.guard", str(self.limits.max_read_memory_mb)],
+        process = subprocess.Popen([sys.executable, "-m", "assistant.guard", str(self.limits.max_read_memory_mb),
+                                    str(os.getpid())],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                    env=env, close_fds=True)
         self._process = process
@@ -220,19 +221,20 @@ def worker_pid(reader: BoundedReader) -> int | None:
     return reader._process.pid if reader._process is not None else None
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """End this worker when the build that started it ends, even by kill -9, even in the middle of a file."""
     import signal
     import threading
     import time
 
-    parent = os.getppid()
     try:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG (Linux)
     except (OSError, AttributeError):
         pass
+    if os.getppid() != parent:  # the build was killed while this interpreter was starting
+        os._exit(1)
 
     def watch() -> None:  # elsewhere, and for a parent gone before prctl: poll
         while os.getppid() == parent:
@@ -243,7 +245,7 @@ def _die_with_parent() -> None:
 
 
 if __name__ == "__main__":
-    _die_with_parent()
+    _die_with_parent(int(sys.argv[2]))
     # The protocol goes over the original stdin/stdout; whatever a parser prints goes to /dev/null.
     _out = os.dup(1)
     _null = os.open(os.devnull, os.O_WRONLY)

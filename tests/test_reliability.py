@@ -273,3 +273,18 @@ def test_reader_worker_ends_with_its_build(tmp_path):
     build.wait()
     gone, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive, "a worker outlived the build killed with -9"
+
+
+def test_reader_worker_whose_build_died_while_it_started_exits(tmp_path):
+    """A build killed before its worker set up the death signal: the worker sees it has another parent."""
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    worker = subprocess.Popen([sys.executable, "-m", "assistant.guard", "2048", str(dead.pid)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert worker.wait(timeout=60) == 1
+    finally:
+        worker.kill()
