@@ -42,14 +42,19 @@ class Abstention:
 
     def confidence(self, hits: list[Hit], question: str, idf=None) -> float:
         """Best dense similarity plus a bonus for the (IDF-weighted) share of question words the best passage has."""
-        if not hits:
-            return 0.0
-        best = max(h.dense for h in hits[:3])
-        top = hits[0].passage
-        return best + self.coverage_weight * coverage(question, f"{top.section or ''} {top.text}", idf)
+        best, covered = signals(hits, question, idf)
+        return best + self.coverage_weight * covered
 
     def abstains(self, hits: list[Hit], question: str, idf=None) -> bool:
         return not hits or self.confidence(hits, question, idf) < self.min_confidence
+
+
+def signals(hits: list[Hit], question: str, idf=None) -> tuple[float, float]:
+    """What the confidence is made of: the best dense similarity of the top 3, the best passage's coverage."""
+    if not hits:
+        return 0.0, 0.0
+    top = hits[0].passage
+    return max(h.dense for h in hits[:3]), coverage(question, f"{top.section or ''} {top.text}", idf)
 
 
 def coverage(question: str, text: str, idf=None) -> float:

@@ -205,7 +205,7 @@ def _metrics(ranks: list[int | None]) -> dict:
 
 def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -> dict:
     """Calibrate the abstention weight and threshold on one half of the local questions, report on the other."""
-    from .answer import coverage
+    from .answer import signals
 
     searcher = searcher_for(dataset, embedder, settings)
     idf = dataset.index.lexical.idf
@@ -215,9 +215,7 @@ def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -
             rows.append((q, 0.0, 0.0, False))  # an issue that is not indexed: refused whatever the threshold
             continue
         hits = searcher.search(q.question, k=settings.k)
-        best = max((h.dense for h in hits[:3]), default=0.0)
-        cov = coverage(q.question, f"{hits[0].passage.section or ''} {hits[0].passage.text}", idf) if hits else 0.0
-        rows.append((q, best, cov, bool(hits)))
+        rows.append((q, *signals(hits, q.question, idf), bool(hits)))
     calibrate = [r for r in rows if int(hashlib.md5(r[0].id.encode()).hexdigest(), 16) % 2 == 0]
     held_out = [r for r in rows if r not in calibrate]
 

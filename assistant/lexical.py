@@ -105,12 +105,12 @@ class LexicalIndex:
     def scores(self, question: str) -> np.ndarray:
         """Lexical score in [0, 1] of every passage for the question (zeros when no word is known)."""
         analyzed = analyze(question)
-        whole = _scaled(_bm25_scores(self.model, analyzed, self.size))
+        whole = scale_to_max(_bm25_scores(self.model, analyzed, self.size))
         if self.sentences is None or self.size == 0:
             return whole
         units = _bm25_scores(self.sentences, analyzed, int(self.sentences.scores["num_docs"]))
         best = np.maximum.reduceat(units, self.starts) if units.size else np.zeros(self.size, dtype=np.float32)
-        return ((1 - self.SENTENCE_SHARE) * whole + self.SENTENCE_SHARE * _scaled(best)).astype(np.float32)
+        return ((1 - self.SENTENCE_SHARE) * whole + self.SENTENCE_SHARE * scale_to_max(best)).astype(np.float32)
 
     def save(self, folder: Path) -> None:
         """Plain .npy and .json files under folder/lexical (passages) and folder/lexical/sentences."""
@@ -152,6 +152,7 @@ def _bm25_scores(model, analyzed: list[str], size: int) -> np.ndarray:
     return np.asarray(model.get_scores(tokens), dtype=np.float32)
 
 
-def _scaled(values: np.ndarray) -> np.ndarray:
+def scale_to_max(values: np.ndarray) -> np.ndarray:
+    """Scores divided by the best one (all zeros stay zeros)."""
     high = float(values.max()) if values.size else 0.0
-    return values / high if high > 0 else values
+    return values / high if high > 0 else np.zeros_like(values)

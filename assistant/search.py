@@ -17,6 +17,7 @@ from .config import Settings
 from .dates import TimeHints, time_hints
 from .embed import Embedder
 from .index import LoadedIndex
+from .lexical import scale_to_max
 from .schema import Hit, Passage
 
 MODES = ("hybrid", "dense", "lexical")
@@ -129,7 +130,7 @@ class Searcher:
             if missing.size:
                 dense[missing] = self.index.passage_scores(self.query_vector(question), missing, WHOLE_WEIGHT)
             d = dense[pool]
-            fused = self.settings.dense_weight * _minmax(d) + (1 - self.settings.dense_weight) * _scale_max(lexical[pool])
+            fused = self.settings.dense_weight * _minmax(d) + (1 - self.settings.dense_weight) * scale_to_max(lexical[pool])
         if mode == "hybrid":
             pool, fused = self._time_aware(question, pool, fused, lexical, allowed)
         if pool.size == 0:
@@ -161,10 +162,8 @@ class Searcher:
         hints = time_hints(question)
         if not hints.publication:
             return None
-        if hints.date_from:
-            dates = self._dates()
-            if not ((dates >= hints.date_from) & (dates <= hints.date_to) & (dates != "")).any():
-                return hints
+        if hints.date_from and not self._in_period(hints).any():
+            return hints
         if hints.number is not None and not self._numbered(hints.number).any():
             return hints
         return None
@@ -183,7 +182,7 @@ class Searcher:
         dates = self._dates()
         boost = np.zeros(self.index.size, dtype=np.float32)
         if hints.date_from:
-            in_period = (dates >= hints.date_from) & (dates <= hints.date_to) & (dates != "")
+            in_period = self._in_period(hints)
             boost[in_period] += TIME_BOOST
             # Passages of the named period join the pool even if neither retriever ranked them high.
             extra = np.flatnonzero(in_period if allowed is None else in_period & allowed)
@@ -202,6 +201,11 @@ class Searcher:
                     if passage.doc_type == "bulletin" and passage.date in rank_of:
                         boost[row] += TIME_BOOST * 0.5 ** rank_of[passage.date]
         return pool, fused + boost[pool]
+
+    def _in_period(self, hints: TimeHints) -> np.ndarray:
+        """Which passages are dated within the period the hints name."""
+        dates = self._dates()
+        return (dates >= hints.date_from) & (dates <= hints.date_to) & (dates != "")
 
     def _dates(self) -> np.ndarray:
         if self._date_array is None:
@@ -237,11 +241,6 @@ def _minmax(values: np.ndarray) -> np.ndarray:
     if high - low < 1e-9:
         return np.ones_like(values)
     return (values - low) / (high - low)
-
-
-def _scale_max(values: np.ndarray) -> np.ndarray:
-    high = float(values.max()) if values.size else 0.0
-    return values / high if high > 0 else np.zeros_like(values)
 
 
 def _shingles(text: str, size: int = 3) -> set:
