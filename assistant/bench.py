@@ -55,7 +55,7 @@ class BenchConfig:
 
     out_dir: Path
     corpus: list[Path]
-    encoder: str = "onnx-int8"
+    encoder: str = "onnx"
     questions: int = 300
     encoder_sample: int = 200
     scale_sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)

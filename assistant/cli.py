@@ -147,7 +147,8 @@ def ask_command(question, index_dir, k, as_json, batch, doc_types):
 @main.command("bench")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Dossier de bench.md et bench.json (défaut : eval/).")
-@click.option("--encoder", default="onnx-int8", show_default=True, help="Encodeur rapide mesuré (onnx-int8, onnx, torch).")
+@click.option("--encoder", default=None, help="Encodeur mesuré face au float de sentence-transformers "
+              "(onnx, onnx-int8, torch ; défaut : celui des réglages, onnx).")
 @click.option("--questions", type=click.IntRange(1, None), default=300, show_default=True,
               help="Questions par mesure de latence.")
 @click.option("--sizes", default="10000,100000,1000000", show_default=True,
@@ -171,7 +172,7 @@ def bench_command(out_dir, encoder, questions, sizes, server_passages, clients, 
         raise Failure(f"--sizes {sizes!r} : des entiers séparés par des virgules, par exemple 10000,100000", 2) from None
     out = out_dir or PROJECT_ROOT / "eval"
     config = BenchConfig(out_dir=out, corpus=list(settings.corpus_dirs) + ([ANSSI] if ANSSI.exists() else []),
-                         encoder=encoder, questions=questions, scale_sizes=scale_sizes,
+                         encoder=encoder or settings.encoder, questions=questions, scale_sizes=scale_sizes,
                          server_passages=server_passages, concurrency=clients, http=not no_http,
                          langchain=not no_langchain, model_prep=not no_model_prep)
     try:

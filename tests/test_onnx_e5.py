@@ -75,6 +75,19 @@ def test_int8_vectors_stay_close_to_the_float_model(fast, reference, kind):
         assert cosine >= 0.99, f"{kind} {text[:60]!r} : cosinus {cosine:.4f} < 0,99 avec le modèle float"
 
 
+@pytest.fixture(scope="module")
+def shipped() -> OnnxEmbedder:
+    return OnnxEmbedder(ensure_onnx_model(_cache(), "onnx"), "onnx")
+
+
+def test_float_onnx_gives_the_torch_vectors(shipped, reference):
+    # The default encoder: same vectors as sentence-transformers, so both share an index fingerprint.
+    passages = (shipped.embed_passages(FRENCH) * reference.embed_passages(FRENCH)).sum(axis=1)
+    queries = [float(shipped.embed_query(t) @ reference.embed_query(t)) for t in FRENCH[:-1]]
+    for text, cosine in zip(FRENCH + FRENCH[:-1], list(passages) + queries):
+        assert cosine >= 0.9999, f"{text[:60]!r} : cosinus {cosine:.6f} < 0,9999 avec sentence-transformers"
+
+
 def test_batches_keep_the_input_order_and_the_prompts(fast):
     batch = fast.embed_passages(FRENCH)
     alone = np.stack([fast.embed_passages([t])[0] for t in FRENCH])
@@ -92,9 +105,9 @@ def test_export_is_reused_and_a_changed_stamp_is_not(onnx_dir):
     assert ensure_onnx_model(_cache(), "onnx-int8") == onnx_dir
 
 
-def test_serving_with_onnx_never_imports_torch(onnx_dir):
+def test_serving_with_onnx_never_imports_torch(shipped):
     code = ("import sys; from pathlib import Path; from assistant.embed import get_embedder; "
-            f"e = get_embedder('e5-small', Path({str(_cache())!r}), 'onnx-int8'); e.embed_query('bonjour'); "
+            f"e = get_embedder('e5-small', Path({str(_cache())!r}), 'onnx'); e.embed_query('bonjour'); "
             "import assistant.api, assistant.service; "
             "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
