@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .asked import AskedValue, asked_value
 from .chunking import split_sentences
 from .lexical import analyze
 from .schema import Answer, Hit
 
+NOT_FOUND_SCOPE = ("Les documents indexés sont ceux du programme d'intelligence économique de la Région Normandie "
+                   "et des guides de cybersécurité.")
 NOT_FOUND = ("Je n'ai pas trouvé de réponse à cette question dans les documents indexés "
              "(programme d'intelligence économique de la Région Normandie et guides de cybersécurité).")
 
@@ -57,6 +60,14 @@ def signals(hits: list[Hit], question: str, idf=None) -> tuple[float, float]:
     return max(h.dense for h in hits[:3]), coverage(question, f"{top.section or ''} {top.text}", idf)
 
 
+def value_missing(hits: list[Hit], question: str) -> AskedValue | None:
+    """The value the question asks for (an amount, a phone number…) when none of the top 3 passages gives one."""
+    asked = asked_value(question)
+    if asked is None or any(asked.given_by(f"{h.passage.section or ''} {h.passage.text}") for h in hits[:3]):
+        return None
+    return asked
+
+
 def coverage(question: str, text: str, idf=None) -> float:
     """Share of the question's content words (stems) found in the text, rare words weighing more."""
     wanted = sorted(set(analyze(question)))
@@ -78,6 +89,12 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     if abstention.abstains(hits, question, idf):
         # Cite only what answers: no unrelated passages dressed up as sources.
         return Answer(question=question, text=NOT_FOUND, abstained=True, hits=())
+    missing = value_missing(hits, question)
+    if missing is not None:
+        # The passages are on the topic but none holds what is asked: say so rather than cite them.
+        return Answer(question=question, abstained=True, hits=(),
+                      text=f"Les documents indexés ne donnent pas {missing.missing} : aucun des passages trouvés "
+                           "ne l'indique. " + NOT_FOUND_SCOPE)
     wanted = set(analyze(question))
     weights = idf(sorted(wanted)) if idf and wanted else {t: 1.0 for t in wanted}
     total_weight = sum(weights.values()) or 1.0

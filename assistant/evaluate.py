@@ -205,7 +205,7 @@ def _metrics(ranks: list[int | None]) -> dict:
 
 def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -> dict:
     """Calibrate the abstention weight and threshold on one half of the local questions, report on the other."""
-    from .answer import signals
+    from .answer import signals, value_missing
 
     searcher = searcher_for(dataset, embedder, settings)
     idf = dataset.index.lexical.idf
@@ -215,6 +215,9 @@ def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -
             rows.append((q, 0.0, 0.0, False))  # an issue that is not indexed: refused whatever the threshold
             continue
         hits = searcher.search(q.question, k=settings.k)
+        if value_missing(hits, q.question) is not None:
+            rows.append((q, 0.0, 0.0, False))  # asks for a value no passage gives: refused whatever the threshold
+            continue
         rows.append((q, *signals(hits, q.question, idf), bool(hits)))
     calibrate = [r for r in rows if int(hashlib.md5(r[0].id.encode()).hexdigest(), 16) % 2 == 0]
     held_out = [r for r in rows if r not in calibrate]
@@ -330,7 +333,10 @@ def write_report(report: dict, out_dir: Path) -> None:
         ab = local["abstention"]
         md += ["## Abstention (jeu local)", "",
                "Confiance = meilleure similarité dense + poids × part (pondérée par l'IDF) des mots de la question "
-               "présents dans le premier passage ; en dessous du seuil, l'assistant dit qu'il n'a pas trouvé.", "",
+               "présents dans le premier passage ; en dessous du seuil, l'assistant dit qu'il n'a pas trouvé. Une question qui "
+               "demande une valeur (montant, taux, nombre, durée, téléphone, adresse…) est refusée quel que soit le seuil "
+               "quand aucun des trois premiers passages n'en donne une (`assistant/asked.py`), comme une question sur un "
+               "bulletin non indexé.", "",
                f"Calibré sur une moitié des questions : seuil {ab['calibrated_threshold']:.4f}, poids "
                f"{ab['calibrated_weight']} (livré : seuil {ab['shipped_threshold']:.4f}, poids {ab['shipped_weight']}).",
                "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from assistant.answer import NOT_FOUND, Abstention, compose_answer, split_sentences
+from assistant.lexical import analyze
 from assistant.schema import Hit, Passage
 
 
@@ -45,3 +46,55 @@ def test_idf_weights_prefer_rare_question_words():
     idf = lambda tokens: {t: (5.0 if t == "mod" else 0.1) for t in tokens}
     answer = compose_answer("les modes de l'intelligence économique", hits, idf=idf, max_sentences=1)
     assert answer.text.startswith("Elle articule trois modes d'action")
+
+
+# ---------------------------------------------------------------- questions that ask for a value
+
+
+def test_question_kinds_and_focus():
+    from assistant.asked import asked_value
+
+    cases = {
+        "Combien coûte un dépôt de brevet ?": ("montant", None),
+        "montant de la subvention régionale pour un antivirus": ("montant", "subvent"),
+        "prix d'une licence Microsoft 365": ("montant", "licenc"),
+        "taux de TVA pour la restauration": ("taux", "tva"),
+        "combien d'habitants en Normandie": ("nombre", "habit"),
+        "monaidecyber ça dure combien de temps": ("durée", None),
+        "numéro de téléphone de la CCI": ("téléphone", None),
+        "adresse mail pour recevoir le bulletin": ("courriel", None),
+        "adresse postale de la mission": ("adresse", None),
+        "horaires d'ouverture de la mairie": ("horaire", None),
+    }
+    for question, (kind, focus) in cases.items():
+        asked = asked_value(question)
+        assert asked is not None and (asked.kind, asked.focus) == (kind, focus), (question, asked)
+    # Questions about a topic, or words that only look like a value request.
+    for question in ("À qui s'adresser si un concurrent nous approche ?", "Quels sont les trois modes d'action ?",
+                     "changer d'hébergeur sans frais de sortie", "les stablecoins en euros, c'est quoi ?"):
+        assert asked_value(question) is None, question
+
+
+def test_values_are_found_in_french_writing():
+    from assistant.asked import AskedValue
+
+    assert AskedValue("montant").given_by("Le diagnostic coûte 1 500 € HT.")
+    assert AskedValue("montant").given_by("Le diagnostic est gratuit pour les PME.")
+    assert AskedValue("montant", "subvent").given_by("Une subvention de trois mille euros est prévue.")
+    assert not AskedValue("montant", "subvent").given_by("Le diagnostic coûte 1 500 €.")  # not about the subsidy
+    assert AskedValue("nombre", analyze("pôles")[0]).given_by("La Normandie compte six pôles de compétitivité.")
+    assert AskedValue("durée").given_by("Le diagnostic dure 1h30 environ.")
+    assert AskedValue("téléphone").given_by("Appelez le 02 31 00 00 00.")
+    assert not AskedValue("téléphone").given_by("Contactez la CCI Normandie.")
+
+
+def test_abstains_when_no_passage_gives_the_value_asked():
+    hits = [_hit(1, "La Région finance des diagnostics de cybersécurité pour les PME normandes."),
+            _hit(2, "Un antivirus à jour protège les postes de travail.", score=0.8)]
+    answer = compose_answer("montant de la subvention régionale pour acheter un antivirus", hits)
+    assert answer.abstained and answer.hits == ()
+    assert answer.text.startswith("Les documents indexés ne donnent pas ce montant")
+    # The same question, with a passage that gives the amount, is answered from it.
+    hits.append(_hit(3, "La subvention régionale couvre 50 % du diagnostic, dans la limite de 2 000 €.", score=0.7))
+    answer = compose_answer("montant de la subvention régionale pour acheter un antivirus", hits)
+    assert not answer.abstained and "2 000 €" in answer.text
