@@ -214,6 +214,10 @@ class OnnxEmbedder(Embedder):
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle threads sleep instead of spinning: a spinning thread holds the second core while the question's
+        # search and answer run. Measured over the 200 local questions: ask p95 41-49 ms -> 25 ms, p50 and
+        # passages/s unchanged.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         # run() is thread-safe: concurrent questions share this one session.
         self.session = ort.InferenceSession(str(self.folder / "model.onnx"), options,
                                             providers=["CPUExecutionProvider"])
