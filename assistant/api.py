@@ -406,17 +406,7 @@ def create_app(runtime: Runtime, *, with_chat: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _server_error)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        """Refuse oversized bodies before parsing them."""
-        if request.url.path.startswith("/api/"):
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-                return JSONResponse(status_code=413, content={
-                    "error": "requête trop volumineuse / request too large",
-                    "message": f"corps de {int(length)} octets, au plus {MAX_BODY_BYTES} / body of {int(length)} "
-                               f"bytes, at most {MAX_BODY_BYTES}", "fields": []})
-        return await call_next(request)
+    app.add_middleware(_LimitBody)
 
     @app.post("/api/ask", response_model=AskOut, summary="Poser une question", tags=["questions"],
               responses={422: {"model": ErrorOut}, 413: {"model": ErrorOut}, 429: {"model": ErrorOut}})
@@ -511,24 +501,75 @@ def _mount_chat(app: FastAPI) -> None:
     import_chat()
     from chainlit.utils import mount_chainlit
 
-    @app.middleware("http")
-    async def local_only_page(request: Request, call_next):
-        """Rewrite Chainlit's HTML page (served for / and every client-side route)."""
-        response = await call_next(request)
-        if request.method != "GET" or not response.headers.get("content-type", "").startswith("text/html") \
-                or request.url.path.startswith(("/api/", "/docs")):
-            return response
-        body = b"".join([chunk async for chunk in response.body_iterator])
-        if response.headers.get("content-encoding") == "gzip":
-            body = gzip.decompress(body)  # a 2 kB page: sent back uncompressed
-        headers = {k: v for k, v in response.headers.items()
-                   if k.lower() not in ("content-length", "content-encoding")}
-        return HTMLResponse(strip_external_links(body.decode("utf-8")), status_code=response.status_code,
-                            headers=headers)
+    app.add_middleware(_LocalOnlyPage)
 
     logging.getLogger("chainlit").addFilter(_QuietChainlit())
     # Mounted last: routes declared above (/api/…, /docs, /openapi.json) are matched first.
     mount_chainlit(app=app, target=str(PROJECT_ROOT / "app.py"), path="")
+
+
+# Pure ASGI middlewares: FastAPI's @app.middleware("http") wraps every request in extra streams and tasks,
+# which cost /api/ask about a millisecond each.
+
+
+class _LimitBody:
+    """Refuse oversized /api/ bodies (413) before they are read."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            length = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
+            if length.isdigit() and int(length) > MAX_BODY_BYTES:
+                response = JSONResponse(status_code=413, content={
+                    "error": "requête trop volumineuse / request too large",
+                    "message": f"corps de {int(length)} octets, au plus {MAX_BODY_BYTES} / body of {int(length)} "
+                               f"bytes, at most {MAX_BODY_BYTES}", "fields": []})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class _LocalOnlyPage:
+    """Rewrite Chainlit's HTML page (served for / and every client-side route) without its external links."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"].startswith(("/api/", "/docs")):
+            await self.app(scope, receive, send)
+            return
+        start: dict = {}
+        chunks: list[bytes] = []
+        passthrough = False
+
+        async def buffered(message):
+            nonlocal passthrough
+            if message["type"] == "http.response.start":
+                headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message["headers"]}
+                if not headers.get("content-type", "").startswith("text/html"):
+                    passthrough = True
+                    await send(message)
+                    return
+                start.update(message, headers=headers)
+                return
+            if passthrough or message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            if start["headers"].get("content-encoding") == "gzip":
+                body = gzip.decompress(body)  # a 2 kB page: sent back uncompressed
+            headers = {k: v for k, v in start["headers"].items() if k not in ("content-length", "content-encoding")}
+            page = HTMLResponse(strip_external_links(body.decode("utf-8")), status_code=start["status"],
+                                headers=headers)
+            await page(scope, receive, send)
+
+        await self.app(scope, receive, buffered)
 
 
 class _QuietChainlit(logging.Filter):
