@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .answer import NOT_FOUND
 from .index import LoadedIndex
 from .render import DOC_TYPE_LABELS, citation, french_date, where_parts
 from .schema import DOC_TYPES, Answer, Hit, Passage
@@ -363,9 +364,14 @@ def _source_line(hit: Hit) -> str:
     return "- " + " — ".join(parts)
 
 
-def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None) -> str:
-    """The honest reply when nothing relevant was found, with what the assistant does cover."""
-    lines = ["Je n'ai trouvé dans les documents indexés aucun passage qui réponde à cette question : "
+def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None, reason: str | None = None) -> str:
+    """The honest reply when nothing relevant was found, with what the assistant does cover.
+
+    `reason` is the answer's own explanation when it has one (a bulletin that is not indexed, a value
+    no passage gives); otherwise the general one.
+    """
+    lines = [escape_markdown(reason) if reason else
+             "Je n'ai trouvé dans les documents indexés aucun passage qui réponde à cette question : "
              "je préfère vous le dire plutôt que de vous montrer des passages sans rapport."]
     active = describe_filters(filters)
     if active:
@@ -382,7 +388,8 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
                  has_pdf: Callable[[Passage], bool] = lambda p: False) -> ChatReply:
     """The chat message for an answer: text with [n] marks, « Sources », and a button per source."""
     if answer.abstained or not answer.hits:
-        return ChatReply(content=not_found_markdown(catalog, filters), buttons=(), answer=answer)
+        reason = answer.text if answer.abstained and answer.text and answer.text != NOT_FOUND else None
+        return ChatReply(content=not_found_markdown(catalog, filters, reason), buttons=(), answer=answer)
     by_rank = {h.rank: h for h in answer.hits}
     cited = [by_rank[r] for r in _cited_ranks(answer.text) if r in by_rank] or [answer.hits[0]]
     others = [h for h in answer.hits if h not in cited]

@@ -76,11 +76,20 @@ def test_reply_without_pdf_or_sample():
 
 
 def test_abstention_is_honest_and_shows_no_passage():
-    reply = render_reply(answer_with("rien", [], abstained=True), filters=Filters(doc_types=("bulletin",)))
+    from assistant.answer import NOT_FOUND
+
+    reply = render_reply(answer_with(NOT_FOUND, [], abstained=True), filters=Filters(doc_types=("bulletin",)))
     assert reply.buttons == ()
     assert reply.content.startswith("Je n'ai trouvé dans les documents indexés aucun passage")
     assert "filtres (bulletins de veille)" in reply.content
     assert "[1]" not in reply.content
+
+
+def test_abstention_keeps_its_own_reason():
+    # A value no passage gives, or a bulletin that is not indexed: the chat says why, not only « not found ».
+    reason = "Les documents indexés ne donnent pas ce montant : aucun des passages trouvés ne l'indique."
+    reply = render_reply(answer_with(reason, [], abstained=True))
+    assert reply.content.startswith("Les documents indexés ne donnent pas ce montant") and reply.buttons == ()
 
 
 def test_document_text_is_escaped():
