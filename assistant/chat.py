@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .answer import NOT_FOUND
+from .answer import NOT_FOUND, NOT_FOUND_SCOPE
 from .index import LoadedIndex
 from .render import DOC_TYPE_LABELS, citation, french_date, where_parts
 from .schema import DOC_TYPES, Answer, Hit, Passage
@@ -388,7 +388,9 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
                  has_pdf: Callable[[Passage], bool] = lambda p: False) -> ChatReply:
     """The chat message for an answer: text with [n] marks, « Sources », and a button per source."""
     if answer.abstained or not answer.hits:
-        reason = answer.text if answer.abstained and answer.text and answer.text != NOT_FOUND else None
+        # The list of what the assistant covers follows: the answer's own sentence about it would repeat it.
+        reason = answer.text.replace(NOT_FOUND_SCOPE, "").strip() \
+            if answer.abstained and answer.text and answer.text != NOT_FOUND else None
         return ChatReply(content=not_found_markdown(catalog, filters, reason), buttons=(), answer=answer)
     by_rank = {h.rank: h for h in answer.hits}
     cited = [by_rank[r] for r in _cited_ranks(answer.text) if r in by_rank] or [answer.hits[0]]

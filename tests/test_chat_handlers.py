@@ -87,9 +87,13 @@ def test_abstention_is_honest_and_shows_no_passage():
 
 def test_abstention_keeps_its_own_reason():
     # A value no passage gives, or a bulletin that is not indexed: the chat says why, not only « not found ».
+    from assistant.answer import NOT_FOUND_SCOPE
+
     reason = "Les documents indexés ne donnent pas ce montant : aucun des passages trouvés ne l'indique."
-    reply = render_reply(answer_with(reason, [], abstained=True))
-    assert reply.content.startswith("Les documents indexés ne donnent pas ce montant") and reply.buttons == ()
+    reply = render_reply(answer_with(f"{reason} {NOT_FOUND_SCOPE}", [], abstained=True))
+    assert reply.content.startswith(escape_markdown(reason)) and reply.buttons == ()
+    # The coverage sentence is dropped: the chat lists what it covers on its own.
+    assert "Les documents indexés sont ceux" not in reply.content
 
 
 def test_document_text_is_escaped():
