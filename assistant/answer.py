@@ -52,18 +52,22 @@ class Abstention:
         return not hits or self.confidence(hits, question, idf) < self.min_confidence
 
 
+def _read(passage) -> str:
+    """What the answer checks read of a passage: its section heading and its text."""
+    return f"{passage.section or ''} {passage.text}"
+
+
 def signals(hits: list[Hit], question: str, idf=None) -> tuple[float, float]:
     """What the confidence is made of: the best dense similarity of the top 3, the best passage's coverage."""
     if not hits:
         return 0.0, 0.0
-    top = hits[0].passage
-    return max(h.dense for h in hits[:3]), coverage(question, f"{top.section or ''} {top.text}", idf)
+    return max(h.dense for h in hits[:3]), coverage(question, _read(hits[0].passage), idf)
 
 
 def value_missing(hits: list[Hit], question: str) -> AskedValue | None:
     """The value the question asks for (an amount, a phone number…) when none of the top 3 passages gives one."""
     asked = asked_value(question)
-    if asked is None or any(asked.given_by(f"{h.passage.section or ''} {h.passage.text}") for h in hits[:3]):
+    if asked is None or any(asked.given_by(_read(h.passage)) for h in hits[:3]):
         return None
     return asked
 
