@@ -55,7 +55,12 @@ def test_question_kinds_and_focus():
     from assistant.asked import asked_value
 
     cases = {
-        "Combien coûte un dépôt de brevet ?": ("montant", None),
+        "Combien coûte un dépôt de brevet ?": ("montant", "depot"),
+        "combien ça coûte ?": ("montant", None),
+        "date limite de la déclaration d'impôt": ("date", "declar"),
+        "dates exactes des prochains NetSecureDays": ("date", "netsecureday"),
+        "depuis quand existe le comité stratégique ?": ("date", None),
+        "Qui est le président de la Région Normandie ?": ("identité", None),
         "montant de la subvention régionale pour un antivirus": ("montant", "subvent"),
         "prix d'une licence Microsoft 365": ("montant", "licenc"),
         "taux de TVA pour la restauration": ("taux", "tva"),
@@ -71,6 +76,7 @@ def test_question_kinds_and_focus():
         assert asked is not None and (asked.kind, asked.focus) == (kind, focus), (question, asked)
     # Questions about a topic, or words that only look like a value request.
     for question in ("À qui s'adresser si un concurrent nous approche ?", "Quels sont les trois modes d'action ?",
+                     "qui est à l'origine de la charte ?",
                      "changer d'hébergeur sans frais de sortie", "les stablecoins en euros, c'est quoi ?"):
         assert asked_value(question) is None, question
 
@@ -83,6 +89,18 @@ def test_values_are_found_in_french_writing():
     assert AskedValue("montant", "subvent").given_by("Une subvention de trois mille euros est prévue.")
     assert not AskedValue("montant", "subvent").given_by("Le diagnostic coûte 1 500 €.")  # not about the subsidy
     assert AskedValue("nombre", analyze("pôles")[0]).given_by("La Normandie compte six pôles de compétitivité.")
+    # A count stands before what it counts, and is neither a year nor a list item's number.
+    webinar = analyze("webinaires")[0]
+    assert AskedValue("nombre", webinar).given_by("Douze webinaires ont eu lieu.")
+    assert not AskedValue("nombre", webinar).given_by("Les nombreux webinaires de 2024 ont réuni les PME.")
+    assert not AskedValue("nombre", webinar).given_by("Deux étapes : 1. Les webinaires sont annoncés.")
+    assert AskedValue("nombre", analyze("fois")[0]).given_by("Il les sensibilise au moins une fois par an.")
+    assert not AskedValue("nombre", analyze("prestataire")[0]).given_by("Choisissez un prestataire de confiance.")
+    assert AskedValue("date").given_by("Le comité a été installé en juillet 2017.")
+    assert AskedValue("date", analyze("webinaire")[0]).given_by("Le webinaire aura lieu le 12 mars à Caen.")
+    assert not AskedValue("date").given_by("Les NetSecureDays réunissent les entreprises normandes.")
+    assert AskedValue("identité").given_by("La mission est animée par Mme Durand.")
+    assert not AskedValue("identité").given_by("La Région Normandie préside le comité.")
     assert AskedValue("durée").given_by("Le diagnostic dure 1h30 environ.")
     assert AskedValue("téléphone").given_by("Appelez le 02 31 00 00 00.")
     assert not AskedValue("téléphone").given_by("Contactez la CCI Normandie.")
@@ -98,3 +116,4 @@ def test_abstains_when_no_passage_gives_the_value_asked():
     hits.append(_hit(3, "La subvention régionale couvre 50 % du diagnostic, dans la limite de 2 000 €.", score=0.7))
     answer = compose_answer("montant de la subvention régionale pour acheter un antivirus", hits)
     assert not answer.abstained and "2 000 €" in answer.text
+
