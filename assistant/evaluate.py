@@ -334,7 +334,7 @@ def write_report(report: dict, out_dir: Path) -> None:
         md += ["## Abstention (jeu local)", "",
                "Confiance = meilleure similarité dense + poids × part (pondérée par l'IDF) des mots de la question "
                "présents dans le premier passage ; en dessous du seuil, l'assistant dit qu'il n'a pas trouvé. Une question qui "
-               "demande une valeur (montant, taux, nombre, durée, téléphone, adresse…) est refusée quel que soit le seuil "
+               "demande une valeur (montant, taux, nombre, durée, date, téléphone, adresse, nom…) est refusée quel que soit le seuil "
                "quand aucun des trois premiers passages n'en donne une (`assistant/asked.py`), comme une question sur un "
                "bulletin non indexé.", "",
                f"Calibré sur une moitié des questions : seuil {ab['calibrated_threshold']:.4f}, poids "
