@@ -77,6 +77,8 @@ class AskedValue:
 
     kind: str
     focus: str | None = None
+    # The noun that completes the focus (« déclaration d'impôt », « dépôt de brevet »): the passage must name it too.
+    complement: str | None = None
 
     def given_by(self, text: str) -> bool:
         """True when the text holds a value of this kind (and names the focus word, when there is one).
@@ -88,9 +90,12 @@ class AskedValue:
             return False
         if self.focus is None:
             return True
+        stems = set(analyze(text))
+        if self.complement and self.complement not in stems:
+            return False
         if self.kind == "nombre":
             return _count_near(text, self.focus)
-        return self.focus in set(analyze(text))
+        return self.focus in stems
 
     @property
     def missing(self) -> str:
@@ -103,12 +108,17 @@ def asked_value(question: str) -> AskedValue | None:
         match = pattern.search(question)
         if match:
             groups = match.groupdict()
-            focus = groups.get("focus") or groups.get("focus2")
-            stems = analyze(focus) if focus else []
-            return AskedValue(kind, stems[0] if stems else None)
+            name = "focus" if groups.get("focus") else "focus2" if groups.get("focus2") else None
+            stems = analyze(groups[name]) if name else []
+            if not stems:
+                return AskedValue(kind)
+            complement = _COMPLEMENT.match(question, match.end(name))
+            extra = analyze(complement["noun"]) if complement else []
+            return AskedValue(kind, stems[0], extra[0] if extra and extra[0] != stems[0] else None)
     return None
 
 
+_COMPLEMENT = re.compile(r"\s+(?:de la|de l['’]|du|des|de|d['’])\s*(?P<noun>\w+)", re.I)
 _COUNT = re.compile(r"^(?:\d+(?:[.,]\d+)?|" + _NUMBER_WORDS + r")$", re.I)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 # « 4. Le prestataire… »: the number of a list item, not a count.

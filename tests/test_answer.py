@@ -82,7 +82,7 @@ def test_question_kinds_and_focus():
 
 
 def test_values_are_found_in_french_writing():
-    from assistant.asked import AskedValue
+    from assistant.asked import AskedValue, asked_value
 
     assert AskedValue("montant").given_by("Le diagnostic coûte 1 500 € HT.")
     assert AskedValue("montant").given_by("Le diagnostic est gratuit pour les PME.")
@@ -96,6 +96,12 @@ def test_values_are_found_in_french_writing():
     assert not AskedValue("nombre", webinar).given_by("Deux étapes : 1. Les webinaires sont annoncés.")
     assert AskedValue("nombre", analyze("fois")[0]).given_by("Il les sensibilise au moins une fois par an.")
     assert not AskedValue("nombre", analyze("prestataire")[0]).given_by("Choisissez un prestataire de confiance.")
+    # The noun completing the focus must be there too: a date about another declaration does not answer.
+    asked = asked_value("date limite de la déclaration d'impôt sur le revenu")
+    assert (asked.focus, asked.complement) == (analyze("déclaration")[0], analyze("impôt")[0])
+    assert not asked.given_by("Depuis le 1er janvier 2026, la déclaration des transactions en crypto-actifs "
+                              "est transmise au fisc.")
+    assert asked.given_by("La déclaration d'impôt sur le revenu est à déposer avant le 22 mai.")
     assert AskedValue("date").given_by("Le comité a été installé en juillet 2017.")
     assert AskedValue("date", analyze("webinaire")[0]).given_by("Le webinaire aura lieu le 12 mars à Caen.")
     assert not AskedValue("date").given_by("Les NetSecureDays réunissent les entreprises normandes.")
