@@ -15,6 +15,11 @@ from .chunking import split_sentences
 from .lexical import analyze
 from .schema import Answer, Hit
 
+# Share of the best sentence's score given to the sentence that follows it in its passage; it raised the share
+# of answers that hold the gold answer on PIAF from 0.751 to 0.771 and on Service-Public from 0.610 to 0.638
+# (`assistant eval`, « réponse contient la réponse attendue »).
+NEXT_SENTENCE_BONUS = 0.4
+
 NOT_FOUND_SCOPE = ("Les documents indexés sont ceux du programme d'intelligence économique de la Région Normandie "
                    "et des guides de cybersécurité.")
 NOT_FOUND = ("Je n'ai pas trouvé de réponse à cette question dans les documents indexés "
@@ -117,6 +122,12 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
         return Answer(question=question, text=f"{first.passage.text[:max_chars]} [{first.rank}]",
                       abstained=False, hits=tuple(hits))
     candidates.sort(key=lambda c: -c[0])
+    # The sentence right after the best one often completes it (« … trois modes d'action. » then the three).
+    best = candidates[0]
+    candidates = [best] + sorted(
+        ((score + NEXT_SENTENCE_BONUS * best[0] if (rank, position) == (best[1], best[2] + 1) else score,
+          rank, position, sentence) for score, rank, position, sentence in candidates[1:]),
+        key=lambda c: -c[0])
     chosen = [candidates[0]]
     total = len(candidates[0][3])
     for cand in candidates[1:]:

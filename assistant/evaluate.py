@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from .chunking import chunk_document, passage_windows
 from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
 from .index import LoadedIndex, build_index, load_index
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, fold
 from .schema import Document, Passage, Section
 from .search import MODES, Searcher
 
@@ -45,6 +46,7 @@ class EvalQuestion:
     in_scope: bool = True
     needs_shared: bool = False
     kind: str = ""
+    answer: str = ""  # the gold answer span, where the benchmark gives one (PIAF, Service-Public)
 
 
 @dataclass
@@ -110,8 +112,8 @@ def _bench_questions(path: Path, limit: int | None) -> list[EvalQuestion]:
     rows = _jsonl(path)
     if limit:
         rows = random.Random(0).sample(rows, min(limit, len(rows)))
-    return [EvalQuestion(id=str(r["question_id"]), question=r["question"], gold=[{"id": str(r["passage_id"])}])
-            for r in rows]
+    return [EvalQuestion(id=str(r["question_id"]), question=r["question"], gold=[{"id": str(r["passage_id"])}],
+                         answer=r.get("answer") or "") for r in rows]
 
 
 def load_piaf(embedder: Embedder, settings: Settings, limit: int | None = None) -> Dataset | None:
@@ -284,6 +286,8 @@ def run_eval(settings: Settings, embedder: Embedder, datasets=("local", "piaf", 
             continue
         entry = {"questions": len(dataset.questions), "passages": dataset.index.size,
                  "methods": score_dataset(dataset, embedder, settings)}
+        if any(q.answer for q in dataset.questions):
+            entry["answer"] = answer_study(dataset, embedder, settings)
         if name == "local":
             report["themes"] = theme_accuracy(dataset.index.passages)
             entry["abstention"] = abstention_study(dataset, embedder, settings)
@@ -295,6 +299,29 @@ def run_eval(settings: Settings, embedder: Embedder, datasets=("local", "piaf", 
     if out_dir is not None:
         write_report(report, out_dir)
     return report
+
+
+def answer_study(dataset: Dataset, embedder: Embedder, settings: Settings) -> dict:
+    """How often the extractive answer (threshold aside) holds the benchmark's gold answer span, and its length."""
+    from .answer import compose_answer
+
+    searcher = searcher_for(dataset, embedder, settings)
+    idf = dataset.index.lexical.idf
+    held, refused, lengths = 0, 0, []
+    asked = [q for q in dataset.questions if q.answer]
+    for q in asked:
+        answer = compose_answer(q.question, searcher.search(q.question, k=settings.k), idf=idf)
+        held += _plain(q.answer) in _plain(answer.text)
+        refused += answer.abstained  # without a threshold, only the value check refuses
+        lengths.append(len(answer.text))
+    n = len(asked) or 1
+    return {"n": len(asked), "contains_gold": held / n, "value_refused": refused / n,
+            "mean_chars": round(sum(lengths) / len(lengths), 1) if lengths else 0.0}
+
+
+def _plain(text: str) -> str:
+    """Lower case, accents folded, punctuation and spacing reduced to single spaces."""
+    return " ".join(re.findall(r"\w+", fold(text)))
 
 
 def _by_kind(dataset: Dataset, embedder: Embedder, settings: Settings) -> dict:
@@ -328,6 +355,18 @@ def write_report(report: dict, out_dir: Path) -> None:
           "Produit par `assistant eval` (`make eval`). R@k : part des questions dont un bon passage est dans les k "
           "premiers ; MRR@10 : moyenne de 1/rang du premier bon passage. Questions hors sujet exclues de ces mesures.",
           "", format_table(report["datasets"]), ""]
+    answered = {name: entry["answer"] for name, entry in report["datasets"].items() if entry.get("answer")}
+    if answered:
+        md += ["## La réponse extractive", "",
+               "Part des questions dont la réponse de l'assistant (les phrases citées au-dessus des sources, sans "
+               "seuil d'abstention) contient la réponse attendue du jeu, à la casse, aux accents et à la ponctuation "
+               "près ; part des questions refusées par le contrôle de la valeur demandée (toutes ont pourtant une "
+               "réponse dans leur passage) ; longueur moyenne de la réponse.", "",
+               "| jeu | questions | réponse contient la réponse attendue | refusées faute de valeur | "
+               "longueur moyenne (caractères) |", "|---|---|---|---|---|"]
+        md += [f"| {name} | {a['n']} | {a['contains_gold']:.3f} | {a['value_refused']:.1%} | {a['mean_chars']:.0f} |"
+               for name, a in answered.items()]
+        md.append("")
     local = report["datasets"].get("local")
     if local:
         ab = local["abstention"]
