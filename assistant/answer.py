@@ -15,9 +15,9 @@ from .chunking import split_sentences
 from .lexical import analyze
 from .schema import Answer, Hit
 
-# Share of the best sentence's score given to the sentence that follows it in its passage; it raised the share
-# of answers that hold the gold answer on PIAF from 0.751 to 0.771 and on Service-Public from 0.610 to 0.638
-# (`assistant eval`, « réponse contient la réponse attendue »).
+# Share of the best sentence's score given to the sentence that follows it in its passage: it raised the share
+# of answers holding the gold answer from 0.739 to 0.757 on PIAF and from 0.610 to 0.638 on Service-Public
+# (`assistant eval`, « réponse contient la réponse attendue »), answers growing from 383 to 419 characters.
 NEXT_SENTENCE_BONUS = 0.4
 
 NOT_FOUND_SCOPE = ("Les documents indexés sont ceux du programme d'intelligence économique de la Région Normandie "
