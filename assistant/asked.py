@@ -5,11 +5,11 @@ téléphone de la CCI », « date limite de la déclaration » ask for a value, 
 for a topic. Retrieval still finds passages on the topic; if none of the best
 ones holds a value of that kind (about the word asked about, when the question
 names one), the documents do not answer, and the assistant says so instead of
-citing passages that only share the words. This is the expected-answer-type check of classic question
-answering, written for French: a question pattern per kind, a value pattern
-per kind. Every question of PIAF and Service-Public has an answer in its
-passage: `assistant eval` counts how many of them this check refuses, and each
-rule here was kept only if that count stayed small.
+citing passages that only share the words. This is the expected-answer-type
+check of classic question answering, written for French: a question pattern per
+kind, a value pattern per kind. Every question of PIAF and Service-Public has
+an answer in its passage: `assistant eval` counts how many of them this check
+refuses, and each rule here was kept only if that count stayed small.
 """
 from __future__ import annotations
 
