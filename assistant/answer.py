@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .asked import AskedValue, asked_value
+from .asked import AskedValue, answer_shape, asked_value
 from .chunking import split_sentences
 from .lexical import analyze
 from .schema import Answer, Hit
@@ -19,6 +19,10 @@ from .schema import Answer, Hit
 # of answers holding the gold answer from 0.739 to 0.757 on PIAF and from 0.610 to 0.638 on Service-Public
 # (`assistant eval`, « réponse contient la réponse attendue »), answers growing from 383 to 419 characters.
 NEXT_SENTENCE_BONUS = 0.4
+# Added to a sentence that holds what the question asks for (asked.answer_shape: an amount, a date, a name for
+# « qui », a place for « où »): PIAF 0.757 -> 0.772 and Service-Public 0.638 -> 0.648 of answers holding the
+# gold answer (answers 416 -> 427 characters on PIAF).
+SHAPE_BONUS = 0.5
 
 NOT_FOUND_SCOPE = ("Les documents indexés sont ceux du programme d'intelligence économique de la Région Normandie "
                    "et des guides de cybersécurité.")
@@ -107,6 +111,7 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     wanted = set(analyze(question))
     weights = idf(sorted(wanted)) if idf and wanted else {t: 1.0 for t in wanted}
     total_weight = sum(weights.values()) or 1.0
+    shape = answer_shape(question)
     candidates = []
     for hit in hits[:3]:
         for position, sentence in enumerate(split_sentences(hit.passage.text)):
@@ -116,6 +121,8 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
             overlap = sum(weights[t] for t in wanted & words) / total_weight
             # Prefer the best passage, and within it sentences that share the question's words.
             score = overlap + 0.5 * hit.score - 0.02 * position - 0.15 * (hit.rank - 1)
+            if shape is not None and shape.search(sentence):
+                score += SHAPE_BONUS
             candidates.append((score, hit.rank, position, sentence))
     if not candidates:
         first = hits[0]

@@ -108,6 +108,26 @@ class AskedValue:
         return MISSING[self.kind]
 
 
+# What answers a who / where / which-year question, for choosing the answer's sentences (never for refusing):
+# a proper noun inside the sentence, a place after a preposition, a year, month or century.
+_ANSWER_SHAPES = [
+    (re.compile(r"\b(?:en quelle année|quelle année|à quelle époque|en quel siècle|quel siècle)\b", re.I),
+     re.compile(r"\b1\d{3}\b|\b20\d\d\b|\b(?:" + _MONTHS + r")\b|\bsiècles?\b", re.I)),
+    (re.compile(r"^\W*(?:qui|par qui|à qui|de qui)\b|\bqui (?:est|était|a|fut|sont)\b", re.I),
+     re.compile(r"(?<=\s)[A-ZÉÈÀÂÎÔ][a-zéèêëàâîïôöûüç'-]+")),
+    (re.compile(r"^\W*(?:où|ou se|dans quel(?:le)? (?:pays|ville|région))\b|\boù\b", re.I),
+     re.compile(r"\b(?:à|en|au|aux|dans|près de|sur)\s+(?:l['’]|le |la |les )?[A-ZÉ]\w+")),
+]
+
+
+def answer_shape(question: str) -> re.Pattern | None:
+    """What a sentence that answers the question holds: the value asked for, else a name, place or year."""
+    asked = asked_value(question)
+    if asked is not None:
+        return VALUE_PATTERNS[asked.kind]
+    return next((shape for asks, shape in _ANSWER_SHAPES if asks.search(question)), None)
+
+
 def asked_value(question: str) -> AskedValue | None:
     """The kind of value the question asks for, or None for questions about a topic."""
     for kind, pattern in QUESTION_PATTERNS:

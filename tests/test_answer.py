@@ -48,6 +48,27 @@ def test_idf_weights_prefer_rare_question_words():
     assert answer.text.startswith("Elle articule trois modes d'action")
 
 
+def test_answer_prefers_the_sentence_that_holds_what_is_asked():
+    # Both sentences share the question's words; only the second says when, who, or where.
+    cases = [
+        ("En quelle année le comité stratégique a-t-il été créé ?",
+         "Le comité stratégique a été créé pour coordonner la démarche régionale.",
+         "Le comité stratégique a été créé en 2017 par la Région et l'État."),
+        ("Qui anime le comité stratégique ?",
+         "Le comité stratégique est animé chaque trimestre autour des priorités.",
+         "Le comité stratégique est animé par Claire Martin et la préfecture."),
+        ("Où se réunit le comité stratégique ?",
+         "Le comité stratégique se réunit deux fois par an avec les partenaires.",
+         "Le comité stratégique se réunit à Caen avec les partenaires."),
+    ]
+    for question, plain, answering in cases:
+        answer = compose_answer(question, [_hit(1, f"{plain} {answering}")], max_sentences=1)
+        assert answer.text == f"{answering} [1]", question
+        # Without the shape the first sentence wins on position: the bonus is what chose.
+        assert compose_answer("le comité stratégique", [_hit(1, f"{plain} {answering}")],
+                              max_sentences=1).text == f"{plain} [1]"
+
+
 # ---------------------------------------------------------------- questions that ask for a value
 
 
