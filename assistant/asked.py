@@ -46,12 +46,15 @@ VALUE_PATTERNS = {
                        r" (?:1\d{3}|20\d\d)\b", re.I),
 }
 
+# « le cours du bitcoin, de l'euro »: a market price (not « au cours de », « en cours de », « des cours de »).
+_QUOTE = r"(?<!\bau )(?<!\ben )(?<!\bdes )(?<!\bles )(?<!\bun )cours(?=\s+(?:du|de la|de l['’]|des)\b)"
+
 # How a question asks for each kind, first match wins; the group « focus » is the word the value is about.
 QUESTION_PATTERNS = [
     ("durée", re.compile(r"\bcombien de temps\b|\bquelle (?:est la )?durée\b|\bdurée (?:de|du|d['’])", re.I)),
     # « prix » is an award in « grand prix » and « prix Nobel ».
     ("montant", re.compile(r"\b(?:montant|(?<!grand )(?<!grands )prix(?!\s+(?-i:[A-ZÉ]))|tarifs?|co[uû]t|budget|salaire"
-                           r"|cotisation)\s+" + _OF + r"(?P<focus>\w+)"
+                           r"|cotisation|" + _QUOTE + r")\s+" + _OF + r"(?P<focus>\w+)"
                            r"|\bcombien (?:co[uû]te|co[uû]tent)\s+(?:(?:un|une|le|la|les|des|mon|ma|mes)\s+|l['’])?"
                            r"(?P<focus2>\w+)"
                            r"|\bcombien (?:(?:ça|ca|cela) )?(?:co[uû]te|co[uû]tent|faut-il payer)\b", re.I)),

@@ -83,6 +83,7 @@ def test_question_kinds_and_focus():
         "depuis quand existe le comité stratégique ?": ("date", None),
         "montant de la subvention régionale pour un antivirus": ("montant", "subvent"),
         "prix d'une licence Microsoft 365": ("montant", "licenc"),
+        "cours du bitcoin aujourd'hui": ("montant", "bitcoin"),
         "taux de TVA pour la restauration": ("taux", "tva"),
         "combien d'habitants en Normandie": ("nombre", "habit"),
         "monaidecyber ça dure combien de temps": ("durée", None),
@@ -100,7 +101,9 @@ def test_question_kinds_and_focus():
                      # Words that look like a value request and are not (found on PIAF and Service-Public):
                      "Que faire quand des squatteurs occupent un logement ?", "Qui remporte deux grands prix ?",
                      "A-t-on droit plusieurs fois au prêt à taux zéro ?", "Qui est le président de la région ?",
-                     "changer d'hébergeur sans frais de sortie", "les stablecoins en euros, c'est quoi ?"):
+                     "changer d'hébergeur sans frais de sortie", "les stablecoins en euros, c'est quoi ?",
+                     "Que s'est-il passé au cours du XVIIe siècle ?", "un titre en cours de validité",
+                     "des cours de langue pour les salariés"):
         assert asked_value(question) is None, question
 
 
