@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from .asked import AskedValue, answer_shape, asked_value
 from .chunking import split_sentences
-from .lexical import analyze
+from .lexical import analyze, fold
+from .readers import SAMPLE_MARK
 from .schema import Answer, Hit
 
 # Share of the best sentence's score given to the sentence that follows it in its passage: it raised the share
@@ -92,6 +93,17 @@ def coverage(question: str, text: str, idf=None) -> float:
     return sum(w for t, w in weights.items() if t in present) / total
 
 
+def _restates(sentence: str, other: str) -> bool:
+    """True when two sentences say the same thing (the same fact on two pages): it is quoted once."""
+    a, b = set(analyze(sentence)), set(analyze(other))
+    return bool(a and b) and len(a & b) / len(a | b) >= 0.6
+
+
+def _is_sample_notice(sentence: str) -> bool:
+    """The notice a sample document opens with (« Document d'exemple rédigé pour la démonstration… »): not an answer."""
+    return SAMPLE_MARK in fold(sentence).replace("’", "'")
+
+
 def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None = None,
                    max_sentences: int = 3, max_chars: int = 600, idf=None) -> Answer:
     """The sentences that best match the question, each marked [n] with its passage's rank.
@@ -115,7 +127,7 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     candidates = []
     for hit in hits[:3]:
         for position, sentence in enumerate(split_sentences(hit.passage.text)):
-            if len(sentence) < 15:
+            if len(sentence) < 15 or (hit.passage.sample and _is_sample_notice(sentence)):
                 continue
             words = set(analyze(sentence))
             overlap = sum(weights[t] for t in wanted & words) / total_weight
@@ -140,7 +152,7 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     for cand in candidates[1:]:
         if len(chosen) >= max_sentences or cand[0] < candidates[0][0] * 0.6:
             break
-        if total + len(cand[3]) > max_chars:
+        if total + len(cand[3]) > max_chars or any(_restates(cand[3], c[3]) for c in chosen):
             continue
         chosen.append(cand)
         total += len(cand[3])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from assistant.answer import NOT_FOUND, Abstention, compose_answer, split_sentences
 from assistant.lexical import analyze
@@ -67,6 +68,24 @@ def test_answer_prefers_the_sentence_that_holds_what_is_asked():
         # Without the shape the first sentence wins on position: the bonus is what chose.
         assert compose_answer("le comité stratégique", [_hit(1, f"{plain} {answering}")],
                               max_sentences=1).text == f"{plain} [1]"
+
+
+def test_answer_quotes_a_fact_once_when_two_pages_repeat_it():
+    hits = [_hit(1, "Le comité stratégique a été mis en place en juillet 2017. Il est co-présidé par la Région et l'État."),
+            _hit(2, "Un comité stratégique, co-présidé par la Région et l'État, a été mis en place en juillet 2017.",
+                 score=0.98)]
+    answer = compose_answer("quand le comité stratégique a-t-il été mis en place ?", hits)
+    assert answer.text.count("juillet 2017") == 1, answer.text
+
+
+def test_answer_never_quotes_a_sample_documents_notice():
+    notice = ("Document d'exemple rédigé pour la démonstration de l'assistant — ne constitue pas une publication "
+              "officielle de la Région Normandie.")
+    hit = _hit(1, f"{notice}\nRéalisé en partenariat avec : la Chambre d'Agriculture de Normandie et la CCI Normandie.")
+    hit = Hit(passage=replace(hit.passage, sample=True), score=1.0, rank=1, dense=0.9)
+    answer = compose_answer("qui rédige le bulletin de veille pour la Région Normandie ?", [hit])
+    assert "Document d'exemple" not in answer.text
+    assert answer.text.startswith("Réalisé en partenariat avec")
 
 
 # ---------------------------------------------------------------- questions that ask for a value
