@@ -78,6 +78,13 @@ def test_answer_quotes_a_fact_once_when_two_pages_repeat_it():
     assert answer.text.count("juillet 2017") == 1, answer.text
 
 
+def test_answer_prefers_sentences_to_headings_and_labels():
+    hits = [_hit(1, "Source : rapport institutionnel\nRÉGION NORMANDIE\n"
+                    "Les entités essentielles et importantes sont entrées dans une phase opérationnelle.")]
+    answer = compose_answer("où en est la directive NIS 2 ?", hits, max_sentences=1)
+    assert answer.text == "Les entités essentielles et importantes sont entrées dans une phase opérationnelle. [1]"
+
+
 def test_answer_never_quotes_a_sample_documents_notice():
     notice = ("Document d'exemple rédigé pour la démonstration de l'assistant — ne constitue pas une publication "
               "officielle de la Région Normandie.")
