@@ -106,7 +106,8 @@ def _restates(sentence: str, other: str) -> bool:
 
 def _is_sample_notice(sentence: str) -> bool:
     """The notice a sample document opens with (« Document d'exemple rédigé pour la démonstration… »): not an answer."""
-    return SAMPLE_MARK in fold(sentence).replace("’", "'")
+    # Folding every sentence cost ~0.3 ms a question: look for the bare word first.
+    return "xemple" in sentence and SAMPLE_MARK in fold(sentence).replace("’", "'")
 
 
 def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None = None,
