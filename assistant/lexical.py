@@ -12,6 +12,12 @@ import numpy as np
 
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)['’]", re.IGNORECASE)
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Prepositional phrases whose nouns carry no topic: « qui est à l'origine du bulletin » asks about the bulletin,
+# not about « garanties d'origine ». Dropping them left PIAF, Service-Public and the local set unchanged
+# (eval/results.md) and put the right passage first for such questions.
+_LOCUTIONS = re.compile(r"\b(?:à l'origine|a l'origine|par rapport|au niveau|en matière|en matiere|à propos|a propos"
+                        r"|au sujet|en termes|en fonction|au cours|en cas|à partir|a partir|à cause|a cause|au lieu"
+                        r"|dans le cadre|en ce qui concerne|il y a)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -43,12 +49,12 @@ def _fold_word(word: str) -> str:
 
 
 def analyze(text: str) -> list[str]:
-    """French tokens for BM25: elisions cut, stop words dropped, stems with accents folded.
+    """French tokens for BM25: elisions cut, stop words and empty phrases dropped, stems with accents folded.
 
     Accents are folded before stemming: questions are often typed without
     accents, and « securite » must stem like « sécurité ».
     """
-    text = _ELISION.sub(" ", text.lower().replace("’", "'"))
+    text = _ELISION.sub(" ", _LOCUTIONS.sub(" ", text.lower().replace("’", "'")))
     stops = _stopwords()
     kept = [w for w in (_fold_word(w) for w in _WORD.findall(text)) if w not in stops and (len(w) > 1 or w.isdigit())]
     return _stemmer().stemWords(kept) if kept else []

@@ -26,6 +26,13 @@ def test_analyzer_folds_accents_elisions_and_stems():
     assert "le" not in analyze("le la les")
 
 
+def test_analyzer_drops_prepositional_phrases_but_keeps_their_nouns_elsewhere():
+    assert analyze("Qui est à l'origine du bulletin ?") == analyze("bulletin")
+    assert analyze("en cas de cyberattaque, par rapport au RGPD") == analyze("cyberattaque RGPD")
+    assert analyze("les garanties d'origine") == analyze("garantie origine")
+    assert analyze("le rapport de l'ANSSI") == analyze("rapport ANSSI")
+
+
 def test_sentence_index_prefers_words_standing_together():
     index = LexicalIndex.build(PASSAGES)
     scores = index.scores("duree de protection d'un brevet")
