@@ -28,6 +28,9 @@ SHAPE_BONUS = 0.5
 # Taken off a line that does not end as a sentence does (a heading, « Source : conférence », a running header
 # « RÉGION NORMANDIE »): Service-Public 0.648 -> 0.676 of answers holding the gold answer, PIAF 0.772 -> 0.773.
 FRAGMENT_PENALTY = 0.3
+# Lines of a list that follow a sentence announcing it (« … en cinq étapes : »), at most, within max_chars.
+LIST_LINES = 8
+_LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-–—•*▪◦])\s")
 _SENTENCE_END = re.compile(r"[.!?…:;»)\"]\s*$")
 
 NOT_FOUND_SCOPE = ("Les documents indexés sont ceux du programme d'intelligence économique de la Région Normandie "
@@ -98,6 +101,35 @@ def coverage(question: str, text: str, idf=None) -> float:
     return sum(w for t, w in weights.items() if t in present) / total
 
 
+def _follow_lists(chosen: list, hits: list[Hit], room: int) -> list:
+    """`chosen` where a sentence announcing a list (« … en cinq étapes : ») carries the list, as much as fits.
+
+    A reader left with « Il est réalisé en partenariat avec : » and no partners is not answered. The list joins
+    its sentence, so the whole reads as one quotation with one [n] mark. Containment of the benchmarks' answers
+    is unchanged by this (they rarely sit in lists); answers grow on Service-Public only.
+    """
+    lines = {h.rank: split_sentences(h.passage.text) for h in hits[:3]}
+    out, absorbed, added = [], set(), 0
+    for score, rank, position, sentence in chosen:
+        if (rank, position) in absorbed:
+            continue
+        if sentence.rstrip().endswith(":"):
+            numbered = None
+            for following in range(position + 1, min(position + 1 + LIST_LINES, len(lines[rank]))):
+                line = lines[rank][following]
+                # Items led by a number or a bullet end where such lines end; others at the first period.
+                item = bool(_LIST_ITEM.match(line))
+                numbered = item if numbered is None else numbered
+                if (numbered and not item) or added + len(line) > room:
+                    break
+                sentence, added = f"{sentence} {line}", added + len(line)
+                absorbed.add((rank, following))
+                if not numbered and line.rstrip().endswith("."):
+                    break
+        out.append((score, rank, position, sentence))
+    return [c for c in out if (c[1], c[2]) not in absorbed]
+
+
 def _restates(sentence: str, other: str) -> bool:
     """True when two sentences say the same thing (the same fact on two pages): it is quoted once."""
     a, b = set(analyze(sentence)), set(analyze(other))
@@ -164,6 +196,7 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
             continue
         chosen.append(cand)
         total += len(cand[3])
+    chosen = _follow_lists(chosen, hits, max_chars - total)
     # Read in document order: by passage rank, then position in the passage.
     chosen.sort(key=lambda c: (c[1], c[2]))
     text = " ".join(f"{sentence} [{rank}]" for _, rank, _, sentence in chosen)

@@ -147,6 +147,8 @@ def split_sentences(text: str) -> list[str]:
                 continue
             if word and len(word[1]) == 1 and word[1].isupper():  # initials: « J. Dupont »
                 continue
+            if before.strip()[:-1].isdigit():  # a list item's number: « 1. Orienter : … »
+                continue
             sentences.append(before.strip())
             start = match.end()
         tail = block[start:].strip()

@@ -18,6 +18,9 @@ def test_split_sentences_respects_french_abbreviations():
     text = "Selon l'art. 3 de la charte, M. Martin signe. Voir p. 12 du mémo ! « Est-ce utile ? » Oui.\nListe : a"
     assert split_sentences(text) == ["Selon l'art. 3 de la charte, M. Martin signe.", "Voir p. 12 du mémo !",
                                      "« Est-ce utile ? » Oui.", "Liste : a"]
+    # A list item's number is not a sentence.
+    assert split_sentences("Trois étapes :\n1. Orienter.\n2. Collecter les informations.") == [
+        "Trois étapes :", "1. Orienter.", "2. Collecter les informations."]
 
 
 def test_answer_takes_sentences_verbatim_with_marks():
@@ -83,6 +86,22 @@ def test_answer_prefers_sentences_to_headings_and_labels():
                     "Les entités essentielles et importantes sont entrées dans une phase opérationnelle.")]
     answer = compose_answer("où en est la directive NIS 2 ?", hits, max_sentences=1)
     assert answer.text == "Les entités essentielles et importantes sont entrées dans une phase opérationnelle. [1]"
+
+
+def test_a_sentence_announcing_a_list_brings_the_list():
+    hits = [_hit(1, "La veille est un processus. Elle suit un cycle en trois étapes :\n1. Orienter.\n"
+                    "2. Collecter : le référent rassemble les informations.\n3. Diffuser.\nLe mémo détaille chaque étape.")]
+    answer = compose_answer("les étapes du cycle de la veille", hits, max_sentences=1)
+    assert answer.text == ("Elle suit un cycle en trois étapes : 1. Orienter. "
+                           "2. Collecter : le référent rassemble les informations. 3. Diffuser. [1]"), answer.text
+
+
+def test_a_list_without_numbers_ends_at_its_period():
+    hits = [_hit(1, "Le bulletin est réalisé en partenariat avec :\nla Chambre d'Agriculture,\nla CCI Normandie.\n"
+                    "Il paraît chaque mois sur la cybersécurité.")]
+    answer = compose_answer("avec qui le bulletin est-il réalisé ?", hits, max_sentences=1)
+    assert answer.text == ("Le bulletin est réalisé en partenariat avec : la Chambre d'Agriculture, "
+                           "la CCI Normandie. [1]"), answer.text
 
 
 def test_answer_never_quotes_a_sample_documents_notice():
