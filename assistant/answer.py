@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 
 from .asked import AskedValue, answer_shape, asked_value
-from .chunking import split_sentences
-from .lexical import analyze, fold
+from .chunking import sentences_of, split_sentences
+from .lexical import analyze, fold, stem_set
 from .readers import SAMPLE_MARK
 from .schema import Answer, Hit
 
@@ -96,7 +96,7 @@ def coverage(question: str, text: str, idf=None) -> float:
     if not wanted:
         return 0.0
     weights = idf(wanted) if idf else {t: 1.0 for t in wanted}
-    present = set(analyze(text))
+    present = stem_set(text)
     total = sum(weights.values()) or 1.0
     return sum(w for t, w in weights.items() if t in present) / total
 
@@ -108,7 +108,7 @@ def _follow_lists(chosen: list, hits: list[Hit], room: int) -> list:
     its sentence, so the whole reads as one quotation with one [n] mark. Containment of the benchmarks' answers
     is unchanged by this (they rarely sit in lists); answers grow on Service-Public only.
     """
-    lines = {h.rank: split_sentences(h.passage.text) for h in hits[:3]}
+    lines = {h.rank: sentences_of(h.passage.text) for h in hits[:3]}
     out, absorbed, added = [], set(), 0
     for score, rank, position, sentence in chosen:
         if (rank, position) in absorbed:
@@ -132,7 +132,7 @@ def _follow_lists(chosen: list, hits: list[Hit], room: int) -> list:
 
 def _restates(sentence: str, other: str) -> bool:
     """True when two sentences say the same thing (the same fact on two pages): it is quoted once."""
-    a, b = set(analyze(sentence)), set(analyze(other))
+    a, b = stem_set(sentence), stem_set(other)
     return bool(a and b) and len(a & b) / len(a | b) >= 0.6
 
 
@@ -164,10 +164,10 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     shape = answer_shape(question)
     candidates = []
     for hit in hits[:3]:
-        for position, sentence in enumerate(split_sentences(hit.passage.text)):
+        for position, sentence in enumerate(sentences_of(hit.passage.text)):
             if len(sentence) < 15 or (hit.passage.sample and _is_sample_notice(sentence)):
                 continue
-            words = set(analyze(sentence))
+            words = stem_set(sentence)
             overlap = sum(weights[t] for t in wanted & words) / total_weight
             # Prefer the best passage, and within it sentences that share the question's words.
             score = overlap + 0.5 * hit.score - 0.02 * position - 0.15 * (hit.rank - 1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexical import analyze
+from .lexical import analyze, stem_set
 
 _NUMBER_WORDS = (r"un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|"
                  r"vingt|trente|quarante|cinquante|soixante|cent|cents|mille|millions?|milliards?|dizaines?|"
@@ -99,7 +99,7 @@ class AskedValue:
             return False
         if self.focus is None:
             return True
-        stems = set(analyze(text))
+        stems = stem_set(text)
         if self.complement and self.complement not in stems:
             return False
         if self.kind == "nombre" and not _has_count(text):

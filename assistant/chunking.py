@@ -7,6 +7,7 @@ same file is indexed.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 import re
 from pathlib import Path
 
@@ -155,6 +156,12 @@ def split_sentences(text: str) -> list[str]:
         if tail:
             sentences.append(tail)
     return [s for s in sentences if s]
+
+
+@lru_cache(maxsize=20_000)
+def sentences_of(text: str) -> tuple[str, ...]:
+    """`split_sentences`, kept for texts met again (the answer reads the same passages for many questions)."""
+    return tuple(split_sentences(text))
 
 
 def passage_windows(passage: Passage) -> list[str]:

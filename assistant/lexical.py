@@ -60,6 +60,12 @@ def analyze(text: str) -> list[str]:
     return _stemmer().stemWords(kept) if kept else []
 
 
+@lru_cache(maxsize=20_000)
+def stem_set(text: str) -> frozenset[str]:
+    """The set of `analyze(text)`, kept for texts met again: the same passages and sentences answer many questions."""
+    return frozenset(analyze(text))
+
+
 class LexicalIndex:
     """BM25 over analyzed passages, and over their sentences; row i is passage i.
 

@@ -10,6 +10,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -243,9 +244,10 @@ def _minmax(values: np.ndarray) -> np.ndarray:
     return (values - low) / (high - low)
 
 
-def _shingles(text: str, size: int = 3) -> set:
+@lru_cache(maxsize=20_000)
+def _shingles(text: str, size: int = 3) -> frozenset:
     words = re.findall(r"\w+", text.lower())
-    return {tuple(words[i:i + size]) for i in range(max(1, len(words) - size + 1))}
+    return frozenset(tuple(words[i:i + size]) for i in range(max(1, len(words) - size + 1)))
 
 
 def _jaccard(a: set, b: set) -> float:
