@@ -201,6 +201,21 @@ class LoadedIndex:
         out[keep] = whole_weight * whole + (1 - whole_weight) * best_window
         return out
 
+    def all_passage_scores(self, query: np.ndarray, whole_weight: float) -> np.ndarray:
+        """`passage_scores` of every passage, from one product over all stored vectors (what flat search costs)."""
+        starts = self.window_ranges()
+        counts = np.diff(starts)
+        out = np.zeros(self.size, dtype=np.float32)
+        has = np.flatnonzero(counts > 0)
+        if has.size == 0:
+            return out
+        sims = self.matrix() @ query.ravel()
+        first = starts[has]
+        windows = sims.copy()
+        windows[first[counts[has] > 1]] = -np.inf
+        out[has] = whole_weight * sims[first] + (1 - whole_weight) * np.maximum.reduceat(windows, first)
+        return out
+
     def vectors_of(self, rows: list[int], all_vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The window vectors of some passage rows, with owners renumbered 0..len(rows)-1."""
         all_vectors = self.all_vectors() if all_vectors is None else all_vectors

@@ -106,8 +106,9 @@ class Searcher:
         n = min(size, max(candidates or self.settings.candidates, k * 4))
 
         dense = np.full(size, np.nan, dtype=np.float32)
+        every = None  # every passage's dense score, when the index is small enough to score them all
         if mode in ("hybrid", "dense"):
-            dense_ids, dense_scores = self._dense(question, n, allowed)
+            dense_ids, dense_scores, every = self._dense(question, n, allowed)
             dense[dense_ids] = dense_scores
         lexical = np.zeros(size, dtype=np.float32)
         if mode in ("hybrid", "lexical"):
@@ -129,7 +130,8 @@ class Searcher:
             # Lexical candidates beyond the dense top-n get their exact dense score, not a guess.
             missing = pool[np.isnan(dense[pool])]
             if missing.size:
-                dense[missing] = self.index.passage_scores(self.query_vector(question), missing, WHOLE_WEIGHT)
+                dense[missing] = every[missing] if every is not None else \
+                    self.index.passage_scores(self.query_vector(question), missing, WHOLE_WEIGHT)
             d = dense[pool]
             fused = self.settings.dense_weight * _minmax(d) + (1 - self.settings.dense_weight) * scale_to_max(lexical[pool])
         if mode == "hybrid":
@@ -217,11 +219,20 @@ class Searcher:
         pattern = re.compile(rf"\bn°\s*{number}\b")
         return np.array([bool(pattern.search(p.title)) for p in self.index.passages], dtype=bool)
 
-    def _dense(self, question: str, n: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Passage rows and their best window similarity, for the n best passages."""
+    def _dense(self, question: str, n: int,
+               allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Rows and dense scores of the n best passages, best first; and every passage's score when computed."""
         import faiss
 
         query = self.query_vector(question)
+        if self.index.manifest.get("index_type", "flat") == "flat":
+            # An exact index scans every vector anyway: one product scores every passage, no second pass.
+            every = self.index.all_passage_scores(query, WHOLE_WEIGHT)
+            rows = np.flatnonzero(allowed) if allowed is not None else np.arange(self.index.size)
+            if n < rows.size:
+                rows = rows[np.argpartition(-every[rows], n - 1)[:n]]
+            rows = rows[np.lexsort((rows, -every[rows]))]
+            return rows, every[rows], every
         owners = self.index.owners
         params = None
         if allowed is not None:
@@ -234,7 +245,7 @@ class Searcher:
         rows = np.unique(owners[ids[0][keep]])
         exact = self.index.passage_scores(query, rows, WHOLE_WEIGHT)
         order = np.argsort(-exact, kind="stable")[:n]
-        return rows[order], exact[order]
+        return rows[order], exact[order], None
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:

@@ -97,3 +97,7 @@ def test_vectorised_passage_scores_match_the_definition(kind):
     assert np.allclose(index.passage_scores(query, rows, 0.3), _scores_one_by_one(index, query, rows, 0.3),
                        atol=1e-5)
     assert index.passage_scores(query, np.array([], dtype=np.int64), 0.3).shape == (0,)
+    # Every passage at once (the flat search path) gives the same scores.
+    everything = np.arange(300)
+    assert np.allclose(index.all_passage_scores(query, 0.3), _scores_one_by_one(index, query, everything, 0.3),
+                       atol=1e-5)
