@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .asked import AskedValue, answer_shape, asked_value
-from .chunking import sentences_of, split_sentences
+from .chunking import sentences_of
 from .lexical import analyze, fold, stem_set
 from .readers import SAMPLE_MARK
 from .schema import Answer, Hit
@@ -137,7 +137,7 @@ def _restates(sentence: str, other: str) -> bool:
 
 
 def _is_sample_notice(sentence: str) -> bool:
-    """The notice a sample document opens with (« Document d'exemple rédigé pour la démonstration… »): not an answer."""
+    """The notice a sample document opens with (« Document d'exemple rédigé pour la démonstration… »)."""
     # Folding every sentence cost ~0.3 ms a question: look for the bare word first.
     return "xemple" in sentence and SAMPLE_MARK in fold(sentence).replace("’", "'")
 

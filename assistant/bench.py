@@ -787,8 +787,9 @@ def write_report(r: dict, out_dir: Path) -> None:
     ceiling = _ceiling(r)
     if ceiling:
         name, ratio = ceiling
-        lines += ["", f"Plafond sur cette machine : même avec un seul vecteur par passage (sans les fenêtres par phrase), "
-                  f"l'encodeur le plus rapide, `{name}`, encode {ratio:.2f}× les caractères/s de l'encodeur float."]
+        lines += ["", "Plafond sur cette machine : même avec un seul vecteur par passage (sans les fenêtres par "
+                  f"phrase), l'encodeur le plus rapide, `{name}`, encode {ratio:.2f}× les caractères/s de l'encodeur "
+                  "float."]
     lat = r.get("latency", {})
     http = r.get("http", {})
     lc = r.get("langchain", {})

@@ -7,8 +7,8 @@ same file is indexed.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from .config import PROJECT_ROOT

@@ -193,12 +193,7 @@ class LoadedIndex:
         # All the rows' vectors in one gather and one product, then per-passage reductions (segments).
         first = np.cumsum(counts) - counts
         sims = self.matrix()[np.repeat(low - first, counts) + np.arange(int(counts.sum()))] @ query.ravel()
-        # The first vector of a passage is the whole passage; the others are its windows.
-        whole = sims[first]
-        windows = sims.copy()
-        windows[first[counts > 1]] = -np.inf
-        best_window = np.maximum.reduceat(windows, first)
-        out[keep] = whole_weight * whole + (1 - whole_weight) * best_window
+        out[keep] = _mix(sims, first, counts, whole_weight)
         return out
 
     def all_passage_scores(self, query: np.ndarray, whole_weight: float) -> np.ndarray:
@@ -209,11 +204,7 @@ class LoadedIndex:
         has = np.flatnonzero(counts > 0)
         if has.size == 0:
             return out
-        sims = self.matrix() @ query.ravel()
-        first = starts[has]
-        windows = sims.copy()
-        windows[first[counts[has] > 1]] = -np.inf
-        out[has] = whole_weight * sims[first] + (1 - whole_weight) * np.maximum.reduceat(windows, first)
+        out[has] = _mix(self.matrix() @ query.ravel(), starts[has], counts[has], whole_weight)
         return out
 
     def vectors_of(self, rows: list[int], all_vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -225,6 +216,17 @@ class LoadedIndex:
         keep = local >= 0
         order = np.argsort(local[keep], kind="stable")
         return all_vectors[keep][order], local[keep][order]
+
+
+def _mix(sims: np.ndarray, first: np.ndarray, counts: np.ndarray, whole_weight: float) -> np.ndarray:
+    """Per passage (segments of `sims` starting at `first`): its whole vector's similarity mixed with its best window's.
+
+    The first vector of a passage is the whole passage, the others its windows; a passage of one vector is its
+    own best window.
+    """
+    windows = sims.copy()
+    windows[first[counts > 1]] = -np.inf
+    return whole_weight * sims[first] + (1 - whole_weight) * np.maximum.reduceat(windows, first)
 
 
 def manifest_digest(manifest: dict) -> str:

@@ -66,12 +66,10 @@ def _numpy_blas_on_one_thread() -> None:
 
     Its products here are small (a question against a few thousand vectors), and its threads, left spinning
     after each one, took a core from the encoder of the next question: in-process search + answer p50 went from
-    10.7-12.8 to 9.6-9.8 ms on the corpus + ANSSI index. FAISS's and torch's own thread pools are left alone.
+    10.7-12.8 to 9.2-9.9 ms on the corpus + ANSSI index. FAISS's and torch's own thread pools are left alone.
     """
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # an optional speed-up: without it, only the timing changes
-        return
+    from threadpoolctl import ThreadpoolController
+
     controller = ThreadpoolController()
     paths = [lib["filepath"] for lib in controller.info()
              if lib.get("user_api") == "blas" and "numpy" in lib.get("filepath", "")]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from assistant.answer import NOT_FOUND, Abstention, compose_answer, split_sentences
+from assistant.answer import NOT_FOUND, Abstention, compose_answer
+from assistant.chunking import split_sentences
 from assistant.lexical import analyze
 from assistant.schema import Hit, Passage
 
@@ -74,7 +75,8 @@ def test_answer_prefers_the_sentence_that_holds_what_is_asked():
 
 
 def test_answer_quotes_a_fact_once_when_two_pages_repeat_it():
-    hits = [_hit(1, "Le comité stratégique a été mis en place en juillet 2017. Il est co-présidé par la Région et l'État."),
+    hits = [_hit(1, "Le comité stratégique a été mis en place en juillet 2017. "
+                    "Il est co-présidé par la Région et l'État."),
             _hit(2, "Un comité stratégique, co-présidé par la Région et l'État, a été mis en place en juillet 2017.",
                  score=0.98)]
     answer = compose_answer("quand le comité stratégique a-t-il été mis en place ?", hits)
@@ -90,7 +92,8 @@ def test_answer_prefers_sentences_to_headings_and_labels():
 
 def test_a_sentence_announcing_a_list_brings_the_list():
     hits = [_hit(1, "La veille est un processus. Elle suit un cycle en trois étapes :\n1. Orienter.\n"
-                    "2. Collecter : le référent rassemble les informations.\n3. Diffuser.\nLe mémo détaille chaque étape.")]
+                    "2. Collecter : le référent rassemble les informations.\n3. Diffuser.\n"
+                    "Le mémo détaille chaque étape.")]
     answer = compose_answer("les étapes du cycle de la veille", hits, max_sentences=1)
     assert answer.text == ("Elle suit un cycle en trois étapes : 1. Orienter. "
                            "2. Collecter : le référent rassemble les informations. 3. Diffuser. [1]"), answer.text
@@ -107,7 +110,8 @@ def test_a_list_without_numbers_ends_at_its_period():
 def test_answer_never_quotes_a_sample_documents_notice():
     notice = ("Document d'exemple rédigé pour la démonstration de l'assistant — ne constitue pas une publication "
               "officielle de la Région Normandie.")
-    hit = _hit(1, f"{notice}\nRéalisé en partenariat avec : la Chambre d'Agriculture de Normandie et la CCI Normandie.")
+    hit = _hit(1, f"{notice}\nRéalisé en partenariat avec : la Chambre d'Agriculture de Normandie "
+                  "et la CCI Normandie.")
     hit = Hit(passage=replace(hit.passage, sample=True), score=1.0, rank=1, dense=0.9)
     answer = compose_answer("qui rédige le bulletin de veille pour la Région Normandie ?", [hit])
     assert "Document d'exemple" not in answer.text
