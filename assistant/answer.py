@@ -101,33 +101,37 @@ def coverage(question: str, text: str, idf=None) -> float:
     return sum(w for t, w in weights.items() if t in present) / total
 
 
-def _follow_lists(chosen: list, hits: list[Hit], room: int) -> list:
-    """`chosen` where a sentence announcing a list (« … en cinq étapes : ») carries the list, as much as fits.
+def _with_list(cand: tuple, lines: tuple[str, ...], room: int) -> tuple[tuple, list[int]]:
+    """The candidate with the lines of the list it announces (« … en cinq étapes : »), as many as fit in `room`.
 
     A reader left with « Il est réalisé en partenariat avec : » and no partners is not answered. The list joins
-    its sentence, so the whole reads as one quotation with one [n] mark. Containment of the benchmarks' answers
-    is unchanged by this (they rarely sit in lists); answers grow on Service-Public only.
+    its sentence, so the whole reads as one quotation with one [n] mark; « … » says when it goes on. Containment
+    of the benchmarks' answers is unchanged by this (they rarely sit in lists); answers grow on Service-Public.
+    Returns the candidate and the positions of the lines it took.
     """
-    lines = {h.rank: sentences_of(h.passage.text) for h in hits[:3]}
-    out, absorbed, added = [], set(), 0
-    for score, rank, position, sentence in chosen:
-        if (rank, position) in absorbed:
-            continue
-        if sentence.rstrip().endswith(":"):
-            numbered = None
-            for following in range(position + 1, min(position + 1 + LIST_LINES, len(lines[rank]))):
-                line = lines[rank][following]
-                # Items led by a number or a bullet end where such lines end; others at the first period.
-                item = bool(_LIST_ITEM.match(line))
-                numbered = item if numbered is None else numbered
-                if (numbered and not item) or added + len(line) > room:
-                    break
-                sentence, added = f"{sentence} {line}", added + len(line)
-                absorbed.add((rank, following))
-                if not numbered and line.rstrip().endswith("."):
-                    break
-        out.append((score, rank, position, sentence))
-    return [c for c in out if (c[1], c[2]) not in absorbed]
+    score, rank, position, sentence = cand
+    if not sentence.rstrip().endswith(":"):
+        return cand, []
+    taken, numbered = [], None
+    end = min(position + 1 + LIST_LINES, len(lines))
+    for following in range(position + 1, end):
+        line = lines[following]
+        # Items led by a number or a bullet end where such lines end; others at the first period.
+        item = bool(_LIST_ITEM.match(line))
+        numbered = item if numbered is None else numbered
+        if numbered and not item:
+            break
+        if len(line) + 1 > room:
+            sentence += " …"
+            break
+        sentence, room = f"{sentence} {line}", room - len(line) - 1
+        taken.append(following)
+        if not numbered and line.rstrip().endswith("."):
+            break
+    else:
+        if numbered and end < len(lines) and _LIST_ITEM.match(lines[end]):
+            sentence += " …"
+    return (score, rank, position, sentence), taken
 
 
 def _restates(sentence: str, other: str) -> bool:
@@ -187,16 +191,19 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
         ((score + NEXT_SENTENCE_BONUS * best[0] if (rank, position) == (best[1], best[2] + 1) else score,
           rank, position, sentence) for score, rank, position, sentence in candidates[1:]),
         key=lambda c: -c[0])
-    chosen = [candidates[0]]
-    total = len(candidates[0][3])
-    for cand in candidates[1:]:
-        if len(chosen) >= max_sentences or cand[0] < candidates[0][0] * 0.6:
+    lines = {h.rank: sentences_of(h.passage.text) for h in hits[:3]}
+    chosen, absorbed, total = [], set(), 0
+    for cand in candidates:
+        if chosen and (len(chosen) >= max_sentences or cand[0] < candidates[0][0] * 0.6):
             break
-        if total + len(cand[3]) > max_chars or any(_restates(cand[3], c[3]) for c in chosen):
+        if (cand[1], cand[2]) in absorbed or (chosen and (
+                total + len(cand[3]) > max_chars or any(_restates(cand[3], c[3]) for c in chosen))):
             continue
+        # A list's lines come with the sentence announcing it, before any other sentence takes the room.
+        cand, taken = _with_list(cand, lines[cand[1]], max_chars - total - len(cand[3]))
+        absorbed |= {(cand[1], position) for position in taken}
         chosen.append(cand)
         total += len(cand[3])
-    chosen = _follow_lists(chosen, hits, max_chars - total)
     # Read in document order: by passage rank, then position in the passage.
     chosen.sort(key=lambda c: (c[1], c[2]))
     text = " ".join(f"{sentence} [{rank}]" for _, rank, _, sentence in chosen)

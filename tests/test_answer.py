@@ -107,6 +107,14 @@ def test_a_list_without_numbers_ends_at_its_period():
                            "la CCI Normandie. [1]"), answer.text
 
 
+def test_a_list_cut_for_room_says_it_goes_on():
+    partners = ",\n".join(f"la chambre consulaire numéro {n} de la région" for n in range(1, 9)) + "."
+    hits = [_hit(1, f"Le bulletin est réalisé en partenariat avec :\n{partners}")]
+    answer = compose_answer("avec qui le bulletin est-il réalisé ?", hits, max_chars=200)
+    assert answer.text.startswith("Le bulletin est réalisé en partenariat avec : la chambre consulaire numéro 1")
+    assert answer.text.endswith(" … [1]") and len(answer.text) < 260, answer.text
+
+
 def test_answer_never_quotes_a_sample_documents_notice():
     notice = ("Document d'exemple rédigé pour la démonstration de l'assistant — ne constitue pas une publication "
               "officielle de la Région Normandie.")
