@@ -31,6 +31,7 @@ FRAGMENT_PENALTY = 0.3
 # Lines of a list that follow a sentence announcing it (« … en cinq étapes : »), at most, within max_chars.
 LIST_LINES = 8
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-–—•*▪◦])\s")
+_BULLET = re.compile(r"^\s*[-–—•*▪◦]\s+")
 _SENTENCE_END = re.compile(r"[.!?…:;»)\"]\s*$")
 
 NOT_FOUND_SCOPE = ("Les documents indexés sont ceux du programme d'intelligence économique de la Région Normandie "
@@ -124,6 +125,8 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int) -> tuple[tuple, l
         if len(line) + 1 > room:
             sentence += " …"
             break
+        # A bullet is layout, not words: « avec : la CCI ; la Chambre… » reads on one line, numbers stay.
+        line = _BULLET.sub("", line)
         sentence, room = f"{sentence} {line}", room - len(line) - 1
         taken.append(following)
         if not numbered and line.rstrip().endswith("."):

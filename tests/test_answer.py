@@ -115,6 +115,14 @@ def test_a_list_cut_for_room_says_it_goes_on():
     assert answer.text.endswith(" … [1]") and len(answer.text) < 260, answer.text
 
 
+def test_a_bulleted_list_reads_on_one_line():
+    hits = [_hit(1, "Le bulletin est réalisé en partenariat avec :\n- la Chambre d'Agriculture ;\n• la CCI Normandie ;\n"
+                    "- le Pôle TES.\nIl paraît chaque mois.")]
+    answer = compose_answer("avec qui le bulletin est-il réalisé ?", hits, max_sentences=1)
+    assert answer.text == ("Le bulletin est réalisé en partenariat avec : la Chambre d'Agriculture ; "
+                           "la CCI Normandie ; le Pôle TES. [1]"), answer.text
+
+
 def test_answer_never_quotes_a_sample_documents_notice():
     notice = ("Document d'exemple rédigé pour la démonstration de l'assistant — ne constitue pas une publication "
               "officielle de la Région Normandie.")
