@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import pytest
+
 from assistant.answer import NOT_FOUND, Abstention, compose_answer
 from assistant.chunking import split_sentences
 from assistant.lexical import analyze
@@ -77,8 +79,8 @@ def test_answer_prefers_the_sentence_that_holds_what_is_asked():
 def test_answer_quotes_a_fact_once_when_two_pages_repeat_it():
     hits = [_hit(1, "Le comité stratégique a été mis en place en juillet 2017. "
                     "Il est co-présidé par la Région et l'État."),
-            _hit(2, "Un comité stratégique, co-présidé par la Région et l'État, a été mis en place en juillet 2017.",
-                 score=0.98)]
+            _hit(2, "Un comité stratégique, co-présidé par la Région et l'État, a été mis en place "
+                    "en juillet 2017.", score=0.98)]
     answer = compose_answer("quand le comité stratégique a-t-il été mis en place ?", hits)
     assert answer.text.count("juillet 2017") == 1, answer.text
 
@@ -99,12 +101,18 @@ def test_a_sentence_announcing_a_list_brings_the_list():
                            "2. Collecter : le référent rassemble les informations. 3. Diffuser. [1]"), answer.text
 
 
-def test_a_list_without_numbers_ends_at_its_period():
-    hits = [_hit(1, "Le bulletin est réalisé en partenariat avec :\nla Chambre d'Agriculture,\nla CCI Normandie.\n"
+@pytest.mark.parametrize("items, quoted", [
+    # Lines without numbers or bullets: the list ends at the first period.
+    ("la Chambre d'Agriculture,\nla CCI Normandie.", "la Chambre d'Agriculture, la CCI Normandie."),
+    # Bullets are layout: the items read on one line, up to the first line that is not one.
+    ("- la Chambre d'Agriculture ;\n• la CCI Normandie ;\n- le Pôle TES.",
+     "la Chambre d'Agriculture ; la CCI Normandie ; le Pôle TES."),
+])
+def test_a_list_ends_where_its_items_end(items, quoted):
+    hits = [_hit(1, f"Le bulletin est réalisé en partenariat avec :\n{items}\n"
                     "Il paraît chaque mois sur la cybersécurité.")]
     answer = compose_answer("avec qui le bulletin est-il réalisé ?", hits, max_sentences=1)
-    assert answer.text == ("Le bulletin est réalisé en partenariat avec : la Chambre d'Agriculture, "
-                           "la CCI Normandie. [1]"), answer.text
+    assert answer.text == f"Le bulletin est réalisé en partenariat avec : {quoted} [1]", answer.text
 
 
 def test_a_list_cut_for_room_says_it_goes_on():
@@ -113,14 +121,6 @@ def test_a_list_cut_for_room_says_it_goes_on():
     answer = compose_answer("avec qui le bulletin est-il réalisé ?", hits, max_chars=200)
     assert answer.text.startswith("Le bulletin est réalisé en partenariat avec : la chambre consulaire numéro 1")
     assert answer.text.endswith(" … [1]") and len(answer.text) < 260, answer.text
-
-
-def test_a_bulleted_list_reads_on_one_line():
-    hits = [_hit(1, "Le bulletin est réalisé en partenariat avec :\n- la Chambre d'Agriculture ;\n• la CCI Normandie ;\n"
-                    "- le Pôle TES.\nIl paraît chaque mois.")]
-    answer = compose_answer("avec qui le bulletin est-il réalisé ?", hits, max_sentences=1)
-    assert answer.text == ("Le bulletin est réalisé en partenariat avec : la Chambre d'Agriculture ; "
-                           "la CCI Normandie ; le Pôle TES. [1]"), answer.text
 
 
 def test_answer_never_quotes_a_sample_documents_notice():
