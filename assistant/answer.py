@@ -169,9 +169,10 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     weights = idf(sorted(wanted)) if idf and wanted else {t: 1.0 for t in wanted}
     total_weight = sum(weights.values()) or 1.0
     shape = answer_shape(question)
+    lines = {hit.rank: sentences_of(hit.passage.text) for hit in hits[:3]}
     candidates = []
     for hit in hits[:3]:
-        for position, sentence in enumerate(sentences_of(hit.passage.text)):
+        for position, sentence in enumerate(lines[hit.rank]):
             if len(sentence) < 15 or (hit.passage.sample and _is_sample_notice(sentence)):
                 continue
             words = stem_set(sentence)
@@ -194,7 +195,6 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
         ((score + NEXT_SENTENCE_BONUS * best[0] if (rank, position) == (best[1], best[2] + 1) else score,
           rank, position, sentence) for score, rank, position, sentence in candidates[1:]),
         key=lambda c: -c[0])
-    lines = {h.rank: sentences_of(h.passage.text) for h in hits[:3]}
     chosen, absorbed, total = [], set(), 0
     for cand in candidates:
         if chosen and (len(chosen) >= max_sentences or cand[0] < candidates[0][0] * 0.6):
