@@ -14,9 +14,13 @@ refuses, and each rule here was kept only if that count stayed small.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .lexical import analyze, stem_set
+
+_WORD = re.compile(r"\w+")
 
 _NUMBER_WORDS = (r"un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|"
                  r"vingt|trente|quarante|cinquante|soixante|cent|cents|mille|millions?|milliards?|dizaines?|"
@@ -31,7 +35,7 @@ VALUE_PATTERNS = {
                           r"|\b(?:\d+|" + _NUMBER_WORDS + r")\s+(?:d['’])?" + _CURRENCIES
                           + r"|\bgratuit(?:e|s|es|ement)?\b", re.I),
     "taux": re.compile(r"\d\s*%|\bpour ?cent\b", re.I),
-    "nombre": re.compile(r"\d|\b(?:" + _NUMBER_WORDS + r")\b", re.I),
+    "nombre": re.compile(r"\d|\b(?:" + _NUMBER_WORDS + r"|aucune?)\b", re.I),
     "durée": re.compile(r"\b(?:\d+|quelques|" + _NUMBER_WORDS + r")\s*(?:secondes?|minutes?|min|heures?|h\d*|jours?|"
                         r"semaines?|mois|ans?|années?)\b", re.I),
     "horaire": re.compile(r"\b\d{1,2}\s?h(?:\s?\d\d)?\b|\b\d{1,2}\s?heures\b", re.I),
@@ -90,21 +94,29 @@ class AskedValue:
     complement: str | None = None
 
     def given_by(self, text: str) -> bool:
-        """True when the text holds a value of this kind (and names the focus word, when there is one).
+        """True when the text holds a value of this kind, near the focus word when the question names one.
 
-        A count is a number that is neither a year nor the number of a list item:
-        « les webinaires de 2024 » does not say how many there were.
+        Near is within NEAR words: a page that names « dépôts » in one row and
+        « diagnostic gratuit » in another does not say what a filing costs. A
+        count is a number that is neither a year nor the number of a list item
+        (« les webinaires de 2024 » does not say how many there were), or
+        « aucun » right before the focus word (« aucune réforme »).
         """
         if not VALUE_PATTERNS[self.kind].search(text):
             return False
         if self.focus is None:
             return True
         stems = stem_set(text)
-        if self.complement and self.complement not in stems:
+        if self.focus not in stems or (self.complement and self.complement not in stems):
             return False
-        if self.kind == "nombre" and not _has_count(text):
-            return False
-        return self.focus in stems
+        words = _words(text)
+        focus = [i for i, (_, _, stem) in enumerate(words) if stem == self.focus]
+        if self.kind == "nombre":
+            values = [i for i, (_, word, _) in enumerate(words) if _is_count(word, words, i, self.focus)]
+        else:
+            starts = [start for start, _, _ in words]
+            values = [max(0, bisect_right(starts, m.start()) - 1) for m in VALUE_PATTERNS[self.kind].finditer(text)]
+        return any(abs(i - j) <= NEAR for i in focus for j in values)
 
     @property
     def missing(self) -> str:
@@ -152,11 +164,23 @@ _COUNT = re.compile(r"^(?:\d+(?:[.,]\d+)?|" + _NUMBER_WORDS + r")$", re.I)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 # « 4. Le prestataire… »: the number of a list item, not a count.
 _LIST_MARKER = re.compile(r"(?:^|(?<=\s))\d{1,2}[.)]\s+(?=[A-ZÀÂÉÈÊÎÔÛÇ])", re.M)
+# How many words may separate the value from the word it is about (a sentence, about).
+NEAR = 20
 
 
-def _has_count(text: str) -> bool:
-    """True when the text holds a number that can be a count: not a year, not a list item's number, not « un »."""
-    for word in re.findall(r"\w+", _LIST_MARKER.sub(" ", text)):
-        if _COUNT.match(word) and not _YEAR.match(word) and word.lower() not in ("un", "une"):
-            return True
-    return False
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[tuple[int, str, str | None], ...]:
+    """The text's words in order: (start, word, stem or None for a stop word); list items' numbers are blanked."""
+    text = _LIST_MARKER.sub(lambda m: " " * len(m.group()), text)
+    out = []
+    for match in _WORD.finditer(text):
+        stems = analyze(match.group())
+        out.append((match.start(), match.group().lower(), stems[0] if stems else None))
+    return tuple(out)
+
+
+def _is_count(word: str, words, i: int, focus: str) -> bool:
+    """A number that can count something: not a year nor « un » (an article); « aucun » before the counted word."""
+    if word in ("aucun", "aucune"):
+        return i + 1 < len(words) and words[i + 1][2] == focus
+    return bool(_COUNT.match(word)) and not _YEAR.match(word) and word not in ("un", "une")

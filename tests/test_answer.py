@@ -186,6 +186,15 @@ def test_values_are_found_in_french_writing():
     assert not AskedValue("nombre", webinar).given_by("Les nombreux webinaires de 2024 ont réuni les PME.")
     assert not AskedValue("nombre", webinar).given_by("Étapes : 1. Les webinaires sont annoncés.")
     assert not AskedValue("nombre", analyze("prestataire")[0]).given_by("Choisissez un prestataire de confiance.")
+    assert AskedValue("nombre", analyze("réformes")[0]).given_by("Le régime provisoire ne comporte aucune réforme.")
+    # The value must sit near the word asked about: a table that names filings in one row and a free
+    # diagnosis rows later does not say what a filing costs.
+    filing = AskedValue("montant", analyze("dépôt")[0])
+    assert filing.given_by("Le dépôt d'une demande de brevet coûte 26 € en ligne.")
+    assert not filing.given_by("INPI : information sur les dépôts, diagnostic, recherche d'antériorités, "
+                               "accompagnement des démarches de protection auprès des offices étrangers. "
+                               "Agence régionale de développement, réseau des chambres consulaires, services "
+                               "de l'État en région : diagnostic gratuit et plan d'action.")
     # The noun completing the focus must be there too: a date about another declaration does not answer.
     asked = asked_value("date limite de la déclaration d'impôt sur le revenu")
     assert (asked.focus, asked.complement) == (analyze("déclaration")[0], analyze("impôt")[0])
