@@ -9,13 +9,14 @@ fused score is only relative within one question.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .asked import AskedValue, answer_shape, asked_value
 from .chunking import sentences_of
 from .lexical import analyze, fold, stem_set
 from .readers import SAMPLE_MARK
-from .schema import Answer, Hit
+from .schema import Answer, Hit, Passage
 
 # Share of the best sentence's score given to the sentence that follows it in its passage: it raised the share
 # of answers holding the gold answer from 0.739 to 0.757 on PIAF and from 0.610 to 0.638 on Service-Public
@@ -149,11 +150,30 @@ def _is_sample_notice(sentence: str) -> bool:
     return "xemple" in sentence and SAMPLE_MARK in fold(sentence).replace("’", "'")
 
 
+def _lines_with_sequel(passage: Passage, following: Callable[[Passage], Passage | None] | None) -> tuple[str, ...]:
+    """The passage's lines, then those of the passage cut after it, where a list announced here may go on.
+
+    Passages overlap: lines of the sequel already read here are skipped, and a
+    line cut at the passage's end gives way to its whole form.
+    """
+    lines = sentences_of(passage.text)
+    sequel = following(passage) if following is not None else None
+    if sequel is None:
+        return lines
+    rest = [line for line in sentences_of(sequel.text) if line.strip() not in passage.text]
+    if rest and lines and rest[0].startswith(lines[-1].strip()):
+        lines, rest = lines[:-1] + (rest[0],), rest[1:]
+    return lines + tuple(rest)
+
+
 def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None = None,
-                   max_sentences: int = 3, max_chars: int = 600, idf=None) -> Answer:
+                   max_sentences: int = 3, max_chars: int = 600, idf=None,
+                   following: Callable[[Passage], Passage | None] | None = None) -> Answer:
     """The sentences that best match the question, each marked [n] with its passage's rank.
 
     `idf` maps question tokens to their weight (rare words count more); without it all weigh 1.
+    `following` gives the passage cut after a passage, so that a list announced at the end of one goes on
+    into the next (same page or section, cited under the same mark).
     """
     abstention = abstention or Abstention()
     if abstention.abstains(hits, question, idf):
@@ -170,6 +190,7 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     total_weight = sum(weights.values()) or 1.0
     shape = answer_shape(question)
     lines = {hit.rank: sentences_of(hit.passage.text) for hit in hits[:3]}
+    passages = {hit.rank: hit.passage for hit in hits[:3]}
     candidates = []
     for hit in hits[:3]:
         for position, sentence in enumerate(lines[hit.rank]):
@@ -203,7 +224,8 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
                 total + len(cand[3]) > max_chars or any(_restates(cand[3], c[3]) for c in chosen))):
             continue
         # A list's lines come with the sentence announcing it, before any other sentence takes the room.
-        cand, taken = _with_list(cand, lines[cand[1]], max_chars - total - len(cand[3]))
+        cand, taken = _with_list(cand, _lines_with_sequel(passages[cand[1]], following),
+                                 max_chars - total - len(cand[3]))
         absorbed |= {(cand[1], position) for position in taken}
         chosen.append(cand)
         total += len(cand[3])

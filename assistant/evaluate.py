@@ -310,7 +310,8 @@ def answer_study(dataset: Dataset, embedder: Embedder, settings: Settings) -> di
     held, refused, lengths = 0, 0, []
     asked = [q for q in dataset.questions if q.answer]
     for q in asked:
-        answer = compose_answer(q.question, searcher.search(q.question, k=settings.k), idf=idf)
+        answer = compose_answer(q.question, searcher.search(q.question, k=settings.k), idf=idf,
+                                following=dataset.index.following)
         held += _plain(q.answer) in _plain(answer.text)
         refused += answer.abstained  # without a threshold, only the value check refuses
         lengths.append(len(answer.text))

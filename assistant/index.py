@@ -174,6 +174,13 @@ class LoadedIndex:
             return faiss.SearchParametersHNSW(sel=selector, efSearch=ef)
         return faiss.SearchParameters(sel=selector)
 
+    def following(self, passage: Passage) -> Passage | None:
+        """The passage cut right after this one from the same page or section (ids end in .0, .1, …), if any."""
+        if getattr(self, "_by_id", None) is None:
+            self._by_id = {p.id: p for p in self.passages}
+        stem, _, chunk = passage.id.rpartition(".")
+        return self._by_id.get(f"{stem}.{int(chunk) + 1}") if chunk.isdigit() else None
+
     def matrix(self) -> np.ndarray:
         """Every stored vector, as a read-only view of FAISS's own storage (no copy, flat or HNSW)."""
         if getattr(self, "_matrix", None) is None:

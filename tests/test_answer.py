@@ -123,6 +123,22 @@ def test_a_list_cut_for_room_says_it_goes_on():
     assert answer.text.endswith(" … [1]") and len(answer.text) < 260, answer.text
 
 
+def test_a_list_goes_on_into_the_passage_cut_after_it():
+    # Chunks overlap: the next passage repeats the line « 2. … » (cut short here) before the list goes on.
+    first = replace(_hit(1, "L'adhésion est gratuite. Elle se déroule en trois étapes :\n1. Le prestataire écrit.\n"
+                           "2. Il répond au").passage, id="charte-p5-17.0")
+    sequel = replace(first, id="charte-p5-17.1",
+                     text="2. Il répond au questionnaire.\n3. Le dirigeant signe.\nChaque année, il fait le point.")
+    following = {first: sequel}.get
+    hits = [Hit(passage=first, score=1.0, rank=1, dense=0.9)]
+    answer = compose_answer("quelles étapes se déroulent ?", hits, max_sentences=1, following=following)
+    assert answer.text == ("Elle se déroule en trois étapes : 1. Le prestataire écrit. 2. Il répond au questionnaire. "
+                           "3. Le dirigeant signe. [1]"), answer.text
+    # Without the passage that follows, the list stops where the passage does.
+    alone = compose_answer("quelles étapes se déroulent ?", hits, max_sentences=1)
+    assert alone.text.endswith("1. Le prestataire écrit. 2. Il répond au [1]"), alone.text
+
+
 def test_answer_never_quotes_a_sample_documents_notice():
     notice = ("Document d'exemple rédigé pour la démonstration de l'assistant — ne constitue pas une publication "
               "officielle de la Région Normandie.")

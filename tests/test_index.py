@@ -246,3 +246,18 @@ def test_issue_that_is_indexed_is_answered(tiny_corpus, settings, embedder):
         assert assistant.searcher.uncovered_period(question) is None
     # A date that is not about an issue (no publication named) never blocks an answer.
     assert assistant.searcher.uncovered_period("que change la loi en novembre 2026 ?") is None
+
+
+def test_following_passage_is_the_next_cut_of_the_same_section(tiny_corpus, settings, embedder):
+    steps = "\n".join(f"{n}. Étape {n} de la procédure d'adhésion, décrite en détail pour le prestataire "
+                      f"qui souhaite rejoindre la charte régionale de cybersécurité." for n in range(1, 25))
+    (tiny_corpus / "guides" / "adhesion.md").write_text(
+        f"---\ntitle: Adhésion\n---\n# Adhésion\n\n## Les étapes\n\nL'adhésion suit ces étapes :\n{steps}\n\n"
+        "## Après\n\nLe signataire figure sur la liste publique.\n", encoding="utf-8")
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    index = load_index(settings.index_dir, settings)
+    cuts = [p for p in index.passages if p.title == "Adhésion" and p.section == "Les étapes"]
+    assert len(cuts) >= 3
+    assert [index.following(p) for p in cuts[:-1]] == cuts[1:]
+    # The last cut of a section has no sequel: the next section is another passage's business.
+    assert index.following(cuts[-1]) is None
