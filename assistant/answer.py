@@ -31,6 +31,8 @@ SHAPE_BONUS = 0.5
 FRAGMENT_PENALTY = 0.3
 # Lines of a list that follow a sentence announcing it (« … en cinq étapes : »), at most, within max_chars.
 LIST_LINES = 8
+# How many passages may hold the value a question asks for: those shown under the answer.
+VALUE_DEPTH = 5
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-–—•*▪◦])\s")
 _BULLET = re.compile(r"^\s*[-–—•*▪◦]\s+")
 _SENTENCE_END = re.compile(r"[.!?…:;»)\"]\s*$")
@@ -85,11 +87,21 @@ def signals(hits: list[Hit], question: str, idf=None) -> tuple[float, float]:
 
 
 def value_missing(hits: list[Hit], question: str) -> AskedValue | None:
-    """The value the question asks for (an amount, a phone number…) when none of the top 3 passages gives one."""
+    """The value the question asks for (an amount, a phone number…) when none of the passages shown gives one."""
     asked = asked_value(question)
-    if asked is None or any(asked.given_by(_read(h.passage)) for h in hits[:3]):
+    if asked is None or _value_source(hits, asked) is not None:
         return None
     return asked
+
+
+def _value_source(hits: list[Hit], asked: AskedValue) -> Hit | None:
+    """The first of the passages shown (VALUE_DEPTH) that gives the value asked for.
+
+    The best passages are often about the topic and a lower one states the
+    value (« combien de pôles ? » : the page's definition ranks first, the
+    sentence naming the six pôles fourth).
+    """
+    return next((h for h in hits[:VALUE_DEPTH] if asked.given_by(_read(h.passage))), None)
 
 
 def coverage(question: str, text: str, idf=None) -> float:
@@ -179,20 +191,25 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     if abstention.abstains(hits, question, idf):
         # Cite only what answers: no unrelated passages dressed up as sources.
         return Answer(question=question, text=NOT_FOUND, abstained=True, hits=())
-    missing = value_missing(hits, question)
-    if missing is not None:
-        # The passages are on the topic but none holds what is asked: say so rather than cite them.
-        return Answer(question=question, abstained=True, hits=(),
-                      text=f"Les documents indexés ne donnent pas {missing.missing} : aucun des passages trouvés "
-                           "ne l'indique. " + NOT_FOUND_SCOPE)
+    sources = hits[:3]
+    asked = asked_value(question)
+    if asked is not None:
+        source = _value_source(hits, asked)
+        if source is None:
+            # The passages are on the topic but none holds what is asked: say so rather than cite them.
+            return Answer(question=question, abstained=True, hits=(),
+                          text=f"Les documents indexés ne donnent pas {asked.missing} : aucun des passages trouvés "
+                               "ne l'indique. " + NOT_FOUND_SCOPE)
+        if source not in sources:
+            sources = [*sources, source]
     wanted = set(analyze(question))
     weights = idf(sorted(wanted)) if idf and wanted else {t: 1.0 for t in wanted}
     total_weight = sum(weights.values()) or 1.0
     shape = answer_shape(question)
-    lines = {hit.rank: sentences_of(hit.passage.text) for hit in hits[:3]}
-    passages = {hit.rank: hit.passage for hit in hits[:3]}
+    lines = {hit.rank: sentences_of(hit.passage.text) for hit in sources}
+    passages = {hit.rank: hit.passage for hit in sources}
     candidates = []
-    for hit in hits[:3]:
+    for hit in sources:
         for position, sentence in enumerate(lines[hit.rank]):
             if len(sentence) < 15 or (hit.passage.sample and _is_sample_notice(sentence)):
                 continue

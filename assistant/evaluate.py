@@ -375,8 +375,8 @@ def write_report(report: dict, out_dir: Path) -> None:
                "Confiance = meilleure similarité dense + poids × part (pondérée par l'IDF) des mots de la question "
                "présents dans le premier passage ; en dessous du seuil, l'assistant dit qu'il n'a pas trouvé. Une question qui "
                "demande une valeur (montant, taux, nombre, durée, date, téléphone, adresse, nom…) est refusée quel que soit le seuil "
-               "quand aucun des trois premiers passages n'en donne une (`assistant/asked.py`), comme une question sur un "
-               "bulletin non indexé.", "",
+               "quand aucun des cinq passages affichés n'en donne une près du mot sur lequel elle porte "
+               "(`assistant/asked.py`), comme une question sur un bulletin non indexé.", "",
                f"Calibré sur une moitié des questions : seuil {ab['calibrated_threshold']:.4f}, poids "
                f"{ab['calibrated_weight']} (livré : seuil {ab['shipped_threshold']:.4f}, poids {ab['shipped_weight']}).",
                "",

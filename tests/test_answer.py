@@ -242,3 +242,15 @@ def test_abstains_when_no_passage_gives_the_value_asked():
     answer = compose_answer("montant de la subvention régionale pour acheter un antivirus", hits)
     assert not answer.abstained and "2 000 €" in answer.text
 
+
+
+def test_the_value_asked_is_taken_from_any_passage_shown():
+    # The top passages define the topic; the fourth states the count, the sixth is not shown to the reader.
+    topic = [_hit(n, f"Un pôle de compétitivité rassemble des entreprises et des laboratoires, mission {word}.",
+                  score=1.0 - n / 10) for n, word in ((1, "de conseil"), (2, "d'innovation"), (3, "de formation"))]
+    count = _hit(4, "Le financement des six pôles de compétitivité normands a été approuvé en 2020.", score=0.6)
+    answer = compose_answer("combien de pôles de compétitivité en Normandie ?", topic + [count])
+    assert not answer.abstained and "des six pôles de compétitivité normands a été approuvé en 2020. [4]" in answer.text
+    unseen = [*topic, _hit(4, "Les pôles accompagnent les projets d'innovation.", score=0.6),
+              _hit(5, "Les pôles organisent des rencontres entre adhérents.", score=0.5), replace(count, rank=6)]
+    assert compose_answer("combien de pôles de compétitivité en Normandie ?", unseen).abstained
