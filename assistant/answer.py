@@ -31,6 +31,8 @@ SHAPE_BONUS = 0.5
 FRAGMENT_PENALTY = 0.3
 # Lines of a list that follow a sentence announcing it (« … en cinq étapes : »), at most, within max_chars.
 LIST_LINES = 8
+# How many passages after its own a list may run into (a list of LIST_LINES long lines spans two or three).
+SEQUELS = 2
 # How many passages may hold the value a question asks for: those shown under the answer.
 VALUE_DEPTH = 5
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-–—•*▪◦])\s")
@@ -163,19 +165,23 @@ def _is_sample_notice(sentence: str) -> bool:
 
 
 def _lines_with_sequel(passage: Passage, following: Callable[[Passage], Passage | None] | None) -> tuple[str, ...]:
-    """The passage's lines, then those of the passage cut after it, where a list announced here may go on.
+    """The passage's lines, then those of the passages cut after it, where a list announced here may go on.
 
-    Passages overlap: lines of the sequel already read here are skipped, and a
-    line cut at the passage's end gives way to its whole form.
+    Passages overlap: lines of a sequel already read are skipped, and a line
+    cut at a passage's end gives way to its whole form. The list takes at most
+    LIST_LINES lines, so the sequels read stop there too.
     """
     lines = sentences_of(passage.text)
-    sequel = following(passage) if following is not None else None
-    if sequel is None:
-        return lines
-    rest = [line for line in sentences_of(sequel.text) if line.strip() not in passage.text]
-    if rest and lines and rest[0].startswith(lines[-1].strip()):
-        lines, rest = lines[:-1] + (rest[0],), rest[1:]
-    return lines + tuple(rest)
+    current = passage
+    for _ in range(SEQUELS):
+        sequel = following(current) if following is not None else None
+        if sequel is None:
+            break
+        rest = [line for line in sentences_of(sequel.text) if line.strip() not in current.text]
+        if rest and lines and rest[0].startswith(lines[-1].strip()):
+            lines, rest = lines[:-1] + (rest[0],), rest[1:]
+        lines, current = lines + tuple(rest), sequel
+    return lines
 
 
 def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None = None,
@@ -185,7 +191,7 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
 
     `idf` maps question tokens to their weight (rare words count more); without it all weigh 1.
     `following` gives the passage cut after a passage, so that a list announced at the end of one goes on
-    into the next (same page or section, cited under the same mark).
+    into the next (same document and heading, cited under the same mark).
     """
     abstention = abstention or Abstention()
     if abstention.abstains(hits, question, idf):

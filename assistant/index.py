@@ -175,11 +175,17 @@ class LoadedIndex:
         return faiss.SearchParameters(sel=selector)
 
     def following(self, passage: Passage) -> Passage | None:
-        """The passage cut right after this one from the same page or section (ids end in .0, .1, …), if any."""
-        if getattr(self, "_by_id", None) is None:
-            self._by_id = {p.id: p for p in self.passages}
-        stem, _, chunk = passage.id.rpartition(".")
-        return self._by_id.get(f"{stem}.{int(chunk) + 1}") if chunk.isdigit() else None
+        """The passage that follows this one in its document under the same heading (the next cut, or the top
+        of the next page when a section runs over a page break), if any. A document's passages are stored
+        together and in reading order."""
+        if getattr(self, "_row_of", None) is None:
+            self._row_of = {p.id: row for row, p in enumerate(self.passages)}
+        row = self._row_of.get(passage.id)
+        if row is None or row + 1 >= self.size:
+            return None
+        sequel = self.passages[row + 1]
+        same = (sequel.source, sequel.title, sequel.section) == (passage.source, passage.title, passage.section)
+        return sequel if same else None
 
     def matrix(self) -> np.ndarray:
         """Every stored vector, as a read-only view of FAISS's own storage (no copy, flat or HNSW)."""
