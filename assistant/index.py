@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -33,7 +34,7 @@ from .chunking import passage_windows, source_label
 from .config import Settings
 from .durable import fsync_dir, fsync_tree
 from .embed import Embedder
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, fold
 from .guard import BoundedReader, Limits
 from .readers import SUPPORTED_SUFFIXES, ReadError
 from .schema import Passage
@@ -49,6 +50,10 @@ OWNERS = "owners.npy"
 # two cores; HNSW beyond, where flat search grows linearly and HNSW keeps recall@10 >= 0.95.
 FLAT_MAX_VECTORS = 100_000
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
+_WORDS = re.compile(r"\w+")
+# A passage is a table of contents when its document's headings make up this share of its text; a heading
+# is looked for whole or by its first PREFIX characters (long headlines are cut in tables).
+CONTENTS_SHARE, PREFIX = 0.5, 40
 # Files in a folder that describe the folder rather than belong to the corpus.
 _FOLDER_NOTES = {"readme.md", "readme.txt", "readme", "license", "license.md", "licence.md"}
 
@@ -187,6 +192,31 @@ class LoadedIndex:
         same = (sequel.source, sequel.title, sequel.section) == (passage.source, passage.title, passage.section)
         return sequel if same else None
 
+    def lists_contents(self, row: int) -> bool:
+        """True when the passage at `row` lists its own document's headings: a table of contents (« Au sommaire »).
+
+        Worked out for the rows asked about only (the hits of a question), and kept.
+        """
+        known = self.__dict__.setdefault("_contents", {})
+        if row not in known:
+            passage = self.passages[row]
+            known[row] = _lists_headings(passage, self._headings(passage.source))
+        return known[row]
+
+    def _headings(self, source: str) -> frozenset[str]:
+        """The document's headings by their last level, folded (12 characters at least: shorter ones are common words)."""
+        by_source = self.__dict__.setdefault("_headings_of", {})
+        if source not in by_source:
+            if getattr(self, "_rows_of_source", None) is None:
+                rows_of: dict[str, list[int]] = {}
+                for row, passage in enumerate(self.passages):
+                    rows_of.setdefault(passage.source, []).append(row)
+                self._rows_of_source = rows_of
+            headings = (_plain(self.passages[r].section.split("›")[-1])
+                        for r in self._rows_of_source.get(source, ()) if self.passages[r].section)
+            by_source[source] = frozenset(h for h in headings if len(h) >= 12)
+        return by_source[source]
+
     def matrix(self) -> np.ndarray:
         """Every stored vector, as a read-only view of FAISS's own storage (no copy, flat or HNSW)."""
         if getattr(self, "_matrix", None) is None:
@@ -229,6 +259,24 @@ class LoadedIndex:
         keep = local >= 0
         order = np.argsort(local[keep], kind="stable")
         return all_vectors[keep][order], local[keep][order]
+
+
+def _plain(text: str) -> str:
+    return " ".join(_WORDS.findall(fold(text)))
+
+
+def _lists_headings(passage: Passage, headings: frozenset[str]) -> bool:
+    """Whether most of the passage's text is headings of its document (not its own): a table of contents.
+
+    « Blockchain › Calvados et cidre AOP… » is listed as « Blockchain — Calvados et
+    cidre AOP… »: a heading counts by its last level, compared folded, whole or
+    by its first 40 characters. In the sample corpus tables of contents are 57 to
+    88 % headings, the passages that merely name a few sections 2 to 23 %.
+    """
+    text = _plain(passage.text)
+    own = _plain(passage.section or "")
+    listed = sum(len(h) if h in text else PREFIX if h[:PREFIX] in text else 0 for h in headings if h not in own)
+    return listed >= CONTENTS_SHARE * max(1, len(text))
 
 
 def _mix(sims: np.ndarray, first: np.ndarray, counts: np.ndarray, whole_weight: float) -> np.ndarray:

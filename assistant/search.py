@@ -18,7 +18,7 @@ from .config import Settings
 from .dates import TimeHints, time_hints
 from .embed import Embedder
 from .index import LoadedIndex
-from .lexical import scale_to_max
+from .lexical import fold, scale_to_max
 from .schema import Hit, Passage
 
 MODES = ("hybrid", "dense", "lexical")
@@ -27,6 +27,9 @@ MODES = ("hybrid", "dense", "lexical")
 WHOLE_WEIGHT = 0.4
 # Added to the fused score (0..1) of passages from the period or issue a question names.
 TIME_BOOST = 0.35
+# A question about what an issue or document contains: its table of contents answers it best.
+_ASKS_CONTENTS = re.compile(r"\b(?:sommaires?|au programme|de quoi parle|que contient|quels sujets|quels themes"
+                            r"|contenus?|table des matieres)\b")
 
 
 @dataclass(frozen=True)
@@ -157,26 +160,44 @@ class Searcher:
         if pool.size == 0:
             return []
         order = np.argsort(-fused, kind="stable")
-        hits: list[Hit] = []
+        kept: list[tuple[int, float]] = []  # (row, fused score), best first
         kept_shingles: list[set] = []
         for i in order:
             row = int(pool[i])
-            passage = self.index.passages[row]
-            shingles = _shingles(passage.text)
+            shingles = _shingles(self.index.passages[row].text)
             # The same text twice (a page copied in two files, a repeated paragraph) is shown once.
             if any(_jaccard(shingles, other) >= 0.7 for other in kept_shingles):
                 continue
             kept_shingles.append(shingles)
-            hits.append(Hit(
-                passage=passage,
-                score=float(fused[i]),
-                rank=len(hits) + 1,
-                dense=float(0.0 if np.isnan(dense[row]) else dense[row]),
-                lexical=float(lexical[row]),
-            ))
-            if len(hits) == k:
+            kept.append((row, float(fused[i])))
+            if len(kept) == k:
                 break
-        return hits
+        if mode == "hybrid" and not _ASKS_CONTENTS.search(fold(question)):
+            kept = self._contents_after_items(kept)
+        return [Hit(passage=self.index.passages[row], score=score, rank=rank,
+                    dense=float(0.0 if np.isnan(dense[row]) else dense[row]), lexical=float(lexical[row]))
+                for rank, (row, score) in enumerate(kept, start=1)]
+
+    def _contents_after_items(self, kept: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """A table of contents goes right after the first passage below it from its own document.
+
+        « Au sommaire : Blockchain — Calvados et cidre AOP… » shares every word of
+        a question about that item and ranks above the item itself; the reader
+        wants the item, and the table still shows which issue holds it.
+        """
+        out = list(kept)
+        for entry in kept:
+            row = entry[0]
+            if not self.index.lists_contents(row):
+                continue
+            at = out.index(entry)
+            source = self.index.passages[row].source
+            item = next((other for other in out[at + 1:] if self.index.passages[other[0]].source == source
+                         and not self.index.lists_contents(other[0])), None)
+            if item is not None:
+                out.remove(entry)
+                out.insert(out.index(item) + 1, entry)
+        return out
 
     def uncovered_period(self, question: str) -> TimeHints | None:
         """The issue a question asks for (« le bulletin de novembre 2026 », « n° 60 ») when nothing indexed has it."""

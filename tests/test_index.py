@@ -261,3 +261,30 @@ def test_following_passage_is_the_next_cut_of_the_same_section(tiny_corpus, sett
     assert [index.following(p) for p in cuts[:-1]] == cuts[1:]
     # The last cut of a section has no sequel: the next section is another passage's business.
     assert index.following(cuts[-1]) is None
+
+
+def test_a_table_of_contents_comes_after_the_item_it_lists(tiny_corpus, settings, embedder):
+    items = {"Rançongiciel dans une PME de plasturgie normande": "Une PME de plasturgie a restauré ses "
+             "sauvegardes hors ligne en quatre jours après l'attaque.",
+             "Registre partagé pour les produits laitiers de la Manche": "Des coopératives tracent le lait "
+             "de la ferme au magasin.",
+             "Agents conversationnels dans les services clients": "Des PME confient les demandes simples "
+             "à un assistant."}
+    listing = "\n".join(f"- {title}" for title in items)
+    body = "\n\n".join(f"## {title}\n\n{text}" for title, text in items.items())
+    (tiny_corpus / "guides" / "lettre.md").write_text(
+        f"---\ntitle: Lettre de veille\n---\n# Lettre de veille\n\n## Au sommaire\n\n{listing}\n\n{body}\n",
+        encoding="utf-8")
+    build_index([tiny_corpus], settings, embedder, show_progress=False)
+    index = load_index(settings.index_dir, settings)
+    contents = [row for row, p in enumerate(index.passages) if p.section == "Au sommaire"]
+    assert [index.lists_contents(row) for row in contents] == [True]
+    assert not any(index.lists_contents(row) for row, p in enumerate(index.passages) if p.title != "Lettre de veille")
+    searcher = Searcher(index, embedder, settings)
+    # The table holds the words of both headlines asked about, each item those of one.
+    hits = searcher.search("rançongiciel plasturgie, registre partagé laitier", k=5)
+    sections = [h.passage.section for h in hits]
+    assert sections[1] == "Au sommaire" and sections[0] in items, sections
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    # Asked what the letter contains, the table of contents keeps its place.
+    assert searcher.search("sommaire de la lettre de veille", k=5)[0].passage.section == "Au sommaire"
