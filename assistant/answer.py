@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from .asked import AskedValue, answer_shape, asked_value
 from .chunking import sentences_of
 from .lexical import analyze, fold, stem_set
-from .readers import SAMPLE_MARK
+from .dates import time_hints
+from .readers import FRENCH_MONTHS, SAMPLE_MARK
 from .schema import Answer, Hit, Passage
 
 # Share of the best sentence's score given to the sentence that follows it in its passage: it raised the share
@@ -73,7 +74,42 @@ class Abstention:
         return best + self.coverage_weight * covered
 
     def abstains(self, hits: list[Hit], question: str, idf=None) -> bool:
-        return not hits or self.confidence(hits, question, idf) < self.min_confidence
+        if not hits:
+            return True
+        on_issue = issue_topic_found(hits, question)
+        if on_issue is not None:
+            return not on_issue
+        return self.confidence(hits, question, idf) < self.min_confidence
+
+
+# Words that say which issue or ask what it says, not what about: « le dernier bulletin parle de quoi sur… ».
+_ISSUE_WORDS = frozenset(analyze(
+    "bulletin bulletins veille veilles numéro numéros dernier dernière derniers dernières récent récente récents "
+    "collaborative parution édition lettre newsletter sommaire mois année parle parlent parler dit disent dire "
+    "traite traitent traiter évoque évoquer aborde aborder contient contenir quoi sujet sujets thème thèmes "
+    "question questions article articles nouveau nouvelle nouveautés quel quelle quels quelles"))
+
+
+def issue_topic_found(hits: list[Hit], question: str) -> bool | None:
+    """For a question about a named issue (« le bulletin de mars 2025 », « le dernier numéro ») on a topic:
+    whether a word of the topic is in the passages found (None for other questions).
+
+    Such a question is anchored by the issue's date or number, which ranking
+    honours; how close its wording is to a passage says little (« le dernier
+    bulletin parle de quoi sur la blockchain ? » is far from every sentence).
+    The issue answers when it names the topic, and a question about the issue
+    alone (« le dernier bulletin ») is answered by its pages.
+    """
+    hints = time_hints(question)
+    if not (hints.publication and hints.any()):
+        return None
+    topic = {t for t in analyze(question) if t not in _ISSUE_WORDS and not t.isdigit()} - _MONTH_STEMS
+    if not topic:
+        return True
+    return any(topic & stem_set(_read(h.passage)) for h in hits[:3])
+
+
+_MONTH_STEMS = frozenset(analyze(" ".join(FRENCH_MONTHS)))
 
 
 def _read(passage) -> str:

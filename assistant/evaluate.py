@@ -207,7 +207,7 @@ def _metrics(ranks: list[int | None]) -> dict:
 
 def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -> dict:
     """Calibrate the abstention weight and threshold on one half of the local questions, report on the other."""
-    from .answer import signals, value_missing
+    from .answer import issue_topic_found, signals, value_missing
 
     searcher = searcher_for(dataset, embedder, settings)
     idf = dataset.index.lexical.idf
@@ -219,6 +219,10 @@ def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -
         hits = searcher.search(q.question, k=settings.k)
         if value_missing(hits, q.question) is not None:
             rows.append((q, 0.0, 0.0, False))  # asks for a value no passage gives: refused whatever the threshold
+            continue
+        on_issue = issue_topic_found(hits, q.question)
+        if on_issue is not None:  # a named issue: answered when it names the topic, whatever the threshold
+            rows.append((q, float("inf"), 0.0, on_issue))
             continue
         rows.append((q, *signals(hits, q.question, idf), bool(hits)))
     calibrate = [r for r in rows if int(hashlib.md5(r[0].id.encode()).hexdigest(), 16) % 2 == 0]
@@ -373,10 +377,13 @@ def write_report(report: dict, out_dir: Path) -> None:
         ab = local["abstention"]
         md += ["## Abstention (jeu local)", "",
                "Confiance = meilleure similarité dense + poids × part (pondérée par l'IDF) des mots de la question "
-               "présents dans le premier passage ; en dessous du seuil, l'assistant dit qu'il n'a pas trouvé. Une question qui "
-               "demande une valeur (montant, taux, nombre, durée, date, téléphone, adresse, nom…) est refusée quel que soit le seuil "
-               "quand aucun des cinq passages affichés n'en donne une près du mot sur lequel elle porte "
-               "(`assistant/asked.py`), comme une question sur un bulletin non indexé.", "",
+               "présents dans le premier passage ; en dessous du seuil, l'assistant dit qu'il n'a pas trouvé. "
+               "Une question qui demande une valeur (montant, taux, nombre, durée, date, téléphone, adresse, nom…) "
+               "est refusée quel que soit le seuil quand aucun des cinq passages affichés n'en donne une près du mot "
+               "sur lequel elle porte (`assistant/asked.py`), comme une question sur un bulletin non indexé. "
+               "Une question sur un bulletin nommé (« le dernier bulletin », « la veille de mars 2025 ») est "
+               "répondue quel que soit le seuil quand un mot de son sujet figure dans les trois premiers passages, "
+               "refusée sinon.", "",
                f"Calibré sur une moitié des questions : seuil {ab['calibrated_threshold']:.4f}, poids "
                f"{ab['calibrated_weight']} (livré : seuil {ab['shipped_threshold']:.4f}, poids {ab['shipped_weight']}).",
                "",

@@ -204,7 +204,7 @@ class LoadedIndex:
         return known[row]
 
     def _headings(self, source: str) -> frozenset[str]:
-        """The document's headings by their last level, folded (12 characters at least: shorter ones are common words)."""
+        """The document's headings by their last level, folded; 12 characters at least (shorter ones are common)."""
         by_source = self.__dict__.setdefault("_headings_of", {})
         if source not in by_source:
             if getattr(self, "_rows_of_source", None) is None:

@@ -254,3 +254,22 @@ def test_the_value_asked_is_taken_from_any_passage_shown():
     unseen = [*topic, _hit(4, "Les pôles accompagnent les projets d'innovation.", score=0.6),
               _hit(5, "Les pôles organisent des rencontres entre adhérents.", score=0.5), replace(count, rank=6)]
     assert compose_answer("combien de pôles de compétitivité en Normandie ?", unseen).abstained
+
+
+def test_a_question_on_a_named_issue_is_answered_when_the_issue_names_its_topic():
+    from assistant.answer import issue_topic_found
+
+    hits = [_hit(1, "Blockchain — Calvados et cidre AOP : des certificats numériques contre la contrefaçon.",
+                 dense=0.80),
+            _hit(2, "Cybersécurité — Cybermois 2026 : un programme commun des partenaires.", dense=0.79)]
+    strict = Abstention(min_confidence=0.99)
+    # Far from every sentence in wording, but the latest issue does speak of blockchain.
+    assert issue_topic_found(hits, "le dernier bulletin parle de quoi sur la blockchain ?") is True
+    assert not compose_answer("le dernier bulletin parle de quoi sur la blockchain ?", hits, strict).abstained
+    assert not compose_answer("le bulletin d'octobre 2026", hits, strict).abstained  # the issue itself
+    # A topic the issue does not name is not answered, however close the wording.
+    assert issue_topic_found(hits, "le dernier bulletin parle-t-il de la météo ?") is False
+    assert compose_answer("le dernier bulletin parle-t-il de la météo ?", hits, Abstention()).abstained
+    # Questions that name no issue keep the calibrated threshold.
+    assert issue_topic_found(hits, "que dit la blockchain sur le cidre ?") is None
+    assert compose_answer("que dit la blockchain sur le cidre ?", hits, strict).abstained
