@@ -30,8 +30,10 @@ SHAPE_BONUS = 0.5
 # Taken off a line that does not end as a sentence does (a heading, « Source : conférence », a running header
 # « RÉGION NORMANDIE »): Service-Public 0.648 -> 0.676 of answers holding the gold answer, PIAF 0.772 -> 0.773.
 FRAGMENT_PENALTY = 0.3
-# Lines of a list that follow a sentence announcing it (« … en cinq étapes : »), at most, within max_chars.
+# Lines of a list that follow a sentence announcing it (« … en cinq étapes : »), at most, within max_chars;
+# its first item, up to FIRST_ITEM characters, even beyond max_chars.
 LIST_LINES = 8
+FIRST_ITEM = 300
 # How many passages after its own a list may run into (a list of LIST_LINES long lines spans two or three).
 SEQUELS = 2
 # How many passages may hold the value a question asks for: those shown under the answer.
@@ -173,7 +175,9 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int) -> tuple[tuple, l
         numbered = item if numbered is None else numbered
         if numbered and not item:
             break
-        if len(line) + 1 > room:
+        # An announcement with none of its items answers nothing: a first item of up to FIRST_ITEM
+        # characters comes whatever the room.
+        if len(line) + 1 > room and (taken or len(line) > FIRST_ITEM):
             sentence += " …"
             break
         # A bullet is layout, not words: « avec : la CCI ; la Chambre… » reads on one line, numbers stay.
@@ -249,7 +253,8 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     total_weight = sum(weights.values()) or 1.0
     shape = answer_shape(question)
     lines = {hit.rank: sentences_of(hit.passage.text) for hit in sources}
-    passages = {hit.rank: hit.passage for hit in sources}
+    # The lines a list may take: those of the passage, then of the passages cut after it.
+    list_lines = {hit.rank: _lines_with_sequel(hit.passage, following) for hit in sources}
     candidates = []
     for hit in sources:
         for position, sentence in enumerate(lines[hit.rank]):
@@ -279,13 +284,14 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     for cand in candidates:
         if chosen and (len(chosen) >= max_sentences or cand[0] < candidates[0][0] * 0.6):
             break
-        if (cand[1], cand[2]) in absorbed or (chosen and (
+        # A line already quoted (in a list, or from a passage that overlaps another) is not quoted again.
+        if (cand[1], cand[2]) in absorbed or cand[3] in absorbed or (chosen and (
                 total + len(cand[3]) > max_chars or any(_restates(cand[3], c[3]) for c in chosen))):
             continue
         # A list's lines come with the sentence announcing it, before any other sentence takes the room.
-        cand, taken = _with_list(cand, _lines_with_sequel(passages[cand[1]], following),
-                                 max_chars - total - len(cand[3]))
-        absorbed |= {(cand[1], position) for position in taken}
+        sequel = list_lines[cand[1]]
+        cand, taken = _with_list(cand, sequel, max_chars - total - len(cand[3]))
+        absorbed |= {(cand[1], position) for position in taken} | {sequel[position] for position in taken}
         chosen.append(cand)
         total += len(cand[3])
     # Read in document order: by passage rank, then position in the passage.

@@ -139,6 +139,24 @@ def test_a_list_goes_on_into_the_passage_cut_after_it():
     assert alone.text.endswith("1. Le prestataire écrit. 2. Il répond au [1]"), alone.text
 
 
+def test_a_list_keeps_its_first_item_and_its_lines_are_not_quoted_twice():
+    first = _hit(1, "L'adhésion à la charte est ouverte à toute entreprise normande de services numériques et "
+                    "ses étapes sont simples, " + "x" * 120 + ".")
+    steps = _hit(2, "L'adhésion à la charte se déroule en trois étapes :\n1. Le prestataire écrit au secrétariat.\n"
+                    "2. Il remplit le questionnaire.\n3. Le dirigeant signe la charte, dernière des étapes de l'adhésion.",
+                score=0.9)
+    # The third step is also the first line of the passage cut after it, ranked third here.
+    hits = [first, steps, _hit(3, "3. Le dirigeant signe la charte, dernière des étapes de l'adhésion.\n"
+                                  "Il en informe ses clients.", score=0.8)]
+    # The first sentence leaves no room for the steps: the first one comes all the same.
+    answer = compose_answer("les étapes de l'adhésion à la charte", hits, max_chars=len(first.passage.text) + 60)
+    assert "en trois étapes : 1. Le prestataire écrit au secrétariat. … [2]" in answer.text, answer.text
+    roomy = compose_answer("les étapes de l'adhésion à la charte", hits, max_chars=1000)
+    assert "2. Il remplit le questionnaire. 3. Le dirigeant signe la charte, dernière des étapes de l'adhésion. [2]" \
+        in roomy.text, roomy.text
+    assert roomy.text.count("Le dirigeant signe la charte") == 1, roomy.text
+
+
 def test_answer_never_quotes_a_sample_documents_notice():
     notice = ("Document d'exemple rédigé pour la démonstration de l'assistant — ne constitue pas une publication "
               "officielle de la Région Normandie.")
