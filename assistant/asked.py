@@ -180,7 +180,15 @@ def _words(text: str) -> tuple[tuple[int, str, str | None], ...]:
 
 
 def _is_count(word: str, words, i: int, focus: str) -> bool:
-    """A number that can count something: not a year nor « un » (an article); « aucun » before the counted word."""
+    """A number that can count something: not a year nor « un » (an article), not the day of a date nor an
+    hour (« le 12 juin », « 11 h »: a calendar of webinars does not say how many there were); « aucun » before
+    the counted word."""
+    after = words[i + 1] if i + 1 < len(words) else None
     if word in ("aucun", "aucune"):
-        return i + 1 < len(words) and words[i + 1][2] == focus
+        return after is not None and after[2] == focus
+    if after is not None and after[2] != focus and _CLOCK_OR_MONTH.match(after[1]):
+        return False
     return bool(_COUNT.match(word)) and not _YEAR.match(word) and word not in ("un", "une")
+
+
+_CLOCK_OR_MONTH = re.compile(r"^(?:h\d{0,2}|heures?|" + _MONTHS + r")$")

@@ -221,6 +221,9 @@ def test_values_are_found_in_french_writing():
     assert not AskedValue("nombre", webinar).given_by("Étapes : 1. Les webinaires sont annoncés.")
     assert not AskedValue("nombre", analyze("prestataire")[0]).given_by("Choisissez un prestataire de confiance.")
     assert AskedValue("nombre", analyze("réformes")[0]).given_by("Le régime provisoire ne comporte aucune réforme.")
+    # The day of a date and an hour count nothing: a calendar of webinars does not say how many there were.
+    assert not AskedValue("nombre", webinar).given_by("| Jeudi 12 juin 2025, 11 h – 12 h | Webinaire « Voyager » |")
+    assert AskedValue("nombre", analyze("heures")[0]).given_by("La formation dure 14 heures.")
     # The value must sit near the word asked about: a table that names filings in one row and a free
     # diagnosis rows later does not say what a filing costs.
     filing = AskedValue("montant", analyze("dépôt")[0])
