@@ -54,6 +54,9 @@ _WORDS = re.compile(r"\w+")
 # A passage is a table of contents when its document's headings make up this share of its text; a heading
 # is looked for whole or by its first PREFIX characters (long headlines are cut in tables).
 CONTENTS_SHARE, PREFIX = 0.5, 40
+# A masthead is shorter than this, and has no line that ends as a sentence does.
+MASTHEAD_CHARS = 400
+_SENTENCE_END = re.compile(r"[.!?…;»)]\s*$")
 # Files in a folder that describe the folder rather than belong to the corpus.
 _FOLDER_NOTES = {"readme.md", "readme.txt", "readme", "license", "license.md", "licence.md"}
 
@@ -192,15 +195,17 @@ class LoadedIndex:
         same = (sequel.source, sequel.title, sequel.section) == (passage.source, passage.title, passage.section)
         return sequel if same else None
 
-    def lists_contents(self, row: int) -> bool:
-        """True when the passage at `row` lists its own document's headings: a table of contents (« Au sommaire »).
+    def points_elsewhere(self, row: int) -> bool:
+        """True when the passage at `row` points to its document's content rather than holds it: a table of
+        contents (« Au sommaire », its document's own headings) or a masthead (a title, a date, a line of
+        themes, and no sentence).
 
         Worked out for the rows asked about only (the hits of a question), and kept.
         """
-        known = self.__dict__.setdefault("_contents", {})
+        known = self.__dict__.setdefault("_elsewhere", {})
         if row not in known:
             passage = self.passages[row]
-            known[row] = _lists_headings(passage, self._headings(passage.source))
+            known[row] = _is_masthead(passage) or _lists_headings(passage, self._headings(passage.source))
         return known[row]
 
     def _headings(self, source: str) -> frozenset[str]:
@@ -263,6 +268,12 @@ class LoadedIndex:
 
 def _plain(text: str) -> str:
     return " ".join(_WORDS.findall(fold(text)))
+
+
+def _is_masthead(passage: Passage) -> bool:
+    """A short passage none of whose lines ends as a sentence does: a cover page's title, date and themes."""
+    return len(passage.text) < MASTHEAD_CHARS and not any(
+        _SENTENCE_END.search(line) for line in passage.text.splitlines() if line.strip())
 
 
 def _lists_headings(passage: Passage, headings: frozenset[str]) -> bool:

@@ -173,27 +173,29 @@ class Searcher:
             if len(kept) == k:
                 break
         if mode == "hybrid" and not _ASKS_CONTENTS.search(fold(question)):
-            kept = self._contents_after_items(kept)
+            kept = self._pointers_after_content(kept)
         return [Hit(passage=self.index.passages[row], score=score, rank=rank,
                     dense=float(0.0 if np.isnan(dense[row]) else dense[row]), lexical=float(lexical[row]))
                 for rank, (row, score) in enumerate(kept, start=1)]
 
-    def _contents_after_items(self, kept: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """A table of contents goes right after the first passage below it from its own document.
+    def _pointers_after_content(self, kept: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """A table of contents or a masthead goes right after the first passage below it from its own document.
 
         « Au sommaire : Blockchain — Calvados et cidre AOP… » shares every word of
-        a question about that item and ranks above the item itself; the reader
-        wants the item, and the table still shows which issue holds it.
+        a question about that item and ranks above the item itself; the cover of
+        the latest issue is closest to « le dernier bulletin parle de quoi sur la
+        blockchain ? ». The reader wants the item, and the pointer still shows
+        which issue holds it.
         """
         out = list(kept)
         for entry in kept:
             row = entry[0]
-            if not self.index.lists_contents(row):
+            if not self.index.points_elsewhere(row):
                 continue
             at = out.index(entry)
             source = self.index.passages[row].source
             item = next((other for other in out[at + 1:] if self.index.passages[other[0]].source == source
-                         and not self.index.lists_contents(other[0])), None)
+                         and not self.index.points_elsewhere(other[0])), None)
             if item is not None:
                 out.remove(entry)
                 out.insert(out.index(item) + 1, entry)

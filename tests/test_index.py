@@ -278,8 +278,8 @@ def test_a_table_of_contents_comes_after_the_item_it_lists(tiny_corpus, settings
     build_index([tiny_corpus], settings, embedder, show_progress=False)
     index = load_index(settings.index_dir, settings)
     contents = [row for row, p in enumerate(index.passages) if p.section == "Au sommaire"]
-    assert [index.lists_contents(row) for row in contents] == [True]
-    assert not any(index.lists_contents(row) for row, p in enumerate(index.passages) if p.title != "Lettre de veille")
+    assert [index.points_elsewhere(row) for row in contents] == [True]
+    assert not any(index.points_elsewhere(row) for row, p in enumerate(index.passages) if p.title != "Lettre de veille")
     searcher = Searcher(index, embedder, settings)
     # The table holds the words of both headlines asked about, each item those of one.
     hits = searcher.search("rançongiciel plasturgie, registre partagé laitier", k=5)
@@ -288,3 +288,16 @@ def test_a_table_of_contents_comes_after_the_item_it_lists(tiny_corpus, settings
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
     # Asked what the letter contains, the table of contents keeps its place.
     assert searcher.search("sommaire de la lettre de veille", k=5)[0].passage.section == "Au sommaire"
+
+
+def test_a_masthead_points_elsewhere_and_a_short_sentence_does_not():
+    from assistant.index import _is_masthead
+    from assistant.schema import Passage
+
+    def passage(text):
+        return Passage(id="b-p1-0.0", text=text, title="Bulletin n° 49", source="b.pdf", doc_type="bulletin")
+
+    assert _is_masthead(passage("RÉGION NORMANDIE\nBulletin de veille collaborative n° 49 — octobre 2026\n"
+                                "Cybersécurité · Intelligence artificielle · Blockchain\nPublié le 13 octobre 2026"))
+    assert not _is_masthead(passage("Bulletin n° 49\nLa charte accueille douze nouveaux signataires."))
+    assert not _is_masthead(passage("Sans titre " * 50))  # long: content, however it is laid out
