@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .asked import AskedValue, answer_shape, asked_value
-from .chunking import sentences_of
+from .chunking import SENTENCE_END, sentences_of
 from .lexical import analyze, fold, stem_set
 from .dates import time_hints
 from .readers import FRENCH_MONTHS, SAMPLE_MARK
@@ -40,7 +40,6 @@ SEQUELS = 2
 VALUE_DEPTH = 5
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-–—•*▪◦])\s")
 _BULLET = re.compile(r"^\s*[-–—•*▪◦]\s+")
-_SENTENCE_END = re.compile(r"[.!?…:;»)\"]\s*$")
 
 NOT_FOUND_SCOPE = ("Les documents indexés sont ceux du programme d'intelligence économique de la Région Normandie "
                    "et des guides de cybersécurité.")
@@ -266,7 +265,7 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
             score = overlap + 0.5 * hit.score - 0.02 * position - 0.15 * (hit.rank - 1)
             if shape is not None and shape.search(sentence):
                 score += SHAPE_BONUS
-            if not _SENTENCE_END.search(sentence):
+            if not SENTENCE_END.search(sentence):
                 score -= FRAGMENT_PENALTY
             candidates.append((score, hit.rank, position, sentence))
     if not candidates:

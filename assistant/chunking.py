@@ -102,6 +102,8 @@ def _merge_tiny(pieces: list[str], chunk_size: int) -> list[str]:
     return out
 
 
+# How a line that ends as a sentence (or announces a list) ends; headings, labels and running headers do not.
+SENTENCE_END = re.compile(r"[.!?…:;»)\"]\s*$")
 # Shorter sentences are embedded together with the next one (see passage_windows).
 WINDOW_MIN_CHARS = 20
 

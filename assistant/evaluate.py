@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,7 +23,7 @@ from .chunking import chunk_document, passage_windows
 from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
 from .index import LoadedIndex, build_index, load_index
-from .lexical import LexicalIndex, fold
+from .lexical import LexicalIndex, plain
 from .schema import Document, Passage, Section
 from .search import MODES, Searcher
 
@@ -316,17 +315,12 @@ def answer_study(dataset: Dataset, embedder: Embedder, settings: Settings) -> di
     for q in asked:
         answer = compose_answer(q.question, searcher.search(q.question, k=settings.k), idf=idf,
                                 following=dataset.index.following)
-        held += _plain(q.answer) in _plain(answer.text)
+        held += plain(q.answer) in plain(answer.text)
         refused += answer.abstained  # without a threshold, only the value check refuses
         lengths.append(len(answer.text))
     n = len(asked) or 1
     return {"n": len(asked), "contains_gold": held / n, "value_refused": refused / n,
             "mean_chars": round(sum(lengths) / len(lengths), 1) if lengths else 0.0}
-
-
-def _plain(text: str) -> str:
-    """Lower case, accents folded, punctuation and spacing reduced to single spaces."""
-    return " ".join(re.findall(r"\w+", fold(text)))
 
 
 def _by_kind(dataset: Dataset, embedder: Embedder, settings: Settings) -> dict:

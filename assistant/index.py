@@ -19,7 +19,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import shutil
 import sys
 import time
@@ -30,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import passage_windows, source_label
+from .chunking import SENTENCE_END, passage_windows, source_label
 from .config import Settings
 from .durable import fsync_dir, fsync_tree
 from .embed import Embedder
-from .lexical import LexicalIndex, fold
+from .lexical import LexicalIndex, plain
 from .guard import BoundedReader, Limits
 from .readers import SUPPORTED_SUFFIXES, ReadError
 from .schema import Passage
@@ -50,13 +49,11 @@ OWNERS = "owners.npy"
 # two cores; HNSW beyond, where flat search grows linearly and HNSW keeps recall@10 >= 0.95.
 FLAT_MAX_VECTORS = 100_000
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
-_WORDS = re.compile(r"\w+")
 # A passage is a table of contents when its document's headings make up this share of its text; a heading
 # is looked for whole or by its first PREFIX characters (long headlines are cut in tables).
 CONTENTS_SHARE, PREFIX = 0.5, 40
 # A masthead is shorter than this, and has no line that ends as a sentence does.
 MASTHEAD_CHARS = 400
-_SENTENCE_END = re.compile(r"[.!?…;»)]\s*$")
 # Files in a folder that describe the folder rather than belong to the corpus.
 _FOLDER_NOTES = {"readme.md", "readme.txt", "readme", "license", "license.md", "licence.md"}
 
@@ -202,7 +199,9 @@ class LoadedIndex:
 
         Worked out for the rows asked about only (the hits of a question), and kept.
         """
-        known = self.__dict__.setdefault("_elsewhere", {})
+        if getattr(self, "_elsewhere", None) is None:
+            self._elsewhere = {}
+        known = self._elsewhere
         if row not in known:
             passage = self.passages[row]
             known[row] = _is_masthead(passage) or _lists_headings(passage, self._headings(passage.source))
@@ -210,14 +209,16 @@ class LoadedIndex:
 
     def _headings(self, source: str) -> frozenset[str]:
         """The document's headings by their last level, folded; 12 characters at least (shorter ones are common)."""
-        by_source = self.__dict__.setdefault("_headings_of", {})
+        if getattr(self, "_headings_of", None) is None:
+            self._headings_of = {}
+        by_source = self._headings_of
         if source not in by_source:
             if getattr(self, "_rows_of_source", None) is None:
                 rows_of: dict[str, list[int]] = {}
                 for row, passage in enumerate(self.passages):
                     rows_of.setdefault(passage.source, []).append(row)
                 self._rows_of_source = rows_of
-            headings = (_plain(self.passages[r].section.split("›")[-1])
+            headings = (plain(self.passages[r].section.split("›")[-1])
                         for r in self._rows_of_source.get(source, ()) if self.passages[r].section)
             by_source[source] = frozenset(h for h in headings if len(h) >= 12)
         return by_source[source]
@@ -266,14 +267,10 @@ class LoadedIndex:
         return all_vectors[keep][order], local[keep][order]
 
 
-def _plain(text: str) -> str:
-    return " ".join(_WORDS.findall(fold(text)))
-
-
 def _is_masthead(passage: Passage) -> bool:
     """A short passage none of whose lines ends as a sentence does: a cover page's title, date and themes."""
     return len(passage.text) < MASTHEAD_CHARS and not any(
-        _SENTENCE_END.search(line) for line in passage.text.splitlines() if line.strip())
+        SENTENCE_END.search(line) for line in passage.text.splitlines() if line.strip())
 
 
 def _lists_headings(passage: Passage, headings: frozenset[str]) -> bool:
@@ -284,8 +281,8 @@ def _lists_headings(passage: Passage, headings: frozenset[str]) -> bool:
     by its first 40 characters. In the sample corpus tables of contents are 57 to
     88 % headings, the passages that merely name a few sections 2 to 23 %.
     """
-    text = _plain(passage.text)
-    own = _plain(passage.section or "")
+    text = plain(passage.text)
+    own = plain(passage.section or "")
     listed = sum(len(h) if h in text else PREFIX if h[:PREFIX] in text else 0 for h in headings if h not in own)
     return listed >= CONTENTS_SHARE * max(1, len(text))
 

@@ -42,6 +42,11 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+def plain(text: str) -> str:
+    """Lower case, accents folded, punctuation and spacing reduced to single spaces: for comparing texts."""
+    return " ".join(_WORD.findall(fold(text)))
+
+
 @lru_cache(maxsize=200_000)
 def _fold_word(word: str) -> str:
     # Words repeat across passages and answers: folding each distinct word once is most of analyze's speed.
