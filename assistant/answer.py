@@ -101,13 +101,27 @@ def issue_topic_found(hits: list[Hit], question: str) -> bool | None:
     The issue answers when it names the topic, and a question about the issue
     alone (« le dernier bulletin ») is answered by its pages.
     """
+    topic = _issue_topic(question)
+    if topic is None:
+        return None
+    return not topic or any(topic & stem_set(_read(h.passage)) for h in hits[:3])
+
+
+def _issue_topic(question: str) -> frozenset[str] | None:
+    """The stems of what a question about a named issue asks about (None when it names no issue)."""
     hints = time_hints(question)
     if not (hints.publication and hints.any()):
         return None
-    topic = {t for t in analyze(question) if t not in _ISSUE_WORDS and not t.isdigit()} - _MONTH_STEMS
-    if not topic:
-        return True
-    return any(topic & stem_set(_read(h.passage)) for h in hits[:3])
+    return frozenset(t for t in analyze(question) if t not in _ISSUE_WORDS and not t.isdigit()) - _MONTH_STEMS
+
+
+def _topic_not_in_issue(question: str) -> str:
+    """What the assistant says when the issue a question names does not speak of its topic."""
+    topic = _issue_topic(question) or frozenset()
+    words = [w for w in re.findall(r"[\w'’-]+", question) if set(analyze(w)) & topic]
+    named = " ".join(words) or "ce sujet"
+    return (f"Les passages trouvés dans le bulletin ou la période demandés ne parlent pas de « {named} ». "
+            "Essayez sans préciser de date, ou avec un autre mot pour ce sujet.")
 
 
 _MONTH_STEMS = frozenset(analyze(" ".join(FRENCH_MONTHS)))
@@ -235,7 +249,8 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     abstention = abstention or Abstention()
     if abstention.abstains(hits, question, idf):
         # Cite only what answers: no unrelated passages dressed up as sources.
-        return Answer(question=question, text=NOT_FOUND, abstained=True, hits=())
+        text = _topic_not_in_issue(question) if hits and issue_topic_found(hits, question) is False else NOT_FOUND
+        return Answer(question=question, text=text, abstained=True, hits=())
     sources = hits[:3]
     asked = asked_value(question)
     if asked is not None:

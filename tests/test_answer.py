@@ -290,7 +290,8 @@ def test_a_question_on_a_named_issue_is_answered_when_the_issue_names_its_topic(
     assert not compose_answer("le bulletin d'octobre 2026", hits, strict).abstained  # the issue itself
     # A topic the issue does not name is not answered, however close the wording.
     assert issue_topic_found(hits, "le dernier bulletin parle-t-il de la météo ?") is False
-    assert compose_answer("le dernier bulletin parle-t-il de la météo ?", hits, Abstention()).abstained
+    weather = compose_answer("le dernier bulletin parle-t-il de la météo ?", hits, Abstention())
+    assert weather.abstained and "ne parlent pas de « météo »" in weather.text, weather.text
     # Questions that name no issue keep the calibrated threshold.
     assert issue_topic_found(hits, "que dit la blockchain sur le cidre ?") is None
     assert compose_answer("que dit la blockchain sur le cidre ?", hits, strict).abstained
