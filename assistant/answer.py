@@ -154,7 +154,8 @@ def _value_source(hits: list[Hit], asked: AskedValue) -> Hit | None:
     value (« combien de pôles ? » : the page's definition ranks first, the
     sentence naming the six pôles fourth).
     """
-    return next((h for h in hits[:VALUE_DEPTH] if asked.given_by(_read(h.passage))), None)
+    return next((h for h in hits[:VALUE_DEPTH]
+                 if asked.given_by(_read(h.passage)) or asked.given_by(h.passage.title)), None)
 
 
 def coverage(question: str, text: str, idf=None) -> float:
@@ -283,6 +284,10 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
             if not SENTENCE_END.search(sentence):
                 score -= FRAGMENT_PENALTY
             candidates.append((score, hit.rank, position, sentence))
+    if asked is not None and not asked.given_by(_read(source.passage)):
+        # Only the title gives the value (« Les six pôles de compétitivité normands »): it leads the answer.
+        top = max((c[0] for c in candidates), default=0.0)
+        candidates.append((top + 0.01, source.rank, -1, source.passage.title))
     if not candidates:
         first = hits[0]
         return Answer(question=question, text=f"{first.passage.text[:max_chars]} [{first.rank}]",

@@ -272,6 +272,10 @@ def test_the_value_asked_is_taken_from_any_passage_shown():
     count = _hit(4, "Le financement des six pôles de compétitivité normands a été approuvé en 2020.", score=0.6)
     answer = compose_answer("combien de pôles de compétitivité en Normandie ?", topic + [count])
     assert not answer.abstained and "des six pôles de compétitivité normands a été approuvé en 2020. [4]" in answer.text
+    # A title is the document's own words too: « Les six pôles… » answers, and leads the answer.
+    titled = [replace(h, passage=replace(h.passage, title="Les six pôles de compétitivité normands")) for h in topic]
+    answer = compose_answer("combien de pôles de compétitivité en Normandie ?", titled)
+    assert answer.text.startswith("Les six pôles de compétitivité normands [1] Un pôle de compétitivité"), answer.text
     unseen = [*topic, _hit(4, "Les pôles accompagnent les projets d'innovation.", score=0.6),
               _hit(5, "Les pôles organisent des rencontres entre adhérents.", score=0.5), replace(count, rank=6)]
     assert compose_answer("combien de pôles de compétitivité en Normandie ?", unseen).abstained
