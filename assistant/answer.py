@@ -148,7 +148,7 @@ def value_missing(hits: list[Hit], question: str) -> AskedValue | None:
 
 
 def _value_source(hits: list[Hit], asked: AskedValue) -> Hit | None:
-    """The first of the passages shown (VALUE_DEPTH) that gives the value asked for.
+    """The first of the passages shown (VALUE_DEPTH) that gives the value asked for, in its text or its title.
 
     The best passages are often about the topic and a lower one states the
     value (« combien de pôles ? » : the page's definition ranks first, the
