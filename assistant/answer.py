@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from .asked import AskedValue, answer_shape, asked_value
 from .chunking import SENTENCE_END, sentences_of
 from .lexical import analyze, fold, stem_set
-from .dates import time_hints
-from .readers import FRENCH_MONTHS, SAMPLE_MARK
+from .dates import issue_topic
+from .readers import SAMPLE_MARK
 from .schema import Answer, Hit, Passage
 
 # Share of the best sentence's score given to the sentence that follows it in its passage: it raised the share
@@ -83,14 +83,6 @@ class Abstention:
         return self.confidence(hits, question, idf) < self.min_confidence
 
 
-# Words that say which issue or ask what it says, not what about: « le dernier bulletin parle de quoi sur… ».
-_ISSUE_WORDS = frozenset(analyze(
-    "bulletin bulletins veille veilles numéro numéros dernier dernière derniers dernières récent récente récents "
-    "collaborative parution édition lettre newsletter sommaire mois année parle parlent parler dit disent dire "
-    "traite traitent traiter évoque évoquer aborde aborder contient contenir quoi sujet sujets thème thèmes "
-    "question questions article articles nouveau nouvelle nouveautés quel quelle quels quelles"))
-
-
 def issue_topic_found(hits: list[Hit], question: str) -> bool | None:
     """For a question about a named issue (« le bulletin de mars 2025 », « le dernier numéro ») on a topic:
     whether a word of the topic is in the passages found (None for other questions).
@@ -101,30 +93,19 @@ def issue_topic_found(hits: list[Hit], question: str) -> bool | None:
     The issue answers when it names the topic, and a question about the issue
     alone (« le dernier bulletin ») is answered by its pages.
     """
-    topic = _issue_topic(question)
+    topic = issue_topic(question)
     if topic is None:
         return None
     return not topic or any(topic & stem_set(_read(h.passage)) for h in hits[:3])
 
 
-def _issue_topic(question: str) -> frozenset[str] | None:
-    """The stems of what a question about a named issue asks about (None when it names no issue)."""
-    hints = time_hints(question)
-    if not (hints.publication and hints.any()):
-        return None
-    return frozenset(t for t in analyze(question) if t not in _ISSUE_WORDS and not t.isdigit()) - _MONTH_STEMS
-
-
 def _topic_not_in_issue(question: str) -> str:
     """What the assistant says when the issue a question names does not speak of its topic."""
-    topic = _issue_topic(question) or frozenset()
+    topic = issue_topic(question) or frozenset()
     words = [w for w in re.findall(r"[\w'’-]+", question) if set(analyze(w)) & topic]
     named = " ".join(words) or "ce sujet"
     return (f"Les passages trouvés dans le bulletin ou la période demandés ne parlent pas de « {named} ». "
             "Essayez sans préciser de date, ou avec un autre mot pour ce sujet.")
-
-
-_MONTH_STEMS = frozenset(analyze(" ".join(FRENCH_MONTHS)))
 
 
 def _read(passage) -> str:

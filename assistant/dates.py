@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from .lexical import fold
+from .lexical import analyze, fold
 from .readers import FRENCH_MONTHS
 
 _MONTHS = {fold(name): number for name, number in FRENCH_MONTHS.items()}  # questions are folded
@@ -74,3 +74,21 @@ def _read_hints(question: str, today: date | None = None) -> TimeHints:
         return TimeHints(start, end, hint_number)
     latest = bool(publication and _LATEST.search(text))
     return TimeHints(number=hint_number, latest=latest)
+
+
+# Words that say which issue or ask what it says, not what about: « le dernier bulletin parle de quoi sur… ».
+_ISSUE_WORDS = frozenset(analyze(
+    "bulletin bulletins veille veilles numéro numéros dernier dernière derniers dernières récent récente récents "
+    "collaborative parution édition lettre newsletter sommaire mois année parle parlent parler dit disent dire "
+    "traite traitent traiter évoque évoquer aborde aborder contient contenir quoi sujet sujets thème thèmes "
+    "question questions article articles nouveau nouvelle nouveautés quel quelle quels quelles"))
+_MONTH_STEMS = frozenset(analyze(" ".join(FRENCH_MONTHS)))
+
+
+def issue_topic(question: str) -> frozenset[str] | None:
+    """The stems of what a question about a named issue asks about: empty for the issue itself (« le dernier
+    bulletin »), None when the question names no issue."""
+    hints = time_hints(question)
+    if not (hints.publication and hints.any()):
+        return None
+    return frozenset(t for t in analyze(question) if t not in _ISSUE_WORDS and not t.isdigit()) - _MONTH_STEMS

@@ -52,7 +52,7 @@ HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
 # A passage is a table of contents when its document's headings make up this share of its text; a heading
 # is looked for whole or by its first PREFIX characters (long headlines are cut in tables).
 CONTENTS_SHARE, PREFIX = 0.5, 40
-# A masthead is shorter than this, and has no line that ends as a sentence does.
+# A masthead is shorter than this, under no heading, and has no line that ends as a sentence does.
 MASTHEAD_CHARS = 400
 # Files in a folder that describe the folder rather than belong to the corpus.
 _FOLDER_NOTES = {"readme.md", "readme.txt", "readme", "license", "license.md", "licence.md"}
@@ -268,8 +268,10 @@ class LoadedIndex:
 
 
 def _is_masthead(passage: Passage) -> bool:
-    """A short passage none of whose lines ends as a sentence does: a cover page's title, date and themes."""
-    return len(passage.text) < MASTHEAD_CHARS and not any(
+    """A short passage under no heading, none of whose lines ends as a sentence does: a cover page's title,
+    date and themes. An entry under its own heading (« 17Cyber (service) » : a description and a link) is
+    content, however short."""
+    return passage.section is None and len(passage.text) < MASTHEAD_CHARS and not any(
         SENTENCE_END.search(line) for line in passage.text.splitlines() if line.strip())
 
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from .config import Settings
-from .dates import TimeHints, time_hints
+from .dates import TimeHints, issue_topic, time_hints
 from .embed import Embedder
 from .index import LoadedIndex
 from .lexical import fold, scale_to_max
@@ -172,20 +172,23 @@ class Searcher:
             kept.append((row, float(fused[i])))
             if len(kept) == k:
                 break
-        if mode == "hybrid" and not _ASKS_CONTENTS.search(fold(question)):
-            kept = self._pointers_after_content(kept)
+        # A question on what a document contains, or on an issue alone (« le dernier bulletin »), is answered
+        # by its table of contents and cover: they keep their place.
+        if mode == "hybrid" and not _ASKS_CONTENTS.search(fold(question)) and issue_topic(question) != frozenset():
+            kept = self._content_before_pointers(kept)
         return [Hit(passage=self.index.passages[row], score=score, rank=rank,
                     dense=float(0.0 if np.isnan(dense[row]) else dense[row]), lexical=float(lexical[row]))
                 for rank, (row, score) in enumerate(kept, start=1)]
 
-    def _pointers_after_content(self, kept: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """A table of contents or a masthead goes right after the first passage below it from its own document.
+    def _content_before_pointers(self, kept: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """A table of contents or a masthead yields its place to the first passage with content of its own
+        document found below it, and follows it.
 
         « Au sommaire : Blockchain — Calvados et cidre AOP… » shares every word of
         a question about that item and ranks above the item itself; the cover of
         the latest issue is closest to « le dernier bulletin parle de quoi sur la
-        blockchain ? ». The reader wants the item, and the pointer still shows
-        which issue holds it.
+        blockchain ? ». The reader wants the item; the document keeps its rank,
+        and the pointer still shows which issue holds the item.
         """
         out = list(kept)
         for entry in kept:
@@ -194,11 +197,11 @@ class Searcher:
                 continue
             at = out.index(entry)
             source = self.index.passages[row].source
-            item = next((other for other in out[at + 1:] if self.index.passages[other[0]].source == source
-                         and not self.index.points_elsewhere(other[0])), None)
-            if item is not None:
-                out.remove(entry)
-                out.insert(out.index(item) + 1, entry)
+            content = next((other for other in out[at + 1:] if self.index.passages[other[0]].source == source
+                            and not self.index.points_elsewhere(other[0])), None)
+            if content is not None:
+                out.remove(content)
+                out.insert(at, content)
         return out
 
     def uncovered_period(self, question: str) -> TimeHints | None:

@@ -301,3 +301,7 @@ def test_a_masthead_points_elsewhere_and_a_short_sentence_does_not():
                                 "Cybersécurité · Intelligence artificielle · Blockchain\nPublié le 13 octobre 2026"))
     assert not _is_masthead(passage("Bulletin n° 49\nLa charte accueille douze nouveaux signataires."))
     assert not _is_masthead(passage("Sans titre " * 50))  # long: content, however it is laid out
+    # A catalogue entry under its own heading is content, however short.
+    entry = replace(passage("Description : Être assisté en cas de cybermalveillance\nLien : https://exemple.fr"),
+                    section="17Cyber (service)")
+    assert not _is_masthead(entry) and _is_masthead(replace(entry, section=None))
