@@ -5,6 +5,7 @@ import calendar
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 
 from .lexical import analyze, fold
 from .readers import FRENCH_MONTHS
@@ -85,9 +86,10 @@ _ISSUE_WORDS = frozenset(analyze(
 _MONTH_STEMS = frozenset(analyze(" ".join(FRENCH_MONTHS)))
 
 
+@lru_cache(maxsize=4096)
 def issue_topic(question: str) -> frozenset[str] | None:
     """The stems of what a question about a named issue asks about: empty for the issue itself (« le dernier
-    bulletin »), None when the question names no issue."""
+    bulletin »), None when the question names no issue. Kept: search and answer both ask it."""
     hints = time_hints(question)
     if not (hints.publication and hints.any()):
         return None
