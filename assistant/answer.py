@@ -249,8 +249,7 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     total_weight = sum(weights.values()) or 1.0
     shape = answer_shape(question)
     lines = {hit.rank: sentences_of(hit.passage.text) for hit in sources}
-    # The lines a list may take: those of the passage, then of the passages cut after it.
-    list_lines = {hit.rank: _lines_with_sequel(hit.passage, following) for hit in sources}
+    passages = {hit.rank: hit.passage for hit in sources}
     candidates = []
     for hit in sources:
         for position, sentence in enumerate(lines[hit.rank]):
@@ -289,7 +288,10 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
                 total + len(cand[3]) > max_chars or any(_restates(cand[3], c[3]) for c in chosen))):
             continue
         # A list's lines come with the sentence announcing it, before any other sentence takes the room.
-        sequel = list_lines[cand[1]]
+        # The lines a list may take: those of the passage, then of the passages cut after it (read only for a
+        # sentence that announces a list).
+        sequel = _lines_with_sequel(passages[cand[1]], following) if cand[3].rstrip().endswith(":") \
+            else lines[cand[1]]
         cand, taken = _with_list(cand, sequel, max_chars - total - len(cand[3]))
         absorbed |= {(cand[1], position) for position in taken} | {sequel[position] for position in taken}
         chosen.append(cand)
