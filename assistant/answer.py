@@ -294,6 +294,10 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
             else lines[cand[1]]
         cand, taken = _with_list(cand, sequel, max_chars - total - len(cand[3]))
         absorbed |= {(cand[1], position) for position in taken} | {sequel[position] for position in taken}
+        # A line chosen on its own before its list came is now quoted in the list: it is not quoted twice.
+        for quoted in [c for c in chosen if (c[1], c[2]) in absorbed or c[3] in absorbed]:
+            chosen.remove(quoted)
+            total -= len(quoted[3])
         chosen.append(cand)
         total += len(cand[3])
     # Read in document order: by passage rank, then position in the passage.

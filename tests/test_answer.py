@@ -157,6 +157,16 @@ def test_a_list_keeps_its_first_item_and_its_lines_are_not_quoted_twice():
     assert roomy.text.count("Le dirigeant signe la charte") == 1, roomy.text
 
 
+def test_a_step_chosen_before_its_list_is_not_quoted_twice():
+    hits = [_hit(1, "L'adhésion se déroule en trois étapes :\n1. Le prestataire écrit au secrétariat.\n"
+                    "2. Il remplit le questionnaire.\n3. Le dirigeant signe la charte.")]
+    # « 3. Le dirigeant signe la charte. » shares more of the question's words than the announcement: it is
+    # chosen first, then the list brings it again.
+    answer = compose_answer("quelles étapes pour signer la charte ?", hits)
+    assert answer.text == ("L'adhésion se déroule en trois étapes : 1. Le prestataire écrit au secrétariat. "
+                           "2. Il remplit le questionnaire. 3. Le dirigeant signe la charte. [1]"), answer.text
+
+
 def test_answer_never_quotes_a_sample_documents_notice():
     notice = ("Document d'exemple rédigé pour la démonstration de l'assistant — ne constitue pas une publication "
               "officielle de la Région Normandie.")
