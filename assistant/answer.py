@@ -150,18 +150,21 @@ def coverage(question: str, text: str, idf=None) -> float:
     return sum(w for t, w in weights.items() if t in present) / total
 
 
-def _with_list(cand: tuple, lines: tuple[str, ...], room: int) -> tuple[tuple, list[int]]:
+def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
+               mark: Callable[[int, int], int] | None = None) -> tuple[tuple, list[int], int]:
     """The candidate with the lines of the list it announces (« … en cinq étapes : »), as many as fit in `room`.
 
     A reader left with « Il est réalisé en partenariat avec : » and no partners is not answered. The list joins
-    its sentence, so the whole reads as one quotation with one [n] mark; « … » says when it goes on. Containment
-    of the benchmarks' answers is unchanged by this (they rarely sit in lists); answers grow on Service-Public.
-    Returns the candidate and the positions of the lines it took.
+    its sentence, so the whole reads as one quotation; « … » says when it goes on. Containment of the
+    benchmarks' answers is unchanged by this (they rarely sit in lists); answers grow on Service-Public.
+    `mark(i, current)` gives the [n] mark of line i, `current` being the mark of the line before (a list that
+    runs onto the next page is cited with that page); where it changes, the lines before are closed with theirs.
+    Returns the candidate, the positions of the lines it took, and the mark that closes it.
     """
     score, rank, position, sentence = cand
     if not sentence.rstrip().endswith(":"):
-        return cand, []
-    taken, numbered = [], None
+        return cand, [], rank
+    taken, numbered, current = [], None, rank
     end = min(position + 1 + LIST_LINES, len(lines))
     for following in range(position + 1, end):
         line = lines[following]
@@ -175,6 +178,10 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int) -> tuple[tuple, l
         if len(line) + 1 > room and (taken or len(line) > FIRST_ITEM):
             sentence += " …"
             break
+        line_mark = mark(following, current) if mark is not None else rank
+        if line_mark != current:
+            closing = f" [{current}]"
+            sentence, room, current = sentence + closing, room - len(closing), line_mark
         # A bullet is layout, not words: « avec : la CCI ; la Chambre… » reads on one line, numbers stay.
         line = _BULLET.sub("", line)
         sentence, room = f"{sentence} {line}", room - len(line) - 1
@@ -184,7 +191,7 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int) -> tuple[tuple, l
     else:
         if numbered and end < len(lines) and _LIST_ITEM.match(lines[end]):
             sentence += " …"
-    return (score, rank, position, sentence), taken
+    return (score, rank, position, sentence), taken, current
 
 
 def _restates(sentence: str, other: str) -> bool:
@@ -199,14 +206,17 @@ def _is_sample_notice(sentence: str) -> bool:
     return "xemple" in sentence and SAMPLE_MARK in fold(sentence).replace("’", "'")
 
 
-def _lines_with_sequel(passage: Passage, following: Callable[[Passage], Passage | None] | None) -> tuple[str, ...]:
-    """The passage's lines, then those of the passages cut after it, where a list announced here may go on.
+def _lines_with_sequel(passage: Passage, following: Callable[[Passage], Passage | None] | None
+                       ) -> tuple[tuple[str, ...], tuple[Passage, ...]]:
+    """The passage's lines, then those of the passages cut after it, where a list announced here may go on;
+    and the passage each line was read from (a list may run over a page break).
 
     Passages overlap: lines of a sequel already read are skipped, and a line
     cut at a passage's end gives way to its whole form. The list takes at most
     LIST_LINES lines, so the sequels read stop there too.
     """
     lines = sentences_of(passage.text)
+    owners = (passage,) * len(lines)
     current = passage
     for _ in range(SEQUELS):
         sequel = following(current) if following is not None else None
@@ -214,9 +224,9 @@ def _lines_with_sequel(passage: Passage, following: Callable[[Passage], Passage 
             break
         rest = [line for line in sentences_of(sequel.text) if line.strip() not in current.text]
         if rest and lines and rest[0].startswith(lines[-1].strip()):
-            lines, rest = lines[:-1] + (rest[0],), rest[1:]
-        lines, current = lines + tuple(rest), sequel
-    return lines
+            lines, owners, rest = lines[:-1] + (rest[0],), owners[:-1] + (sequel,), rest[1:]
+        lines, owners, current = lines + tuple(rest), owners + (sequel,) * len(rest), sequel
+    return lines, owners
 
 
 def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None = None,
@@ -279,7 +289,19 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
         ((score + NEXT_SENTENCE_BONUS * best[0] if (rank, position) == (best[1], best[2] + 1) else score,
           rank, position, sentence) for score, rank, position, sentence in candidates[1:]),
         key=lambda c: -c[0])
-    chosen, absorbed, total = [], set(), 0
+    # A list that runs onto the next page cites that page: its passage keeps its rank among the hits, or comes
+    # after them as a source of its own.
+    rank_of, added, cited = {h.passage.id: h.rank for h in hits}, [], {h.rank: h for h in hits}
+
+    def cite(owner: Passage, current: int) -> int:
+        if owner.page == cited[current].passage.page:
+            return current
+        if owner.id not in rank_of:
+            added.append(Hit(passage=owner, score=cited[current].score, rank=len(hits) + len(added) + 1))
+            rank_of[owner.id], cited[added[-1].rank] = added[-1].rank, added[-1]
+        return rank_of[owner.id]
+
+    chosen, absorbed, total, closes = [], set(), 0, {}
     for cand in candidates:
         if chosen and (len(chosen) >= max_sentences or cand[0] < candidates[0][0] * 0.6):
             break
@@ -290,9 +312,13 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
         # A list's lines come with the sentence announcing it, before any other sentence takes the room.
         # The lines a list may take: those of the passage, then of the passages cut after it (read only for a
         # sentence that announces a list).
-        sequel = _lines_with_sequel(passages[cand[1]], following) if cand[3].rstrip().endswith(":") \
-            else lines[cand[1]]
-        cand, taken = _with_list(cand, sequel, max_chars - total - len(cand[3]))
+        if cand[3].rstrip().endswith(":"):
+            sequel, owners = _lines_with_sequel(passages[cand[1]], following)
+        else:
+            sequel, owners = lines[cand[1]], (passages[cand[1]],) * len(lines[cand[1]])
+        cand, taken, closing = _with_list(cand, sequel, max_chars - total - len(cand[3]),
+                                          mark=lambda i, current, owners=owners: cite(owners[i], current))
+        closes[(cand[1], cand[2])] = closing
         absorbed |= {(cand[1], position) for position in taken} | {sequel[position] for position in taken}
         # A line chosen on its own before its list came is now quoted in the list: it is not quoted twice.
         for quoted in [c for c in chosen if (c[1], c[2]) in absorbed or c[3] in absorbed]:
@@ -302,5 +328,5 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
         total += len(cand[3])
     # Read in document order: by passage rank, then position in the passage.
     chosen.sort(key=lambda c: (c[1], c[2]))
-    text = " ".join(f"{sentence} [{rank}]" for _, rank, _, sentence in chosen)
-    return Answer(question=question, text=text, abstained=False, hits=tuple(hits))
+    text = " ".join(f"{sentence} [{closes.get((rank, position), rank)}]" for _, rank, position, sentence in chosen)
+    return Answer(question=question, text=text, abstained=False, hits=(*hits, *added))

@@ -139,6 +139,25 @@ def test_a_list_goes_on_into_the_passage_cut_after_it():
     assert alone.text.endswith("1. Le prestataire écrit. 2. Il répond au [1]"), alone.text
 
 
+def test_a_list_over_a_page_break_cites_the_next_page():
+    first = replace(_hit(1, "La veille suit un cycle en quatre étapes :\n1. Orienter les questions.\n"
+                           "2. Collecter les informations.").passage, id="memo-p4", page=4)
+    page5 = replace(first, id="memo-p5", page=5, text="3. Analyser ce qui est collecté.\n4. Diffuser une note.")
+    other = _hit(2, "Le benchmarking compare l'entreprise à ses concurrents.", score=0.5)
+    hits = [Hit(passage=first, score=1.0, rank=1, dense=0.9), other]
+    answer = compose_answer("quelles étapes du cycle de la veille ?", hits, max_sentences=1,
+                            following={first: page5}.get)
+    # Steps 3 and 4 are read on page 5: they are cited with it, as a source of its own after the hits.
+    assert answer.text == ("La veille suit un cycle en quatre étapes : 1. Orienter les questions. "
+                           "2. Collecter les informations. [1] 3. Analyser ce qui est collecté. "
+                           "4. Diffuser une note. [3]"), answer.text
+    assert [(h.rank, h.passage.page) for h in answer.hits] == [(1, 4), (2, 2), (3, 5)]
+    # When page 5's passage is already among the hits, its own mark is used.
+    ranked = compose_answer("quelles étapes du cycle de la veille ?", [*hits[:1], Hit(page5, 0.6, 2, 0.8)],
+                            max_sentences=1, following={first: page5}.get)
+    assert ranked.text.endswith("4. Diffuser une note. [2]") and len(ranked.hits) == 2, ranked.text
+
+
 def test_a_list_keeps_its_first_item_and_its_lines_are_not_quoted_twice():
     first = _hit(1, "L'adhésion à la charte est ouverte à toute entreprise normande de services numériques et "
                     "ses étapes sont simples, " + "x" * 120 + ".")
