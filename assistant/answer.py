@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .asked import AskedValue, answer_shape, asked_value
 from .chunking import SENTENCE_END, sentences_of
 from .lexical import analyze, fold, stem_set
-from .dates import issue_topic
+from .dates import issue_topic, time_words
 from .readers import SAMPLE_MARK
 from .schema import Answer, Hit, Passage
 
@@ -254,7 +254,7 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
                                "ne l'indique. " + NOT_FOUND_SCOPE)
         if source not in sources:
             sources = [*sources, source]
-    wanted = set(analyze(question))
+    wanted = set(analyze(question)) - time_words(question)
     weights = idf(sorted(wanted)) if idf and wanted else {t: 1.0 for t in wanted}
     total_weight = sum(weights.values()) or 1.0
     shape = answer_shape(question)

@@ -84,6 +84,15 @@ _ISSUE_WORDS = frozenset(analyze(
     "traite traitent traiter évoque évoquer aborde aborder contient contenir quoi sujet sujets thème thèmes "
     "question questions article articles nouveau nouvelle nouveautés quel quelle quels quelles"))
 _MONTH_STEMS = frozenset(analyze(" ".join(FRENCH_MONTHS)))
+_LATEST_STEMS = frozenset(analyze("dernier dernière derniers dernières récent récente récents récentes "
+                                  "actuel actuelle nouveau nouvel nouvelle"))
+
+
+@lru_cache(maxsize=4096)
+def time_words(question: str) -> frozenset[str]:
+    """The stems that only say which issue a question wants (« le dernier bulletin »): the ranking reads them as a
+    date, and a passage that says « l'automne dernier » is no closer to the question for it."""
+    return _LATEST_STEMS if time_hints(question).latest else frozenset()
 
 
 @lru_cache(maxsize=4096)

@@ -119,9 +119,10 @@ class LexicalIndex:
             out[token] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
         return out
 
-    def scores(self, question: str) -> np.ndarray:
-        """Lexical score in [0, 1] of every passage for the question (zeros when no word is known)."""
-        analyzed = analyze(question)
+    def scores(self, question: str, ignored: frozenset[str] = frozenset()) -> np.ndarray:
+        """Lexical score in [0, 1] of every passage for the question (zeros when no word is known), the stems
+        in `ignored` left out."""
+        analyzed = [t for t in analyze(question) if t not in ignored]
         whole = scale_to_max(_bm25_scores(self.model, analyzed, self.size))
         if self.sentences is None or self.size == 0:
             return whole

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from .config import Settings
-from .dates import TimeHints, issue_topic, time_hints
+from .dates import TimeHints, issue_topic, time_hints, time_words
 from .embed import Embedder
 from .index import LoadedIndex
 from .lexical import fold, scale_to_max
@@ -133,7 +133,7 @@ class Searcher:
             dense[dense_ids] = dense_scores
         lexical = np.zeros(size, dtype=np.float32)
         if mode in ("hybrid", "lexical"):
-            lexical = self.index.lexical.scores(question)
+            lexical = self.index.lexical.scores(question, time_words(question))
             if allowed is not None:
                 lexical = np.where(allowed, lexical, 0.0)
 

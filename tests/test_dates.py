@@ -23,3 +23,14 @@ TODAY = date(2026, 11, 28)
 ])
 def test_time_hints(question, expected):
     assert time_hints(question, today=TODAY) == expected
+
+
+def test_time_words_are_the_latest_words_of_a_question_about_the_latest_issue():
+    from assistant.dates import time_words
+    from assistant.lexical import analyze
+
+    assert set(analyze("dernier")) <= time_words("que dit le dernier bulletin sur l'IA ?")
+    assert set(analyze("récente")) <= time_words("la veille la plus récente sur la blockchain")
+    # Without a publication word, « dernier » is about the content.
+    assert not time_words("le dernier rapport de l'ANSSI sur l'IA")
+    assert not time_words("le bulletin de mars 2025 sur l'IA")

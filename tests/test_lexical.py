@@ -62,3 +62,13 @@ def test_sentence_table_that_does_not_match_the_passages_is_refused(tmp_path):
     index.save(tmp_path)
     with pytest.raises(ValueError, match="sentences"):
         LexicalIndex.load(tmp_path)
+
+
+def test_ignored_stems_weigh_nothing():
+    passages = [_passage("autumn", "Présentée l'automne dernier, la proposition sur l'IA avance."),
+                _passage("latest", "Les PME cartographient leurs usages de l'IA.")]
+    index = LexicalIndex.build(passages)
+    question = "le dernier bulletin sur l'IA"
+    assert index.scores(question).argmax() == 0
+    scores = index.scores(question, frozenset(analyze("dernier")))
+    assert scores[0] == pytest.approx(scores[1], abs=0.2) and scores[1] > 0
