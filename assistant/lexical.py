@@ -20,6 +20,14 @@ _LOCUTIONS = re.compile(r"\b(?:à l'origine|a l'origine|par rapport|au niveau|en
                         r"|dans le cadre|en ce qui concerne|il y a)\b", re.IGNORECASE)
 
 
+# Typos in questions (`LexicalIndex.known`): stems this long at least are corrected, one edit away, two from
+# TYPO_LONG letters on; measured on the three evaluation sets (eval/results.md).
+TYPO_MIN = 6
+TYPO_LONG = 9
+# Elided words typed without their apostrophe: « dinvention », « lentreprise », « quil ».
+_ELIDED = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "qu"})
+
+
 @lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_FRENCH
@@ -109,20 +117,69 @@ class LexicalIndex:
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
         """BM25 inverse document frequency of analyzed tokens (unknown tokens weigh as the rarest)."""
-        if not hasattr(self, "_df"):
-            self._df = np.diff(np.asarray(self.model.scores["indptr"]))
+        frequencies = self._document_frequencies()
         n = self.size
         out = {}
         for token in tokens:
             token_id = self.model.vocab_dict.get(token)
-            df = int(self._df[token_id]) if token_id is not None and token_id < len(self._df) else 0
+            df = int(frequencies[token_id]) if token_id is not None and token_id < len(frequencies) else 0
             out[token] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
         return out
+
+    def _document_frequencies(self) -> np.ndarray:
+        if getattr(self, "_df", None) is None:
+            self._df = np.diff(np.asarray(self.model.scores["indptr"]))
+        return self._df
+
+    def terms(self, question: str, ignored: frozenset[str] = frozenset()) -> list[str]:
+        """The question's stems as the index knows them: a word typed with a typo or without its apostrophe
+        (« benchmarcking », « dinvention ») becomes the indexed stem it was meant to be (see `known`)."""
+        return [self.known(t) for t in analyze(question) if t not in ignored]
+
+    def known(self, token: str) -> str:
+        """The indexed stem closest to a stem the index does not have, or the stem itself.
+
+        Tried in order: a missing apostrophe (« lentreprise »), then the stems
+        one edit away (two from TYPO_LONG letters on: an insertion, a deletion,
+        a substitution or two letters swapped) that start with the same letter,
+        the most frequent of the closest. Stems shorter than TYPO_MIN letters
+        are left alone: « mairie » and « marie » are both words.
+        """
+        vocab = self.model.vocab_dict
+        if token in vocab or len(token) < TYPO_MIN or token.isdigit():
+            return token
+        if getattr(self, "_corrections", None) is None:
+            self._corrections = {}
+        if token not in self._corrections:
+            self._corrections[token] = self._closest(token)
+        return self._corrections[token]
+
+    def _closest(self, token: str) -> str:
+        from rapidfuzz import process
+        from rapidfuzz.distance import DamerauLevenshtein
+
+        vocab = self.model.vocab_dict
+        for cut in (1, 2):
+            if token[:cut] in _ELIDED and token[cut:] in vocab:
+                return token[cut:]
+        if getattr(self, "_by_initial", None) is None:
+            by_initial: dict[str, list[str]] = {}
+            for word in vocab:
+                if word and not word.isdigit():
+                    by_initial.setdefault(word[0], []).append(word)
+            self._by_initial = by_initial
+        limit = 2 if len(token) >= TYPO_LONG else 1
+        found = process.extract(token, self._by_initial.get(token[0], []), scorer=DamerauLevenshtein.distance,
+                                score_cutoff=limit, limit=None)
+        if not found:
+            return token
+        df = self._document_frequencies()
+        return min(found, key=lambda f: (f[1], -int(df[vocab[f[0]]])))[0]
 
     def scores(self, question: str, ignored: frozenset[str] = frozenset()) -> np.ndarray:
         """Lexical score in [0, 1] of every passage for the question (zeros when no word is known), the stems
         in `ignored` left out."""
-        analyzed = [t for t in analyze(question) if t not in ignored]
+        analyzed = self.terms(question, ignored)
         whole = scale_to_max(_bm25_scores(self.model, analyzed, self.size))
         if self.sentences is None or self.size == 0:
             return whole

@@ -72,3 +72,18 @@ def test_ignored_stems_weigh_nothing():
     assert index.scores(question).argmax() == 0
     scores = index.scores(question, frozenset(analyze("dernier")))
     assert scores[0] == pytest.approx(scores[1], abs=0.2) and scores[1] > 0
+
+
+def test_typos_and_missing_apostrophes_find_the_indexed_word():
+    passages = [_passage("bench", "Le benchmarking compare l'entreprise à ses concurrents."),
+                _passage("brevet", "Le brevet d'invention protège une innovation technique pendant vingt ans."),
+                _passage("mairie", "La mairie de Caen organise un atelier.")]
+    index = LexicalIndex.build(passages)
+    assert index.scores("le benchmarcking ca sert a quoi").argmax() == 0
+    assert index.scores("brevet dinvention").argmax() == 1
+    assert index.known(analyze("benchmarcking")[0]) == analyze("benchmarking")[0]
+    assert index.known(analyze("dinvention")[0]) == analyze("invention")[0]
+    # Short stems and words far from every indexed one are left as typed: they match nothing.
+    assert index.known("mari") == "mari"
+    assert index.known(analyze("cryptomonnaie")[0]) == analyze("cryptomonnaie")[0]
+    assert not index.scores("cryptomonnaie").any()
