@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from .asked import AskedValue, answer_shape, asked_value
 from .chunking import SENTENCE_END, sentences_of
@@ -62,6 +63,14 @@ def period_not_found(question: str, hints, latest=None) -> Answer:
     return Answer(question=question, text=text, abstained=True, hits=())
 
 
+class Lexical(Protocol):
+    """What the answer needs of the index's lexical side (lexical.LexicalIndex)."""
+
+    def terms(self, question: str, ignored: frozenset[str] = frozenset()) -> list[str]: ...
+
+    def idf(self, tokens: list[str]) -> dict[str, float]: ...
+
+
 @dataclass(frozen=True)
 class Abstention:
     """Answer only when the passages are close enough to the question (weights calibrated by `assistant eval`)."""
@@ -69,18 +78,18 @@ class Abstention:
     min_confidence: float = 0.0
     coverage_weight: float = 0.10
 
-    def confidence(self, hits: list[Hit], question: str, idf=None) -> float:
+    def confidence(self, hits: list[Hit], question: str, lexical: Lexical | None = None) -> float:
         """Best dense similarity plus a bonus for the (IDF-weighted) share of question words the best passage has."""
-        best, covered = signals(hits, question, idf)
+        best, covered = signals(hits, question, lexical)
         return best + self.coverage_weight * covered
 
-    def abstains(self, hits: list[Hit], question: str, idf=None) -> bool:
+    def abstains(self, hits: list[Hit], question: str, lexical: Lexical | None = None) -> bool:
         if not hits:
             return True
         on_issue = issue_topic_found(hits, question)
         if on_issue is not None:
             return not on_issue
-        return self.confidence(hits, question, idf) < self.min_confidence
+        return self.confidence(hits, question, lexical) < self.min_confidence
 
 
 def issue_topic_found(hits: list[Hit], question: str) -> bool | None:
@@ -113,11 +122,11 @@ def _read(passage) -> str:
     return f"{passage.section or ''} {passage.text}"
 
 
-def signals(hits: list[Hit], question: str, idf=None) -> tuple[float, float]:
+def signals(hits: list[Hit], question: str, lexical: Lexical | None = None) -> tuple[float, float]:
     """What the confidence is made of: the best dense similarity of the top 3, the best passage's coverage."""
     if not hits:
         return 0.0, 0.0
-    return max(h.dense for h in hits[:3]), coverage(question, _read(hits[0].passage), idf)
+    return max(h.dense for h in hits[:3]), coverage(question, _read(hits[0].passage), lexical)
 
 
 def value_missing(hits: list[Hit], question: str) -> AskedValue | None:
@@ -139,15 +148,25 @@ def _value_source(hits: list[Hit], asked: AskedValue) -> Hit | None:
                  if asked.given_by(_read(h.passage)) or asked.given_by(h.passage.title)), None)
 
 
-def coverage(question: str, text: str, idf=None) -> float:
-    """Share of the question's content words (stems) found in the text, rare words weighing more."""
-    wanted = sorted(set(analyze(question)))
+def coverage(question: str, text: str, lexical: Lexical | None = None) -> float:
+    """Share of the question's content words (stems, as the index reads them) found in the text, rare words
+    weighing more."""
+    wanted, weights = _question_words(question, lexical)
     if not wanted:
         return 0.0
-    weights = idf(wanted) if idf else {t: 1.0 for t in wanted}
     present = stem_set(text)
     total = sum(weights.values()) or 1.0
     return sum(w for t, w in weights.items() if t in present) / total
+
+
+def _question_words(question: str, lexical: Lexical | None,
+                    ignored: frozenset[str] = frozenset()) -> tuple[set[str], dict[str, float]]:
+    """The question's stems, as the index reads them, and their weights (all 1 without an index)."""
+    if lexical is None:
+        wanted = set(analyze(question)) - ignored
+        return wanted, {t: 1.0 for t in wanted}
+    wanted = set(lexical.terms(question, ignored))
+    return wanted, (lexical.idf(sorted(wanted)) if wanted else {})
 
 
 def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
@@ -230,16 +249,17 @@ def _lines_with_sequel(passage: Passage, following: Callable[[Passage], Passage 
 
 
 def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None = None,
-                   max_sentences: int = 3, max_chars: int = 600, idf=None,
+                   max_sentences: int = 3, max_chars: int = 600, lexical: Lexical | None = None,
                    following: Callable[[Passage], Passage | None] | None = None) -> Answer:
     """The sentences that best match the question, each marked [n] with its passage's rank.
 
-    `idf` maps question tokens to their weight (rare words count more); without it all weigh 1.
+    `lexical` is the index's lexical side: it weighs the question's words (rare ones count more) and reads
+    them as the search did (typos corrected); without it all words weigh 1.
     `following` gives the passage cut after a passage, so that a list announced at the end of one goes on
     into the next (same document and heading, cited under the same mark).
     """
     abstention = abstention or Abstention()
-    if abstention.abstains(hits, question, idf):
+    if abstention.abstains(hits, question, lexical):
         # Cite only what answers: no unrelated passages dressed up as sources.
         text = _topic_not_in_issue(question) if hits and issue_topic_found(hits, question) is False else NOT_FOUND
         return Answer(question=question, text=text, abstained=True, hits=())
@@ -254,8 +274,7 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
                                "ne l'indique. " + NOT_FOUND_SCOPE)
         if source not in sources:
             sources = [*sources, source]
-    wanted = set(analyze(question)) - time_words(question)
-    weights = idf(sorted(wanted)) if idf and wanted else {t: 1.0 for t in wanted}
+    wanted, weights = _question_words(question, lexical, time_words(question))
     total_weight = sum(weights.values()) or 1.0
     shape = answer_shape(question)
     lines = {hit.rank: sentences_of(hit.passage.text) for hit in sources}

@@ -209,7 +209,7 @@ def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -
     from .answer import issue_topic_found, signals, value_missing
 
     searcher = searcher_for(dataset, embedder, settings)
-    idf = dataset.index.lexical.idf
+    lexical = dataset.index.lexical
     rows = []
     for q in dataset.questions:
         if searcher.uncovered_period(q.question) is not None:
@@ -223,7 +223,7 @@ def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -
         if on_issue is not None:  # a named issue: answered when it names the topic, whatever the threshold
             rows.append((q, float("inf"), 0.0, on_issue))
             continue
-        rows.append((q, *signals(hits, q.question, idf), bool(hits)))
+        rows.append((q, *signals(hits, q.question, lexical), bool(hits)))
     calibrate = [r for r in rows if int(hashlib.md5(r[0].id.encode()).hexdigest(), 16) % 2 == 0]
     held_out = [r for r in rows if r not in calibrate]
 
@@ -309,11 +309,11 @@ def answer_study(dataset: Dataset, embedder: Embedder, settings: Settings) -> di
     from .answer import compose_answer
 
     searcher = searcher_for(dataset, embedder, settings)
-    idf = dataset.index.lexical.idf
+    lexical = dataset.index.lexical
     held, refused, lengths = 0, 0, []
     asked = [q for q in dataset.questions if q.answer]
     for q in asked:
-        answer = compose_answer(q.question, searcher.search(q.question, k=settings.k), idf=idf,
+        answer = compose_answer(q.question, searcher.search(q.question, k=settings.k), lexical=lexical,
                                 following=dataset.index.following)
         held += plain(q.answer) in plain(answer.text)
         refused += answer.abstained  # without a threshold, only the value check refuses

@@ -92,5 +92,5 @@ class Assistant:
             return period_not_found(question, missing, searcher.latest_bulletin())
         hits = searcher.search(question, k=k or self.settings.k, filters=filters)
         threshold, weight = self.settings.abstention()
-        return compose_answer(question, hits, Abstention(threshold, weight), idf=searcher.index.lexical.idf,
+        return compose_answer(question, hits, Abstention(threshold, weight), lexical=searcher.index.lexical,
                               following=searcher.index.following)

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.answer import NOT_FOUND, Abstention, compose_answer
+from assistant.answer import NOT_FOUND, Abstention, compose_answer, coverage
 from assistant.chunking import split_sentences
 from assistant.lexical import analyze
 from assistant.schema import Hit, Passage
@@ -50,9 +50,28 @@ def test_abstains_without_hits_or_below_threshold():
 def test_idf_weights_prefer_rare_question_words():
     hits = [_hit(1, "L'intelligence économique est une démarche économique collective. "
                     "Elle articule trois modes d'action : anticiper, influencer et se protéger.")]
-    idf = lambda tokens: {t: (5.0 if t == "mod" else 0.1) for t in tokens}
-    answer = compose_answer("les modes de l'intelligence économique", hits, idf=idf, max_sentences=1)
+    answer = compose_answer("les modes de l'intelligence économique", hits, lexical=_RareModes(), max_sentences=1)
     assert answer.text.startswith("Elle articule trois modes d'action")
+
+
+class _RareModes:
+    """A lexical side where « modes » is rare and every other word common; it reads « modse » as « modes »."""
+
+    def terms(self, question, ignored=frozenset()):
+        return ["mod" if t == "mods" else t for t in analyze(question) if t not in ignored]
+
+    def idf(self, tokens):
+        return {t: (5.0 if t == "mod" else 0.1) for t in tokens}
+
+
+def test_the_answer_reads_the_question_as_the_search_did():
+    hits = [_hit(1, "L'intelligence économique est une démarche économique collective. "
+                    "Elle articule trois modes d'action : anticiper, influencer et se protéger.")]
+    # « modse » (a typo) weighs as « modes », the rare word: its sentence leads, and counts in the coverage.
+    answer = compose_answer("les modse de l'intelligence économique", hits, lexical=_RareModes(), max_sentences=1)
+    assert answer.text.startswith("Elle articule trois modes d'action"), answer.text
+    assert coverage("les modse", hits[0].passage.text, _RareModes()) == 1.0
+    assert coverage("les modse", hits[0].passage.text) == 0.0
 
 
 def test_answer_prefers_the_sentence_that_holds_what_is_asked():
