@@ -145,7 +145,12 @@ def answer_shape(question: str) -> re.Pattern | None:
 
 def asked_value(question: str) -> AskedValue | None:
     """The kind of value the question asks for, or None for questions about a topic."""
+    # « est-ce qu'on a le droit de récupérer les tarifs d'un concurrent ? », « comment fixer ses prix ? » ask
+    # whether or how, about prices: no amount answers them.
+    topical = _WHETHER_OR_HOW.match(question) and not _HOW_MUCH.search(question)
     for kind, pattern in QUESTION_PATTERNS:
+        if topical and kind in _AMOUNTS:
+            continue
         match = pattern.search(question)
         if match:
             groups = match.groupdict()
@@ -159,6 +164,11 @@ def asked_value(question: str) -> AskedValue | None:
     return None
 
 
+_WHETHER_OR_HOW = re.compile(r"\W*(?:est[- ]ce que?|est[- ]ce qu['’]|peut-on|peut on|puis-je|a-t-on|ai-je|faut-il"
+                             r"|faut il|doit-on|dois-je|comment|pourquoi)\b", re.I)
+_HOW_MUCH = re.compile(r"\bcombien\b", re.I)
+# The kinds a whether-or-how question names as a topic (« récupérer les tarifs », « le taux de clics »).
+_AMOUNTS = frozenset({"montant", "taux", "nombre", "durée"})
 _COMPLEMENT = re.compile(r"\s+(?:de la|de l['’]|du|des|de|d['’])\s*(?P<noun>\w+)", re.I)
 _COUNT = re.compile(r"^(?:\d+(?:[.,]\d+)?|" + _NUMBER_WORDS + r")$", re.I)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")

@@ -250,8 +250,13 @@ def test_question_kinds_and_focus():
                      "A-t-on droit plusieurs fois au prêt à taux zéro ?", "Qui est le président de la région ?",
                      "changer d'hébergeur sans frais de sortie", "les stablecoins en euros, c'est quoi ?",
                      "Que s'est-il passé au cours du XVIIe siècle ?", "un titre en cours de validité",
-                     "des cours de langue pour les salariés"):
+                     "des cours de langue pour les salariés",
+                     # Whether or how, about prices: no amount answers them.
+                     "est-ce qu'on a le droit de récupérer les tarifs d'un concurrent ?",
+                     "comment fixer le prix de ses prestations ?", "pourquoi le taux de clics baisse ?"):
         assert asked_value(question) is None, question
+    assert asked_value("comment savoir combien coûte un dépôt de marque ?").kind == "montant"
+    assert asked_value("est-ce que vous avez le numéro de téléphone de la CCI ?").kind == "téléphone"
 
 
 def test_values_are_found_in_french_writing():
