@@ -88,11 +88,27 @@ _LATEST_STEMS = frozenset(analyze("dernier dernière derniers dernières récent
                                   "actuel actuelle nouveau nouvel nouvelle"))
 
 
+_PUBLICATION_STEMS = frozenset(analyze("bulletin bulletins veille veilles numéro numéros parution parutions "
+                                       "édition éditions lettre lettres newsletter newsletters"))
+
+
 @lru_cache(maxsize=4096)
 def time_words(question: str) -> frozenset[str]:
-    """The stems that only say which issue a question wants (« le dernier bulletin »): the ranking reads them as a
-    date, and a passage that says « l'automne dernier » is no closer to the question for it."""
-    return _LATEST_STEMS if time_hints(question).latest else frozenset()
+    """The stems that only say which issue a question wants (« le dernier bulletin », « la veille de mars
+    2025 »): the ranking reads them as a date, and a passage is no closer to the question for saying « l'automne
+    dernier », « mars » or « bulletin de veille » (every issue's cover does)."""
+    hints = time_hints(question)
+    # « en mars 2019 » in a question on anything else is about the content (a passage that says it is closer).
+    if not (hints.any() and hints.publication):
+        return frozenset()
+    words = set(_PUBLICATION_STEMS)
+    if hints.latest:
+        words |= _LATEST_STEMS
+    if hints.date_from:
+        words |= _MONTH_STEMS | {hints.date_from[:4]}
+    if hints.number is not None:
+        words.add(str(hints.number))
+    return frozenset(words)
 
 
 @lru_cache(maxsize=4096)

@@ -160,6 +160,10 @@ class Searcher:
         if pool.size == 0:
             return []
         order = np.argsort(-fused, kind="stable")
+        # A question on a topic in a named issue or period (« veille blockchain 2025 ») wants the items: every
+        # cover and table of contents of the period shares its words. They come after the items found.
+        topic = issue_topic(question) if mode == "hybrid" and not _ASKS_CONTENTS.search(fold(question)) else None
+        wanted = k * 3 if topic else k
         kept: list[tuple[int, float]] = []  # (row, fused score), best first
         kept_shingles: list[set] = []
         for i in order:
@@ -170,11 +174,14 @@ class Searcher:
                 continue
             kept_shingles.append(shingles)
             kept.append((row, float(fused[i])))
-            if len(kept) == k:
+            if len(kept) == wanted:
                 break
+        if topic:
+            pointers = [entry for entry in kept if self.index.points_elsewhere(entry[0])]
+            kept = ([entry for entry in kept if entry not in pointers] + pointers)[:k]
         # A question on what a document contains, or on an issue alone (« le dernier bulletin »), is answered
         # by its table of contents and cover: they keep their place.
-        if mode == "hybrid" and not _ASKS_CONTENTS.search(fold(question)) and issue_topic(question) != frozenset():
+        elif mode == "hybrid" and not _ASKS_CONTENTS.search(fold(question)) and topic is None:
             kept = self._content_before_pointers(kept)
         return [Hit(passage=self.index.passages[row], score=score, rank=rank,
                     dense=float(0.0 if np.isnan(dense[row]) else dense[row]), lexical=float(lexical[row]))

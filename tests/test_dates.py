@@ -33,4 +33,9 @@ def test_time_words_are_the_latest_words_of_a_question_about_the_latest_issue():
     assert set(analyze("récente")) <= time_words("la veille la plus récente sur la blockchain")
     # Without a publication word, « dernier » is about the content.
     assert not time_words("le dernier rapport de l'ANSSI sur l'IA")
-    assert not time_words("le bulletin de mars 2025 sur l'IA")
+    # A named issue: its month, year and publication words say which issue, not what about.
+    assert set(analyze("bulletin mars 2025")) <= time_words("le bulletin de mars 2025 sur l'IA")
+    assert not set(analyze("IA")) & time_words("le bulletin de mars 2025 sur l'IA")
+    assert "9" in time_words("le bulletin n° 9 sur la blockchain")
+    # A month and year in a question on anything else are about the content.
+    assert not time_words("qu'est-ce qui change en mars 2025 pour NIS 2 ?")
