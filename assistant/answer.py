@@ -37,6 +37,11 @@ LIST_LINES = 8
 FIRST_ITEM = 300
 # How many passages after its own a list may run into (a list of LIST_LINES long lines spans two or three).
 SEQUELS = 2
+# A line this long with no sentence end (a table read out of a PDF, a long table of contents) is quoted by its
+# EXCERPT_WORDS words that hold most of the question's words, from EXCERPT_LEAD words before the first of them.
+LONG_FRAGMENT = 450
+EXCERPT_WORDS = 40
+EXCERPT_LEAD = 3
 # How many passages may hold the value a question asks for: those shown under the answer.
 VALUE_DEPTH = 5
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-–—•*▪◦])\s")
@@ -213,6 +218,31 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
     return (score, rank, position, sentence), taken, current
 
 
+def _excerpt(fragment: str, weights: dict[str, float], size: int = EXCERPT_WORDS) -> str:
+    """The `size` words of a long fragment that hold most of the question's words, « … » marking the cuts.
+
+    A table read out of a PDF comes as one line of cells with no sentence
+    end (« Votre besoin À qui vous adresser… Approche suspecte, ingérence…
+    Services de l'État en région… »): the row asked about is quoted, not the
+    whole table.
+    """
+    words = fragment.split()
+    if len(words) <= size:
+        return fragment
+    gains = [sum(weights.get(t, 0.0) for t in set(analyze(word))) for word in words]
+    window = sum(gains[:size])
+    best, start = window, 0
+    for i in range(size, len(words)):
+        window += gains[i] - gains[i - size]
+        if window > best:
+            best, start = window, i - size + 1
+    # The window opens a little before the first word asked about: a row starts with what it is about.
+    first = next((i for i in range(start, start + size) if gains[i] > 0), start)
+    start = max(0, first - EXCERPT_LEAD)
+    end = min(len(words), start + size)
+    return ("… " if start else "") + " ".join(words[start:end]) + (" …" if end < len(words) else "")
+
+
 def _restates(sentence: str, other: str) -> bool:
     """True when two sentences say the same thing (the same fact on two pages): it is quoted once."""
     a, b = stem_set(sentence), stem_set(other)
@@ -328,6 +358,8 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
         if (cand[1], cand[2]) in absorbed or cand[3] in absorbed or (chosen and (
                 total + len(cand[3]) > max_chars or any(_restates(cand[3], c[3]) for c in chosen))):
             continue
+        if len(cand[3]) > LONG_FRAGMENT and not SENTENCE_END.search(cand[3]) and not cand[3].rstrip().endswith(":"):
+            cand = (*cand[:3], _excerpt(cand[3], weights))
         # A list's lines come with the sentence announcing it, before any other sentence takes the room.
         # The lines a list may take: those of the passage, then of the passages cut after it (read only for a
         # sentence that announces a list).

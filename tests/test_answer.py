@@ -352,3 +352,18 @@ def test_a_question_on_a_named_issue_is_answered_when_the_issue_names_its_topic(
     # Questions that name no issue keep the calibrated threshold.
     assert issue_topic_found(hits, "que dit la blockchain sur le cidre ?") is None
     assert compose_answer("que dit la blockchain sur le cidre ?", hits, strict).abstained
+
+
+def test_a_table_read_as_one_line_is_quoted_by_the_row_asked_about():
+    rows = [("Veille, information sur les marchés", "CCI Normandie et CCI territoriales", "réunions d'information"),
+            ("Innovation, projets collaboratifs", "Pôles de compétitivité, AD Normandie", "montage de projets"),
+            ("Approche suspecte, ingérence", "Services de l'État en région, gendarmerie", "conseil confidentiel"),
+            ("Brevets, marques, dessins et modèles", "INPI, conseils en propriété industrielle", "diagnostic"),
+            ("Cyberattaque en cours", "17Cyber, votre prestataire informatique", "premiers conseils")]
+    table = "Votre besoin À qui vous adresser Ce que vous pouvez en attendre " + " ".join(" ".join(r) for r in rows)
+    table += " " + " ".join(f"Ligne de démonstration numéro {n} sans objet" for n in range(8))
+    assert len(table) > 450
+    answer = compose_answer("qui contacter en cas d'approche suspecte ou d'ingérence ?", [_hit(1, table)])
+    assert answer.text.startswith("… ") and "Approche suspecte, ingérence Services de l'État en région" in answer.text
+    quoted = answer.text.removeprefix("… ").removesuffix(" [1]").removesuffix(" …")
+    assert quoted in table and len(quoted.split()) <= 40, answer.text
