@@ -133,7 +133,8 @@ class Searcher:
             dense[dense_ids] = dense_scores
         lexical = np.zeros(size, dtype=np.float32)
         if mode in ("hybrid", "lexical"):
-            lexical = self.index.lexical.scores(question, time_words(question))
+            # The words that say which issue are read by the date ranking, which only the fused mode has.
+            lexical = self.index.lexical.scores(question, time_words(question) if mode == "hybrid" else frozenset())
             if allowed is not None:
                 lexical = np.where(allowed, lexical, 0.0)
 
