@@ -77,19 +77,17 @@ def _read_hints(question: str, today: date | None = None) -> TimeHints:
     return TimeHints(number=hint_number, latest=latest)
 
 
-# Words that say which issue or ask what it says, not what about: « le dernier bulletin parle de quoi sur… ».
-_ISSUE_WORDS = frozenset(analyze(
-    "bulletin bulletins veille veilles numéro numéros dernier dernière derniers dernières récent récente récents "
-    "collaborative parution édition lettre newsletter sommaire mois année parle parlent parler dit disent dire "
-    "traite traitent traiter évoque évoquer aborde aborder contient contenir quoi sujet sujets thème thèmes "
-    "question questions article articles nouveau nouvelle nouveautés quel quelle quels quelles"))
-_MONTH_STEMS = frozenset(analyze(" ".join(FRENCH_MONTHS)))
-_LATEST_STEMS = frozenset(analyze("dernier dernière derniers dernières récent récente récents récentes "
-                                  "actuel actuelle nouveau nouvel nouvelle"))
-
-
+# Words that name an issue (« le dernier bulletin »), and those that ask what it says, not what about
+# (« … parle de quoi sur… »).
 _PUBLICATION_STEMS = frozenset(analyze("bulletin bulletins veille veilles numéro numéros parution parutions "
                                        "édition éditions lettre lettres newsletter newsletters"))
+_LATEST_STEMS = frozenset(analyze("dernier dernière derniers dernières récent récente récents récentes "
+                                  "actuel actuelle nouveau nouvel nouvelle"))
+_ISSUE_WORDS = _PUBLICATION_STEMS | _LATEST_STEMS | frozenset(analyze(
+    "collaborative sommaire mois année parle parlent parler dit disent dire traite traitent traiter évoque "
+    "évoquer aborde aborder contient contenir quoi sujet sujets thème thèmes question questions article articles "
+    "nouveautés quel quelle quels quelles"))
+_MONTH_STEMS = frozenset(analyze(" ".join(FRENCH_MONTHS)))
 
 
 @lru_cache(maxsize=4096)
