@@ -86,7 +86,7 @@ _LATEST_STEMS = frozenset(analyze("dernier dernière derniers dernières récent
 _ISSUE_WORDS = _PUBLICATION_STEMS | _LATEST_STEMS | frozenset(analyze(
     "collaborative sommaire mois année parle parlent parler dit disent dire traite traitent traiter évoque "
     "évoquer aborde aborder contient contenir quoi sujet sujets thème thèmes question questions article articles "
-    "nouveautés quel quelle quels quelles"))
+    "nouveautés quel quelle quels quelles faire"))
 _MONTH_STEMS = frozenset(analyze(" ".join(FRENCH_MONTHS)))
 
 

@@ -39,3 +39,12 @@ def test_time_words_are_the_latest_words_of_a_question_about_the_latest_issue():
     assert "9" in time_words("le bulletin n° 9 sur la blockchain")
     # A month and year in a question on anything else are about the content.
     assert not time_words("qu'est-ce qui change en mars 2025 pour NIS 2 ?")
+
+
+def test_the_topic_of_a_question_on_a_named_issue_leaves_out_what_asks_for_advice():
+    from assistant.dates import issue_topic
+    from assistant.lexical import analyze
+
+    assert issue_topic("dernière veille : deepfake en visio, que faut il faire") == frozenset(analyze("deepfake visio"))
+    assert issue_topic("le dernier bulletin") == frozenset()
+    assert issue_topic("que faire contre les deepfakes en visio ?") is None
