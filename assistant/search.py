@@ -164,8 +164,8 @@ class Searcher:
         # A question on a topic in a named issue or period (« veille blockchain 2025 ») wants the items: every
         # cover and table of contents of the period shares its words. They come after the items found.
         topic = issue_topic(question) if mode == "hybrid" and not _ASKS_CONTENTS.search(fold(question)) else None
-        wanted = k * 3 if topic else k
         kept: list[tuple[int, float]] = []  # (row, fused score), best first
+        pointers: list[tuple[int, float]] = []  # covers and tables of contents, when a topic is asked
         kept_shingles: list[set] = []
         for i in order:
             row = int(pool[i])
@@ -174,12 +174,11 @@ class Searcher:
             if any(_jaccard(shingles, other) >= 0.7 for other in kept_shingles):
                 continue
             kept_shingles.append(shingles)
-            kept.append((row, float(fused[i])))
-            if len(kept) == wanted:
+            (pointers if topic and self.index.points_elsewhere(row) else kept).append((row, float(fused[i])))
+            if len(kept) == k:
                 break
         if topic:
-            pointers = [entry for entry in kept if self.index.points_elsewhere(entry[0])]
-            kept = ([entry for entry in kept if entry not in pointers] + pointers)[:k]
+            kept = (kept + pointers)[:k]
         # A question on what a document contains, or on an issue alone (« le dernier bulletin »), is answered
         # by its table of contents and cover: they keep their place.
         elif mode == "hybrid" and not _ASKS_CONTENTS.search(fold(question)) and topic is None:
