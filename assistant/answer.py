@@ -30,6 +30,7 @@ NEXT_SENTENCE_BONUS = 0.4
 SHAPE_BONUS = 0.5
 # Taken off a line that does not end as a sentence does (a heading, « Source : conférence », a running header
 # « RÉGION NORMANDIE »): Service-Public 0.648 -> 0.676 of answers holding the gold answer, PIAF 0.772 -> 0.773.
+# Also off a question (« Qui la saisit ? », a heading in Service-Public's pages): containment unchanged.
 FRAGMENT_PENALTY = 0.3
 # Lines of a list that follow a sentence announcing it (« … en cinq étapes : »), at most, within max_chars;
 # its first item, up to FIRST_ITEM characters, even beyond max_chars.
@@ -320,7 +321,7 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
             score = overlap + 0.5 * hit.score - 0.02 * position - 0.15 * (hit.rank - 1)
             if shape is not None and shape.search(sentence):
                 score += SHAPE_BONUS
-            if not SENTENCE_END.search(sentence):
+            if not SENTENCE_END.search(sentence) or sentence.rstrip().endswith("?"):
                 score -= FRAGMENT_PENALTY
             candidates.append((score, hit.rank, position, sentence))
     if asked is not None and not asked.given_by(_read(source.passage)):

@@ -109,6 +109,12 @@ def test_answer_prefers_sentences_to_headings_and_labels():
                     "Les entités essentielles et importantes sont entrées dans une phase opérationnelle.")]
     answer = compose_answer("où en est la directive NIS 2 ?", hits, max_sentences=1)
     assert answer.text == "Les entités essentielles et importantes sont entrées dans une phase opérationnelle. [1]"
+    # A question in the text (a heading such as « Qui la saisit ? ») does not answer one.
+    hits = [_hit(1, "Qui saisit la commission de conciliation ?\n"
+                    "Le bailleur ou plusieurs locataires peuvent saisir la commission de conciliation.")]
+    answer = compose_answer("qui peut saisir la commission de conciliation ?", hits, max_sentences=1)
+    assert answer.text == ("Le bailleur ou plusieurs locataires peuvent saisir la commission de conciliation. "
+                           "[1]"), answer.text
 
 
 def test_a_sentence_announcing_a_list_brings_the_list():
