@@ -24,6 +24,7 @@ _LOCUTIONS = re.compile(r"\b(?:à l'origine|a l'origine|par rapport|au niveau|en
 # TYPO_LONG letters on; measured on the three evaluation sets (eval/results.md).
 TYPO_MIN = 6
 TYPO_LONG = 9
+_CORRECTIONS_KEPT = 20_000
 # Elided words typed without their apostrophe: « dinvention », « lentreprise », « quil ».
 _ELIDED = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "qu"})
 
@@ -148,11 +149,13 @@ class LexicalIndex:
         vocab = self.model.vocab_dict
         if token in vocab or len(token) < TYPO_MIN or token.isdigit():
             return token
-        if getattr(self, "_corrections", None) is None:
-            self._corrections = {}
-        if token not in self._corrections:
-            self._corrections[token] = self._closest(token)
-        return self._corrections[token]
+        corrections = getattr(self, "_corrections", None)
+        if corrections is None or len(corrections) >= _CORRECTIONS_KEPT:
+            # Kept for words met again; a server fed random strings forgets them rather than grow.
+            corrections = self._corrections = {}
+        if token not in corrections:
+            corrections[token] = self._closest(token)
+        return corrections[token]
 
     def _closest(self, token: str) -> str:
         from rapidfuzz import process
