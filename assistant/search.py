@@ -163,7 +163,8 @@ class Searcher:
         order = np.argsort(-fused, kind="stable")
         # A question on a topic in a named issue or period (« veille blockchain 2025 ») wants the items: every
         # cover and table of contents of the period shares its words. They come after the items found.
-        topic = issue_topic(question) if mode == "hybrid" and not _ASKS_CONTENTS.search(fold(question)) else None
+        reorders = mode == "hybrid" and not _ASKS_CONTENTS.search(fold(question))
+        topic = issue_topic(question) if reorders else None
         kept: list[tuple[int, float]] = []  # (row, fused score), best first
         pointers: list[tuple[int, float]] = []  # covers and tables of contents, when a topic is asked
         kept_shingles: list[set] = []
@@ -179,9 +180,9 @@ class Searcher:
                 break
         if topic:
             kept = (kept + pointers)[:k]
-        # A question on what a document contains, or on an issue alone (« le dernier bulletin »), is answered
-        # by its table of contents and cover: they keep their place.
-        elif mode == "hybrid" and not _ASKS_CONTENTS.search(fold(question)) and topic is None:
+        # Elsewhere a table of contents or a cover follows the content it points to; a question on what a
+        # document contains, or on an issue alone (« le dernier bulletin »), is answered by them: they stay.
+        elif reorders and topic is None:
             kept = self._content_before_pointers(kept)
         return [Hit(passage=self.index.passages[row], score=score, rank=rank,
                     dense=float(0.0 if np.isnan(dense[row]) else dense[row]), lexical=float(lexical[row]))
