@@ -187,7 +187,7 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
     Returns the candidate, the positions of the lines it took, and the mark that closes it.
     """
     score, rank, position, sentence = cand
-    if not sentence.rstrip().endswith(":"):
+    if not _announces_list(sentence):
         return cand, [], rank
     taken, numbered, current = [], None, rank
     end = min(position + 1 + LIST_LINES, len(lines))
@@ -217,6 +217,11 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
         if numbered and end < len(lines) and _LIST_ITEM.match(lines[end]):
             sentence += " …"
     return (score, rank, position, sentence), taken, current
+
+
+def _announces_list(sentence: str) -> bool:
+    """« Elle se déroule en quatre étapes : »"""
+    return sentence.rstrip().endswith(":")
 
 
 def _excerpt(fragment: str, weights: dict[str, float], size: int = EXCERPT_WORDS) -> str:
@@ -359,23 +364,21 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
         if (cand[1], cand[2]) in absorbed or cand[3] in absorbed or (chosen and (
                 total + len(cand[3]) > max_chars or any(_restates(cand[3], c[3]) for c in chosen))):
             continue
-        if len(cand[3]) > LONG_FRAGMENT and not SENTENCE_END.search(cand[3]) and not cand[3].rstrip().endswith(":"):
+        # (A sentence that announces a list ends with « : », so it is never cut here.)
+        if len(cand[3]) > LONG_FRAGMENT and not SENTENCE_END.search(cand[3]):
             cand = (*cand[:3], _excerpt(cand[3], weights))
-        # A list's lines come with the sentence announcing it, before any other sentence takes the room.
-        # The lines a list may take: those of the passage, then of the passages cut after it (read only for a
-        # sentence that announces a list).
-        if cand[3].rstrip().endswith(":"):
+        # A list's lines come with the sentence announcing it, before any other sentence takes the room: those
+        # of its passage, then of the passages cut after it.
+        if _announces_list(cand[3]):
             sequel, owners = _lines_with_sequel(passages[cand[1]], following)
-        else:
-            sequel, owners = lines[cand[1]], (passages[cand[1]],) * len(lines[cand[1]])
-        cand, taken, closing = _with_list(cand, sequel, max_chars - total - len(cand[3]),
-                                          mark=lambda i, current, owners=owners: cite(owners[i], current))
-        closes[(cand[1], cand[2])] = closing
-        absorbed |= {(cand[1], position) for position in taken} | {sequel[position] for position in taken}
-        # A line chosen on its own before its list came is now quoted in the list: it is not quoted twice.
-        for quoted in [c for c in chosen if (c[1], c[2]) in absorbed or c[3] in absorbed]:
-            chosen.remove(quoted)
-            total -= len(quoted[3])
+            cand, taken, closes[(cand[1], cand[2])] = _with_list(
+                cand, sequel, max_chars - total - len(cand[3]),
+                mark=lambda i, current, owners=owners: cite(owners[i], current))
+            absorbed |= {(cand[1], position) for position in taken} | {sequel[position] for position in taken}
+            # A line chosen on its own before its list came is now quoted in the list: it is not quoted twice.
+            for quoted in [c for c in chosen if (c[1], c[2]) in absorbed or c[3] in absorbed]:
+                chosen.remove(quoted)
+                total -= len(quoted[3])
         chosen.append(cand)
         total += len(cand[3])
     # Read in document order: by passage rank, then position in the passage.
