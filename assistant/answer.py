@@ -1,10 +1,17 @@
-"""Hits -> Answer: the sentences that answer, with [n] marks, or an honest « not found ».
+"""Hits -> Answer: the sentences that answer, with [n] marks, and how sure the assistant is of them.
 
 The answer is extractive: one to three sentences taken word for word from the
 retrieved passages, each followed by the number of the passage it comes from.
-Whether to answer at all is decided from absolute signals (the best dense
-similarity and how much of the question the best passage covers), since the
-fused score is only relative within one question.
+It has one of three outcomes (`OUTCOMES`):
+- answered: the passages answer;
+- uncertain: the documents are on the question's topic but no passage clearly
+  answers it (too far from the question, a value asked for that no passage
+  gives, a named issue that does not treat the topic). A plain sentence says
+  so, and the closest passages are still quoted and shown: a reader can judge
+  them, where a blank « not found » leaves nothing;
+- off_topic: the question is outside what the index covers (decided against a
+  background of general French, `scope.py`): no passage, the list of what is
+  covered.
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from . import rules
 from .asked import AskedValue, answer_shape, asked_value
 from .chunking import SENTENCE_END, sentences_of
 from .lexical import analyze, fold, stem_set
@@ -48,14 +56,23 @@ VALUE_DEPTH = 5
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-–—•*▪◦])\s")
 _BULLET = re.compile(r"^\s*[-–—•*▪◦]\s+")
 
+ANSWERED, UNCERTAIN, OFF_TOPIC = "answered", "uncertain", "off_topic"
+OUTCOMES = (ANSWERED, UNCERTAIN, OFF_TOPIC)
+
+# The sentence that opens an uncertain answer, before the closest passages' sentences.
+DOUBT = "Je ne suis pas sûr que les documents indexés répondent à cette question."
+CLOSEST = "Voici ce que disent les passages les plus proches :"
+OFF_TOPIC_TEXT = ("Cette question ne semble pas porter sur les documents indexés : je ne peux pas y répondre à "
+                  "partir d'eux.")
 NOT_FOUND_SCOPE = ("Les documents indexés sont ceux du programme d'intelligence économique de la Région Normandie "
                    "et des guides de cybersécurité.")
 NOT_FOUND = ("Je n'ai pas trouvé de réponse à cette question dans les documents indexés "
              "(programme d'intelligence économique de la Région Normandie et guides de cybersécurité).")
 
 
-def period_not_found(question: str, hints, latest=None) -> Answer:
-    """An honest answer to a question about an issue that is not indexed, naming the latest one there is."""
+def period_not_found(question: str, hints, latest=None, hits: tuple[Hit, ...] | list[Hit] = ()) -> Answer:
+    """A question about an issue that is not indexed: say so, name the latest one there is, and show the passages
+    closest to the question (the same topic in the issues that are indexed)."""
     from .render import french_date
 
     if hints.date_from:
@@ -66,7 +83,15 @@ def period_not_found(question: str, hints, latest=None) -> Answer:
     text = f"Aucun document indexé ne correspond au numéro ou à la période demandés ({asked})."
     if latest is not None:
         text += f" Le bulletin le plus récent de l'index est « {latest.title} », daté du {french_date(latest.date)}."
-    return Answer(question=question, text=text, abstained=True, hits=())
+    if hits:
+        text += " Les passages ci-dessous sont les plus proches de la question dans les autres documents."
+    return Answer(question=question, text=text, abstained=False, hits=tuple(hits), outcome=UNCERTAIN, reason=text)
+
+
+def off_topic(question: str, covered: str = "") -> Answer:
+    """The refusal of a question outside what the index covers: no passage, and what is covered."""
+    text = OFF_TOPIC_TEXT + (f" {covered}" if covered else "")
+    return Answer(question=question, text=text, abstained=True, hits=(), outcome=OFF_TOPIC, reason=OFF_TOPIC_TEXT)
 
 
 class Lexical(Protocol):
@@ -78,8 +103,8 @@ class Lexical(Protocol):
 
 
 @dataclass(frozen=True)
-class Abstention:
-    """Answer only when the passages are close enough to the question (weights calibrated by `assistant eval`)."""
+class Certainty:
+    """When the passages are too far from the question to be called its answer (calibrated by `assistant eval`)."""
 
     min_confidence: float = 0.0
     coverage_weight: float = 0.10
@@ -89,13 +114,14 @@ class Abstention:
         best, covered = signals(hits, question, lexical)
         return best + self.coverage_weight * covered
 
-    def abstains(self, hits: list[Hit], question: str, lexical: Lexical | None = None) -> bool:
-        if not hits:
-            return True
-        on_issue = issue_topic_found(hits, question)
+    def doubt(self, hits: list[Hit], question: str, lexical: Lexical | None = None) -> str | None:
+        """Why the passages may not answer the question, in a sentence for the reader; None when they do."""
+        on_issue = issue_topic_found(hits, question) if rules.on("issue_topic") else None
         if on_issue is not None:
-            return not on_issue
-        return self.confidence(hits, question, lexical) < self.min_confidence
+            return None if on_issue else _topic_not_in_issue(question)
+        if self.confidence(hits, question, lexical) < self.min_confidence:
+            return DOUBT
+        return None
 
 
 def issue_topic_found(hits: list[Hit], question: str) -> bool | None:
@@ -284,7 +310,7 @@ def _lines_with_sequel(passage: Passage, following: Callable[[Passage], Passage 
     return lines, owners
 
 
-def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None = None,
+def compose_answer(question: str, hits: list[Hit], certainty: Certainty | None = None,
                    max_sentences: int = 3, max_chars: int = 600, lexical: Lexical | None = None,
                    following: Callable[[Passage], Passage | None] | None = None) -> Answer:
     """The sentences that best match the question, each marked [n] with its passage's rank.
@@ -294,22 +320,19 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     `following` gives the passage cut after a passage, so that a list announced at the end of one goes on
     into the next (same document and heading, cited under the same mark).
     """
-    abstention = abstention or Abstention()
-    if abstention.abstains(hits, question, lexical):
-        # Cite only what answers: no unrelated passages dressed up as sources.
-        text = _topic_not_in_issue(question) if hits and issue_topic_found(hits, question) is False else NOT_FOUND
-        return Answer(question=question, text=text, abstained=True, hits=())
+    certainty = certainty or Certainty()
+    if not hits:
+        return Answer(question=question, text=NOT_FOUND, abstained=False, hits=(), outcome=UNCERTAIN, reason=NOT_FOUND)
+    doubt = certainty.doubt(hits, question, lexical)
     sources = hits[:3]
-    asked = asked_value(question)
-    if asked is not None:
-        source = _value_source(hits, asked)
-        if source is None:
-            # The passages are on the topic but none holds what is asked: say so rather than cite them.
-            return Answer(question=question, abstained=True, hits=(),
-                          text=f"Les documents indexés ne donnent pas {asked.missing} : aucun des passages trouvés "
-                               "ne l'indique. " + NOT_FOUND_SCOPE)
-        if source not in sources:
-            sources = [*sources, source]
+    asked = asked_value(question) if rules.on("value") else None
+    source = _value_source(hits, asked) if asked is not None else None
+    if asked is not None and source is None:
+        # The passages are on the topic but none holds what is asked: say so, then quote the closest.
+        doubt = doubt or (f"Les documents indexés ne donnent pas {asked.missing} : aucun des passages trouvés "
+                          "ne l'indique.")
+    elif source is not None and source not in sources:
+        sources = [*sources, source]
     wanted, weights = _question_words(question, lexical, time_words(question))
     total_weight = sum(weights.values()) or 1.0
     shape = answer_shape(question)
@@ -329,14 +352,13 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
             if not SENTENCE_END.search(sentence) or sentence.rstrip().endswith("?"):
                 score -= FRAGMENT_PENALTY
             candidates.append((score, hit.rank, position, sentence))
-    if asked is not None and not asked.given_by(_read(source.passage)):
+    if source is not None and not asked.given_by(_read(source.passage)):
         # Only the title gives the value (« Les six pôles de compétitivité normands »): it leads the answer.
         top = max((c[0] for c in candidates), default=0.0)
         candidates.append((top + 0.01, source.rank, -1, source.passage.title))
     if not candidates:
         first = hits[0]
-        return Answer(question=question, text=f"{first.passage.text[:max_chars]} [{first.rank}]",
-                      abstained=False, hits=tuple(hits))
+        return _answer(question, f"{first.passage.text[:max_chars]} [{first.rank}]", tuple(hits), doubt)
     candidates.sort(key=lambda c: -c[0])
     # The sentence right after the best one often completes it (« … trois modes d'action. » then the three).
     best = candidates[0]
@@ -384,4 +406,12 @@ def compose_answer(question: str, hits: list[Hit], abstention: Abstention | None
     # Read in document order: by passage rank, then position in the passage.
     chosen.sort(key=lambda c: (c[1], c[2]))
     text = " ".join(f"{sentence} [{closes.get((rank, position), rank)}]" for _, rank, position, sentence in chosen)
-    return Answer(question=question, text=text, abstained=False, hits=(*hits, *added))
+    return _answer(question, text, (*hits, *added), doubt)
+
+
+def _answer(question: str, quotes: str, hits: tuple[Hit, ...], doubt: str | None) -> Answer:
+    """The quotes as the answer, or after the reason for doubt as the closest passages' words."""
+    if doubt is None:
+        return Answer(question=question, text=quotes, abstained=False, hits=hits, outcome=ANSWERED)
+    return Answer(question=question, text=f"{doubt} {CLOSEST} {quotes}", abstained=False, hits=hits,
+                  outcome=UNCERTAIN, reason=doubt)

@@ -309,8 +309,17 @@ class AskOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     question: str
-    answer: str = Field(description="Réponse extractive avec marques [n], ou la phrase « pas trouvé »")
-    abstained: bool = Field(description="Vrai quand rien de pertinent n'a été trouvé (aucun passage alors)")
+    answer: str = Field(description="Réponse extractive avec marques [n] ; pour « uncertain », une phrase qui le dit "
+                                    "puis les phrases des passages les plus proches ; pour « off_topic », le refus et "
+                                    "ce que couvrent les documents")
+    outcome: Literal["answered", "uncertain", "off_topic"] = Field(
+        description="« answered » : les passages répondent ; « uncertain » : les documents traitent du sujet mais "
+                    "aucun passage n'y répond clairement (valeur absente, bulletin non indexé, passages éloignés) : "
+                    "les passages les plus proches sont donnés, signalés comme tels ; « off_topic » : la question "
+                    "sort de ce que couvre l'index, aucun passage")
+    reason: str | None = Field(default=None, description="Pour « uncertain » et « off_topic » : la phrase qui dit "
+                                                          "pourquoi (null pour « answered »)")
+    abstained: bool = Field(description="Vrai pour « off_topic » seulement (aucun passage alors)")
     passages: list[PassageOut]
 
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
-from .answer import NOT_FOUND, NOT_FOUND_SCOPE
-from .index import LoadedIndex
-from .render import DOC_TYPE_LABELS, citation, french_date, where_parts
+from .answer import CLOSEST, DOUBT, NOT_FOUND, NOT_FOUND_SCOPE, OFF_TOPIC, UNCERTAIN
+from .catalog import DOC_TYPE_PLURALS, Catalog, IndexedDocument, catalog_of, count_of, month_label, type_line
+from .render import citation, french_date, where_parts
 from .schema import DOC_TYPES, Answer, Hit, Passage
 from .search import Filters
 from .themes import PRACTICE_LABELS, PRACTICES, TOPIC_LABELS, TOPICS
@@ -28,14 +27,6 @@ MAX_QUESTION_CHARS = 2000
 # Settings value meaning « no restriction » in the chat settings panel.
 ALL = "tous"
 
-DOC_TYPE_PLURALS = {
-    "strategie": "pages stratégiques",
-    "memo": "mémos",
-    "charte": "chartes",
-    "bulletin": "bulletins de veille",
-    "guide": "guides",
-    "autre": "autres documents",
-}
 SAMPLE_NOTE = "Document d'exemple rédigé pour la démonstration de l'assistant — pas une publication officielle."
 
 
@@ -61,107 +52,19 @@ STARTERS = (
 )
 
 
-# ---------------------------------------------------------------- what the index holds
-
-
-@dataclass(frozen=True)
-class IndexedDocument:
-    """One indexed file, as listed on the welcome screen."""
-
-    title: str
-    doc_type: str
-    date: str | None
-    passages: int
-    sample: bool
-    source: str
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """What the loaded index covers: documents by type, bulletin dates, themes present."""
-
-    documents: tuple[IndexedDocument, ...]
-    passages: int
-    practices: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()
-    doc_types: tuple[str, ...] = field(default=())
-
-    def of_type(self, doc_type: str) -> list[IndexedDocument]:
-        """Documents of one type, newest first."""
-        return sorted((d for d in self.documents if d.doc_type == doc_type),
-                      key=lambda d: d.date or "", reverse=True)
-
-    def bulletin_months(self) -> list[str]:
-        """The months (YYYY-MM) that have a bulletin, oldest first."""
-        return sorted({d.date[:7] for d in self.documents if d.doc_type == "bulletin" and d.date})
-
-    def samples(self) -> int:
-        return sum(d.sample for d in self.documents)
-
-
-def catalog_of(index: LoadedIndex) -> Catalog:
-    """The catalog of a loaded index, from its manifest and passages."""
-    sample_sources = {p.source for p in index.passages if p.sample}
-    documents = []
-    for entry in index.manifest.get("files", {}).values():
-        if not entry.get("passages"):
-            continue  # failed or empty files answer nothing
-        documents.append(IndexedDocument(title=entry.get("title") or entry.get("source", "?"),
-                                         doc_type=entry.get("doc_type") or "autre", date=entry.get("date"),
-                                         passages=int(entry["passages"]), sample=entry.get("source") in sample_sources,
-                                         source=entry.get("source", "")))
-    present = Counter(d.doc_type for d in documents)
-    return Catalog(
-        documents=tuple(sorted(documents, key=lambda d: (DOC_TYPES.index(d.doc_type) if d.doc_type in DOC_TYPES
-                                                          else len(DOC_TYPES), d.date or "", d.title))),
-        passages=index.size,
-        practices=tuple(p for p in PRACTICES if any(x.practice == p for x in index.passages)),
-        topics=tuple(t for t in TOPICS if any(x.topic == t for x in index.passages)),
-        doc_types=tuple(t for t in DOC_TYPES if present[t]) + tuple(sorted(set(present) - set(DOC_TYPES))),
-    )
-
-
-def month_label(month: str) -> str:
-    """'2024-09' -> 'septembre 2024'."""
-    return french_date(f"{month}-01", with_day=False) or month
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
-def _type_line(catalog: Catalog, doc_type: str) -> str:
-    docs = catalog.of_type(doc_type)
-    label_one = DOC_TYPE_LABELS.get(doc_type, doc_type)
-    label_many = DOC_TYPE_PLURALS.get(doc_type, doc_type)
-    if doc_type == "bulletin":
-        months = catalog.bulletin_months()
-        line = _count(len(docs), label_one, label_many)
-        if months:
-            line += f", de {month_label(months[0])} à {month_label(months[-1])}"
-        dated = [d for d in docs if d.date]
-        if dated:
-            line += f" (le plus récent : {escape_markdown(dated[0].title)}, publié le {french_date(dated[0].date)})"
-        return line
-    if len(docs) <= 3:
-        titles = " ; ".join(f"« {escape_markdown(d.title)} »" for d in docs)
-        return f"{_count(len(docs), label_one, label_many)} : {titles}"
-    return _count(len(docs), label_one, label_many)
-
-
 def welcome_markdown(catalog: Catalog) -> str:
     """The welcome screen: what the assistant knows, from the index actually loaded."""
     lines = [
         "**Posez vos questions sur l'intelligence économique en Normandie.** "
         "Chaque réponse cite ses sources [1], [2]… ; les boutons sous la réponse ouvrent les passages.",
         "",
-        f"**Documents indexés** ({_count(len(catalog.documents), 'document', 'documents')}, "
-        f"{_count(catalog.passages, 'passage', 'passages')}) :",
+        f"**Documents indexés** ({count_of(len(catalog.documents), 'document', 'documents')}, "
+        f"{count_of(catalog.passages, 'passage', 'passages')}) :",
         "",
     ]
-    lines += [f"- {_type_line(catalog, t)}" for t in catalog.doc_types]
+    lines += [f"- {type_line(catalog, t, escape_markdown)}" for t in catalog.doc_types]
     if catalog.samples():
-        samples = _count(catalog.samples(), "document d’exemple rédigé", "documents d’exemple rédigés")
+        samples = count_of(catalog.samples(), "document d’exemple rédigé", "documents d’exemple rédigés")
         lines += ["", f"_{samples} pour la démonstration : ils sont signalés dans les sources._"]
     lines += ["", "Filtres (type de document, pratique, thème, période) : bouton des réglages, "
                   "à gauche du champ de saisie."]
@@ -171,7 +74,7 @@ def welcome_markdown(catalog: Catalog) -> str:
 def coverage_markdown(catalog: Catalog) -> str:
     """What the assistant covers, as a short list (for the « not found » reply)."""
     lines = ["Je peux répondre sur :"]
-    lines += [f"- {_type_line(catalog, t)} ;" for t in catalog.doc_types]
+    lines += [f"- {type_line(catalog, t, escape_markdown)} ;" for t in catalog.doc_types]
     themes = [PRACTICE_LABELS[p].lower() for p in PRACTICES]
     lines.append(f"- les trois pratiques de l'intelligence économique ({', '.join(themes)}) et, dans les "
                  "bulletins, la cybersécurité, l'intelligence artificielle et la blockchain.")
@@ -365,10 +268,10 @@ def _source_line(hit: Hit) -> str:
 
 
 def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None, reason: str | None = None) -> str:
-    """The honest reply when nothing relevant was found, with what the assistant does cover.
+    """The honest reply when no passage is shown, with what the assistant does cover.
 
-    `reason` is the answer's own explanation when it has one (a bulletin that is not indexed, a value
-    no passage gives); otherwise the general one.
+    `reason` is the answer's own explanation when it has one (off topic, no passage under the filters);
+    otherwise the general one.
     """
     lines = [escape_markdown(reason) if reason else
              "Je n'ai trouvé dans les documents indexés aucun passage qui réponde à cette question : "
@@ -384,14 +287,25 @@ def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None, 
     return "\n".join(lines)
 
 
+def _quotes(answer: Answer) -> str:
+    """The quoted sentences of an answer, without the sentence that says it is uncertain."""
+    lead = f"{answer.reason} {CLOSEST} " if answer.reason else ""
+    return answer.text[len(lead):] if lead and answer.text.startswith(lead) else answer.text
+
+
 def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Catalog | None = None,
                  has_pdf: Callable[[Passage], bool] = lambda p: False) -> ChatReply:
-    """The chat message for an answer: text with [n] marks, « Sources », and a button per source."""
-    if answer.abstained or not answer.hits:
+    """The chat message for an answer: text with [n] marks, « Sources », and a button per source.
+
+    An uncertain answer opens with a warning that says why, and its sources are « the closest passages »; an
+    off-topic question (or one with no passage at all) gets the list of what the documents cover.
+    """
+    if answer.outcome == OFF_TOPIC or not answer.hits:
         # The list of what the assistant covers follows: the answer's own sentence about it would repeat it.
-        reason = answer.text.replace(NOT_FOUND_SCOPE, "").strip() \
-            if answer.abstained and answer.text and answer.text != NOT_FOUND else None
+        reason = answer.reason.replace(NOT_FOUND_SCOPE, "").strip() if answer.reason else None
+        reason = None if reason == NOT_FOUND else reason
         return ChatReply(content=not_found_markdown(catalog, filters, reason), buttons=(), answer=answer)
+    uncertain = answer.outcome == UNCERTAIN
     by_rank = {h.rank: h for h in answer.hits}
     cited = [by_rank[r] for r in _cited_ranks(answer.text) if r in by_rank] or [answer.hits[0]]
     others = [h for h in answer.hits if h not in cited]
@@ -400,15 +314,21 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
         buttons.append(SourceButton(kind="passage", label=f"[{hit.rank}]",
                                     tooltip=f"Lire le passage : {citation(hit.passage)}",
                                     passage_id=hit.passage.id, rank=hit.rank))
-    for hit in cited:
-        if has_pdf(hit.passage):
-            buttons.append(SourceButton(kind="pdf", label=pdf_label(hit.rank, hit.passage),
-                                        tooltip=f"Ouvrir le PDF à la page citée : {hit.passage.title}",
-                                        passage_id=hit.passage.id, rank=hit.rank))
-    content = [escape_markdown(answer.text), "", "**Sources**", ""] + [_source_line(h) for h in cited]
+    pdfs = [hit for hit in cited if has_pdf(hit.passage)]
+    for hit in pdfs:
+        buttons.append(SourceButton(kind="pdf", label=pdf_label(hit.rank, hit.passage),
+                                    tooltip=f"Ouvrir le PDF à la page citée : {hit.passage.title}",
+                                    passage_id=hit.passage.id, rank=hit.rank))
+    content = []
+    if uncertain:
+        content += [f"> ⚠️ **Réponse incertaine.** {escape_markdown(answer.reason or DOUBT)}", "",
+                    f"_{escape_markdown(CLOSEST)}_", ""]
+    content += [escape_markdown(_quotes(answer) if uncertain else answer.text), "",
+                "**Passages les plus proches (à vérifier)**" if uncertain else "**Sources**", ""]
+    content += [_source_line(h) for h in cited]
     if others:
         content += ["", "**Autres passages trouvés**", ""] + [_source_line(h) for h in others]
-    content += ["", "_Boutons ci-dessous : lire un passage ou ouvrir le PDF à la page citée._"]
+    content += ["", "_Boutons ci-dessous : lire un passage" + (" ou ouvrir le PDF à la page citée._" if pdfs else "._")]
     active = describe_filters(filters)
     if active:
         content += ["", f"_Filtres actifs : {escape_markdown(active)}_"]

@@ -31,6 +31,7 @@ SHARED = PROJECT_ROOT.parent / "shared"
 BENCH = SHARED / "bench"
 ANSSI = SHARED / "corpus-anssi"
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
+NATURAL = PROJECT_ROOT / "eval" / "natural.jsonl"
 THEME_LABELS = PROJECT_ROOT / "eval" / "theme_labels.jsonl"
 METHOD_LABELS = {"lexical": "lexical (BM25)", "dense": "dense (e5)", "hybrid": "assistant (fusion)"}
 
@@ -46,6 +47,9 @@ class EvalQuestion:
     needs_shared: bool = False
     kind: str = ""
     answer: str = ""  # the gold answer span, where the benchmark gives one (PIAF, Service-Public)
+    phrases: tuple[str, ...] = ()  # the blind set: one of these in the answer's text is a right answer
+    scope: str = "answerable"  # the blind set: answerable, near (on topic, not answered) or off_topic
+    split: str = ""  # dev (tuned on) or test (reported only); PIAF: dev is the training half
 
 
 @dataclass
@@ -106,13 +110,18 @@ def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _bench_questions(path: Path, limit: int | None) -> list[EvalQuestion]:
+def _bench_questions(path: Path, limit: int | None, split=lambda row: "") -> list[EvalQuestion]:
     """Questions of a benchmark file with their gold passage id; a fixed random sample when limited."""
     rows = _jsonl(path)
     if limit:
         rows = random.Random(0).sample(rows, min(limit, len(rows)))
     return [EvalQuestion(id=str(r["question_id"]), question=r["question"], gold=[{"id": str(r["passage_id"])}],
-                         answer=r.get("answer") or "") for r in rows]
+                         answer=r.get("answer") or "", split=split(r)) for r in rows]
+
+
+def md5_half(text: str) -> int:
+    """0 or 1, fixed for a text: the rule that splits a set once."""
+    return int(hashlib.md5(text.encode("utf-8")).hexdigest(), 16) % 2
 
 
 def load_piaf(embedder: Embedder, settings: Settings, limit: int | None = None) -> Dataset | None:
@@ -120,7 +129,10 @@ def load_piaf(embedder: Embedder, settings: Settings, limit: int | None = None) 
         return None
     passages = [Passage(id=str(r["passage_id"]), text=r["text"], title=r["title"], source="PIAF (Wikipédia)",
                         doc_type="autre") for r in _jsonl(BENCH / "piaf_v1.0_passages.jsonl")]
-    questions = _bench_questions(BENCH / "piaf_v1.0_questions_filtered1863.jsonl", limit)
+    # A question is held out (test) when its passage's title falls in the odd half (the issue's rule).
+    titles = {p.id: p.title for p in passages}
+    questions = _bench_questions(BENCH / "piaf_v1.0_questions_filtered1863.jsonl", limit,
+                                 lambda r: "test" if md5_half(titles[str(r["passage_id"])]) else "dev")
     index = in_memory_index(passages, embedder, settings.cache_dir, "piaf")
     return Dataset("piaf", questions, index, lambda p, q: p.id == q.gold[0]["id"])
 
@@ -154,18 +166,23 @@ def local_matcher(passage: Passage, question: EvalQuestion) -> bool:
     return False
 
 
-def load_local(embedder: Embedder, settings: Settings, path: Path = QUESTIONS) -> Dataset | None:
+def load_local(embedder: Embedder, settings: Settings, path: Path = QUESTIONS, name: str = "local") -> Dataset | None:
+    """A set of questions over corpus/ and ../shared/corpus-anssi: the local set, or the blind set (natural)."""
     if not path.exists():
         return None
     questions = []
     for row in _jsonl(path):
         gold = [row["gold"]] if isinstance(row.get("gold"), dict) else list(row.get("gold") or [])
         gold += list(row.get("alternatives") or [])
+        # The local set's out-of-scope questions mix near-domain and off-topic ones: « out ».
+        scope = row.get("scope") or ("answerable" if row.get("in_scope", True) else "out")
+        split = row.get("split") or ("dev" if md5_half(str(row["id"])) == 0 else "test")
         questions.append(EvalQuestion(id=str(row["id"]), question=row["question"], gold=gold,
-                                      in_scope=bool(row.get("in_scope", True)),
+                                      in_scope=scope == "answerable", scope=scope, split=split,
+                                      phrases=tuple(row.get("phrases") or ()),
                                       needs_shared=any("corpus-anssi" in (g.get("doc") or "") for g in gold)
                                       or bool(row.get("needs_shared")),
-                                      kind=row.get("kind", "")))
+                                      kind=row.get("kind") or row.get("persona", "")))
     paths = list(settings.corpus_dirs)
     if ANSSI.exists():
         paths.append(ANSSI)
@@ -174,7 +191,14 @@ def load_local(embedder: Embedder, settings: Settings, path: Path = QUESTIONS) -
     eval_settings = replace(settings, index_dir=Path(settings.cache_dir) / "eval-index" / settings.fingerprint())
     build_index(paths, eval_settings, embedder, show_progress=False, log=lambda m: None)
     index = load_index(eval_settings.index_dir, eval_settings)
-    return Dataset("local", questions, index, local_matcher)
+    return Dataset(name, questions, index, local_matcher)
+
+
+def load_natural(embedder: Embedder, settings: Settings) -> Dataset | None:
+    """The blind set over the same index as the local set; without ../shared, only what corpus/ answers."""
+    if not ANSSI.exists():
+        return None  # its near-domain and off-topic questions are judged against the whole index
+    return load_local(embedder, settings, NATURAL, "natural")
 
 
 def score_dataset(dataset: Dataset, embedder: Embedder, settings: Settings, methods=MODES) -> dict:
@@ -201,57 +225,146 @@ def _metrics(ranks: list[int | None]) -> dict:
     }
 
 
+# ---------------------------------------------------------------- outcomes, as the assistant answers
+
+
+def assistant_for(dataset: Dataset, embedder: Embedder, settings: Settings):
+    """The assistant over the dataset's index, as `assistant ask` runs it (scope check, search, answer)."""
+    from .scope import Background, Scope
+    from .service import Assistant
+
+    return Assistant(settings, embedder, dataset.index, searcher_for(dataset, embedder, settings),
+                     Scope.for_model(Background(embedder, settings.cache_dir), settings))
+
+
+@dataclass
+class Asked:
+    """One question asked through the whole assistant."""
+
+    question: EvalQuestion
+    outcome: str
+    rank: int | None  # of the first right passage among those shown (None: not shown)
+    phrase: bool  # the blind set: a gold phrase is in the answer's text
+    contains: bool  # PIAF, Service-Public: the gold answer span is in the answer's text
+    chars: int
+
+
+def ask_all(dataset: Dataset, embedder: Embedder, settings: Settings) -> list[Asked]:
+    """Every question of the dataset through `Assistant.ask`."""
+    assistant = assistant_for(dataset, embedder, settings)
+    out = []
+    for q in dataset.questions:
+        answer = assistant.ask(q.question)
+        shown = [h for h in answer.hits if h.rank <= settings.k]
+        rank = next((h.rank for h in shown if dataset.matcher(h.passage, q)), None)
+        text = plain(answer.text)
+        out.append(Asked(q, answer.outcome, rank, any(plain(p) in text for p in q.phrases),
+                         bool(q.answer) and plain(q.answer) in text, len(answer.text)))
+    return out
+
+
+def summarise(asked: list[Asked]) -> dict:
+    """Outcome rates by scope, and for answerable questions the top 3 / top 5 and phrase rates."""
+    out: dict = {}
+    for scope in ("answerable", "near", "off_topic", "out"):
+        part = [a for a in asked if a.question.scope == scope]
+        if not part:
+            continue
+        n = len(part)
+        entry = {"n": n, **{o: sum(a.outcome == o for a in part) / n for o in ("answered", "uncertain", "off_topic")}}
+        if scope == "answerable":
+            entry["top1"] = sum(a.rank == 1 for a in part) / n
+            entry["top3"] = sum(bool(a.rank and a.rank <= 3) for a in part) / n
+            entry["top5"] = sum(bool(a.rank and a.rank <= 5) for a in part) / n
+            if any(a.question.phrases for a in part):
+                entry["phrase"] = sum(a.phrase for a in part) / n
+            if any(a.question.answer for a in part):
+                entry["contains"] = sum(a.contains for a in part) / n
+            entry["mean_chars"] = round(sum(a.chars for a in part) / n, 1)
+        out[scope] = entry
+    return out
+
+
+def outcome_study(dataset: Dataset, embedder: Embedder, settings: Settings, rules_study: bool = True) -> dict:
+    """The three outcomes, by split, and each rule's effect (switched off) on the same numbers."""
+    from . import rules
+
+    def by_split(asked: list[Asked]) -> dict:
+        splits = sorted({a.question.split for a in asked})
+        result = {"all": summarise(asked)}
+        if splits != [""]:
+            result.update({s: summarise([a for a in asked if a.question.split == s]) for s in splits})
+        return result
+
+    result = {"shipped": by_split(ask_all(dataset, embedder, settings)), "without": {}}
+    for rule in rules.RULES if rules_study else ():
+        with rules.switched_off(rule):
+            result["without"][rule] = by_split(ask_all(dataset, embedder, settings))
+    return result
+
+
 # ---------------------------------------------------------------- abstention and the report
 
 
-def abstention_study(dataset: Dataset, embedder: Embedder, settings: Settings) -> dict:
-    """Calibrate the abstention weight and threshold on one half of the local questions, report on the other."""
-    from .answer import issue_topic_found, signals, value_missing
+def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> list[dict]:
+    """Per question: the scope signals and the certainty signals of the shipped pipeline."""
+    from . import rules
+    from .answer import asked_value, issue_topic_found, signals
 
-    searcher = searcher_for(dataset, embedder, settings)
-    lexical = dataset.index.lexical
+    assistant = assistant_for(dataset, embedder, settings)
+    searcher, scope = assistant.searcher, assistant.scope
     rows = []
     for q in dataset.questions:
-        if searcher.uncovered_period(q.question) is not None:
-            rows.append((q, 0.0, 0.0, False))  # an issue that is not indexed: refused whatever the threshold
-            continue
+        margin, known = scope.signals(searcher, q.question)
         hits = searcher.search(q.question, k=settings.k)
-        if value_missing(hits, q.question) is not None:
-            rows.append((q, 0.0, 0.0, False))  # asks for a value no passage gives: refused whatever the threshold
-            continue
-        on_issue = issue_topic_found(hits, q.question)
-        if on_issue is not None:  # a named issue: answered when it names the topic, whatever the threshold
-            rows.append((q, float("inf"), 0.0, on_issue))
-            continue
-        rows.append((q, *signals(hits, q.question, lexical), bool(hits)))
-    calibrate = [r for r in rows if int(hashlib.md5(r[0].id.encode()).hexdigest(), 16) % 2 == 0]
-    held_out = [r for r in rows if r not in calibrate]
+        best, covered = signals(hits, q.question, dataset.index.lexical)
+        # Questions another check decides (a named issue, an issue not indexed, a value no passage gives)
+        # are not what the confidence threshold is for.
+        decided = (searcher.uncovered_period(q.question) is not None
+                   or (rules.on("issue_topic") and issue_topic_found(hits, q.question) is not None)
+                   or (rules.on("value") and asked_value(q.question) is not None))
+        rows.append({"q": q, "margin": margin, "known": known, "best": best, "covered": covered,
+                     "decided": decided})
+    return rows
 
-    def rates(part, threshold, weight):
-        refused = [(q.in_scope, (not has) or best + weight * cov < threshold) for q, best, cov, has in part]
-        oos = [r for scope, r in refused if not scope]
-        ins = [r for scope, r in refused if scope]
-        return (sum(oos) / len(oos) if oos else 0.0, sum(ins) / len(ins) if ins else 0.0, len(oos), len(ins))
 
-    best_choice, best_value = (0.0, 0.0), -1.0
-    for weight in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3):
-        for threshold in sorted({round(b + weight * c, 4) for _, b, c, _ in calibrate}):
-            oos_rate, in_rate, _, _ = rates(calibrate, threshold, weight)
-            # In-scope refusals must stay rare (≤ 5 %); then refuse as many out-of-scope questions as possible.
-            value = oos_rate - 10 * max(0.0, in_rate - 0.05) - 0.5 * in_rate
-            if value > best_value:
-                best_choice, best_value = (threshold, weight), value
-    threshold, weight = best_choice
-    cal, held = rates(calibrate, threshold, weight), rates(held_out, threshold, weight)
-    shipped = settings.abstention()
-    now = rates(held_out, *shipped)
-    return {
-        "calibrated_threshold": threshold, "calibrated_weight": weight,
-        "calibration": {"oos_abstained": cal[0], "in_scope_abstained": cal[1], "n_oos": cal[2], "n_in": cal[3]},
-        "held_out": {"oos_abstained": held[0], "in_scope_abstained": held[1], "n_oos": held[2], "n_in": held[3]},
-        "shipped_threshold": shipped[0], "shipped_weight": shipped[1],
-        "held_out_shipped": {"oos_abstained": now[0], "in_scope_abstained": now[1]},
-    }
+SCOPE_WEIGHTS = (0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3)
+CERTAINTY_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+# Share of the dev halves' answerable questions an uncertainty threshold may flag (the test target is 15 %).
+UNCERTAIN_BUDGET = 0.10
+
+
+def calibrate(rows: list[dict]) -> dict:
+    """The scope and certainty settings learnt on dev questions only (rows of the dev halves).
+
+    Scope: for each weight, the highest threshold that calls no answerable dev
+    question off topic; the weight that then catches most off-topic dev
+    questions wins (the smaller on ties). Certainty: for each weight, the
+    highest threshold that leaves at most UNCERTAIN_BUDGET of the answerable
+    dev questions uncertain; the weight that flags most near-domain ones wins.
+    """
+    answerable = [r for r in rows if r["q"].scope == "answerable"]
+    off = [r for r in rows if r["q"].scope == "off_topic"]
+    near = [r for r in rows if r["q"].scope in ("near", "out") and not r["decided"]]
+    best_scope = None
+    for weight in SCOPE_WEIGHTS:
+        threshold = min(r["margin"] + weight * r["known"] for r in answerable)
+        caught = sum(r["margin"] + weight * r["known"] < threshold for r in off)
+        if best_scope is None or caught > best_scope[2]:
+            best_scope = (weight, round(threshold, 4), caught)
+    free = [r for r in answerable if not r["decided"]]
+    best_certainty = None
+    for weight in CERTAINTY_WEIGHTS:
+        scores = sorted(r["best"] + weight * r["covered"] for r in free)
+        allowed = int(UNCERTAIN_BUDGET * len(answerable))  # of all answerable dev questions
+        threshold = scores[min(allowed, len(scores) - 1)] if scores else 0.0
+        caught = sum(r["best"] + weight * r["covered"] < threshold for r in near)
+        if best_certainty is None or caught > best_certainty[2]:
+            best_certainty = (weight, round(threshold, 4), caught)
+    return {"scope_weight": best_scope[0], "scope_threshold": best_scope[1], "scope_caught": best_scope[2],
+            "n_off_topic": len(off), "certainty_weight": best_certainty[0],
+            "certainty_threshold": best_certainty[1], "certainty_caught": best_certainty[2],
+            "n_near_undecided": len(near), "n_answerable": len(answerable)}
 
 
 def theme_accuracy(passages: list[Passage], path: Path = THEME_LABELS) -> dict | None:
@@ -272,14 +385,20 @@ def theme_accuracy(passages: list[Passage], path: Path = THEME_LABELS) -> dict |
     return {"n": found, "practice_accuracy": practice_ok / found, "topic_accuracy": topic_ok / found}
 
 
-def run_eval(settings: Settings, embedder: Embedder, datasets=("local", "piaf", "spf"), limit: int | None = None,
-             out_dir: Path | None = None) -> dict:
-    """Score every dataset with every method and write eval/results.{md,json,png}."""
-    loaders = {"local": lambda: load_local(embedder, settings), "piaf": lambda: load_piaf(embedder, settings, limit),
-               "spf": lambda: load_spf(embedder, settings, limit)}
+DATASETS = ("local", "natural", "piaf", "spf")
+
+
+def run_eval(settings: Settings, embedder: Embedder, datasets=DATASETS, limit: int | None = None,
+             out_dir: Path | None = None, rules_study: bool = True) -> dict:
+    """Score every dataset with every method, ask every question through the assistant (three outcomes, each
+    rule on and off), learn the scope and certainty settings on the dev halves, and write
+    eval/results.{md,json,png}."""
+    loaders = {"local": lambda: load_local(embedder, settings), "natural": lambda: load_natural(embedder, settings),
+               "piaf": lambda: load_piaf(embedder, settings, limit), "spf": lambda: load_spf(embedder, settings, limit)}
     report: dict = {"model": embedder.name, "settings": settings.fingerprint_fields(),
                     "dense_weight": settings.dense_weight, "datasets": {}, "skipped": []}
     started = time.perf_counter()
+    dev_rows: list[dict] = []
     for name in datasets:
         t0 = time.perf_counter()
         dataset = loaders[name]()
@@ -288,39 +407,24 @@ def run_eval(settings: Settings, embedder: Embedder, datasets=("local", "piaf", 
             print(f"  {name} : ignoré (données absentes de ../shared)")
             continue
         entry = {"questions": len(dataset.questions), "passages": dataset.index.size,
-                 "methods": score_dataset(dataset, embedder, settings)}
-        if any(q.answer for q in dataset.questions):
-            entry["answer"] = answer_study(dataset, embedder, settings)
+                 "methods": score_dataset(dataset, embedder, settings),
+                 "outcomes": outcome_study(dataset, embedder, settings, rules_study)}
+        if name in ("local", "natural"):
+            dev_rows += [r for r in _signal_rows(dataset, embedder, settings) if r["q"].split == "dev"]
         if name == "local":
             report["themes"] = theme_accuracy(dataset.index.passages)
-            entry["abstention"] = abstention_study(dataset, embedder, settings)
             entry["by_kind"] = _by_kind(dataset, embedder, settings)
         entry["seconds"] = round(time.perf_counter() - t0, 1)
         report["datasets"][name] = entry
         print(format_table({name: entry}))
+        print(format_outcomes({name: entry}))
+    if dev_rows:
+        report["calibration"] = calibrate(dev_rows)
+        print("Réglages appris sur les moitiés dev :", json.dumps(report["calibration"], ensure_ascii=False))
     report["seconds"] = round(time.perf_counter() - started, 1)
     if out_dir is not None:
         write_report(report, out_dir)
     return report
-
-
-def answer_study(dataset: Dataset, embedder: Embedder, settings: Settings) -> dict:
-    """How often the extractive answer (threshold aside) holds the benchmark's gold answer span, and its length."""
-    from .answer import compose_answer
-
-    searcher = searcher_for(dataset, embedder, settings)
-    lexical = dataset.index.lexical
-    held, refused, lengths = 0, 0, []
-    asked = [q for q in dataset.questions if q.answer]
-    for q in asked:
-        answer = compose_answer(q.question, searcher.search(q.question, k=settings.k), lexical=lexical,
-                                following=dataset.index.following)
-        held += plain(q.answer) in plain(answer.text)
-        refused += answer.abstained  # without a threshold, only the value check refuses
-        lengths.append(len(answer.text))
-    n = len(asked) or 1
-    return {"n": len(asked), "contains_gold": held / n, "value_refused": refused / n,
-            "mean_chars": round(sum(lengths) / len(lengths), 1) if lengths else 0.0}
 
 
 def _by_kind(dataset: Dataset, embedder: Embedder, settings: Settings) -> dict:
@@ -344,51 +448,106 @@ def format_table(datasets: dict) -> str:
     return "\n".join(lines)
 
 
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _outcome_cells(summary: dict) -> list[str]:
+    ans, near, off, out = (summary.get(k, {}) for k in ("answerable", "near", "off_topic", "out"))
+    not_answered = (lambda e: e["uncertain"] + e["off_topic"] if e else None)
+    return [str(ans.get("n", 0)), _pct(ans.get("answered")), _pct(ans.get("uncertain")), _pct(ans.get("off_topic")),
+            _num(ans.get("top1")), _num(ans.get("top3")), _num(ans.get("top5")),
+            _num(ans.get("phrase", ans.get("contains"))),
+            f"{near['n']} : {_pct(not_answered(near))} ({_pct(near['off_topic'])})" if near else "—",
+            f"{off['n']} : {_pct(off['off_topic'])}" if off else "—",
+            f"{out['n']} : {_pct(not_answered(out))}" if out else "—"]
+
+
+OUTCOME_HEADER = ["| jeu | partie | répondables | répondues | incertaines | hors sujet | top 1 | top 3 | top 5 | "
+                  "phrase / réponse attendue | proches du domaine : non répondues (hors sujet) | hors sujet : hors sujet "
+                  "| hors champ (jeu local) : non répondues |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+
+def format_outcomes(datasets: dict) -> str:
+    """Each set, each part (all, dev, test), as the assistant answers it."""
+    lines = list(OUTCOME_HEADER)
+    for name, entry in datasets.items():
+        shipped = entry["outcomes"]["shipped"]
+        parts = ["dev", "test"] if name == "natural" else [p for p in ("all", "dev", "test") if p in shipped]
+        for part in parts:
+            lines.append(f"| {name} | {part} | " + " | ".join(_outcome_cells(shipped[part])) + " |")
+    return "\n".join(lines)
+
+
+def format_rules(datasets: dict) -> str:
+    """Each rule switched off, against the shipped pipeline: the blind set on its dev half, the others whole."""
+    from .rules import RULES
+
+    lines = [OUTCOME_HEADER[0].replace("| partie |", "| règle coupée |"), OUTCOME_HEADER[1]]
+    for name, entry in datasets.items():
+        part = "dev" if name == "natural" else "all"
+        variants = [("aucune", entry["outcomes"]["shipped"])] + list(entry["outcomes"]["without"].items())
+        for rule, by_part in variants:
+            if part in by_part:
+                lines.append(f"| {name} ({part}) | {rule} | " + " | ".join(_outcome_cells(by_part[part])) + " |")
+    lines += ["", "Règles : " + " ; ".join(f"`{name}` — {text}" for name, text in RULES.items()) + "."]
+    return "\n".join(lines)
+
+
 def write_report(report: dict, out_dir: Path) -> None:
     """results.md (tables), results.json (everything) and results.png (chart)."""
+    from .scope import SCOPES
+    from .config import ABSTENTION
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    md = ["# Évaluation de la recherche", "",
+    (out_dir / "results.json").write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str),
+                                          encoding="utf-8")
+    md = ["# Évaluation", "",
           f"Modèle : `{report['model']}` — réglages : `{json.dumps(report['settings'], ensure_ascii=False)}` — "
           f"poids dense de la fusion : {report['dense_weight']} — durée : {report['seconds']} s.", "",
-          "Produit par `assistant eval` (`make eval`). R@k : part des questions dont un bon passage est dans les k "
-          "premiers ; MRR@10 : moyenne de 1/rang du premier bon passage. Questions hors sujet exclues de ces mesures.",
-          "", format_table(report["datasets"]), ""]
-    answered = {name: entry["answer"] for name, entry in report["datasets"].items() if entry.get("answer")}
-    if answered:
-        md += ["## La réponse extractive", "",
-               "Part des questions dont la réponse de l'assistant (les phrases citées au-dessus des sources, sans "
-               "seuil d'abstention) contient la réponse attendue du jeu, à la casse, aux accents et à la ponctuation "
-               "près ; part des questions refusées par le contrôle de la valeur demandée (toutes ont pourtant une "
-               "réponse dans leur passage) ; longueur moyenne de la réponse.", "",
-               "| jeu | questions | réponse contient la réponse attendue | refusées faute de valeur | "
-               "longueur moyenne (caractères) |", "|---|---|---|---|---|"]
-        md += [f"| {name} | {a['n']} | {a['contains_gold']:.3f} | {a['value_refused']:.1%} | {a['mean_chars']:.0f} |"
-               for name, a in answered.items()]
-        md.append("")
+          "Produit par `assistant eval` (`make eval`) ; les jeux sont décrits dans `eval/README.md`.", "",
+          "## Recherche", "",
+          "R@k : part des questions répondables dont un bon passage est dans les k premiers ; MRR@10 : moyenne de "
+          "1/rang du premier bon passage.", "", format_table(report["datasets"]), "",
+          "## Les trois issues", "",
+          "Chaque question posée à l'assistant entier, comme `assistant ask` : « répondue », « incertaine » (les "
+          "passages les plus proches, signalés comme tels) ou « hors sujet » (aucun passage, la liste de ce que "
+          "couvrent les documents). Pour les questions répondables : part de chaque issue, rang du premier bon "
+          "passage parmi ceux montrés (top 1 / 3 / 5), et part des réponses dont le texte contient une phrase "
+          "attendue (jeu aveugle) ou la réponse attendue (PIAF, Service-Public), à la casse, aux accents et à la "
+          "ponctuation près. Le jeu aveugle (`natural`) est réglé sur `dev` et rapporté sur `test`.", "",
+          format_outcomes(report["datasets"]), ""]
+    if any(entry["outcomes"]["without"] for entry in report["datasets"].values()):
+        md += ["## Chaque règle, coupée", "",
+               "Les mêmes mesures, une règle coupée à la fois (`ASSISTANT_RULES_OFF`) : le jeu aveugle sur sa "
+               "moitié `dev` seulement, les autres jeux entiers.", "", format_rules(report["datasets"]), ""]
+    calibration = report.get("calibration")
+    if calibration:
+        scope, certainty = SCOPES.get(report["settings"].get("model")), ABSTENTION.get(report["settings"].get("model"))
+        md += ["## Réglages appris sur les moitiés dev", "",
+               "Hors sujet : (similarité à l'index − similarité au fond de français général) + poids × (part des "
+               "mots de la question que l'index connaît) < seuil ; le seuil le plus haut qui ne dit hors sujet "
+               "aucune question répondable des moitiés dev (jeu aveugle et jeu local), le poids qui attrape alors "
+               "le plus de questions hors sujet de la moitié dev du jeu aveugle. Incertaine : meilleure similarité "
+               "dense + poids × couverture des mots de la question < seuil ; le seuil qui laisse au plus "
+               f"{UNCERTAIN_BUDGET:.0%} des questions répondables des moitiés dev incertaines, le poids qui attrape "
+               "le plus de questions proches du domaine ou hors champ.", "",
+               "| réglage | appris (dev) | livré |", "|---|---|---|",
+               f"| hors sujet : poids, seuil | {calibration['scope_weight']}, {calibration['scope_threshold']:.4f} "
+               f"({calibration['scope_caught']}/{calibration['n_off_topic']} hors sujet attrapées) | "
+               f"{scope[0] if scope else '—'}, {scope[1] if scope else '—'} |",
+               f"| incertaine : poids, seuil | {calibration['certainty_weight']}, "
+               f"{calibration['certainty_threshold']:.4f} ({calibration['certainty_caught']}/"
+               f"{calibration['n_near_undecided']} non répondables attrapées) | "
+               f"{certainty[1] if certainty else '—'}, {certainty[0] if certainty else '—'} |", ""]
     local = report["datasets"].get("local")
-    if local:
-        ab = local["abstention"]
-        md += ["## Abstention (jeu local)", "",
-               "Confiance = meilleure similarité dense + poids × part (pondérée par l'IDF) des mots de la question "
-               "présents dans le premier passage ; en dessous du seuil, l'assistant dit qu'il n'a pas trouvé. "
-               "Une question qui demande une valeur (montant, taux, nombre, durée, date, téléphone, adresse, nom…) "
-               "est refusée quel que soit le seuil quand aucun des cinq passages affichés n'en donne une près du mot "
-               "sur lequel elle porte (`assistant/asked.py`), comme une question sur un bulletin non indexé. "
-               "Une question sur un bulletin nommé (« le dernier bulletin », « la veille de mars 2025 ») est "
-               "répondue quel que soit le seuil quand un mot de son sujet figure dans les trois premiers passages, "
-               "refusée sinon.", "",
-               f"Calibré sur une moitié des questions : seuil {ab['calibrated_threshold']:.4f}, poids "
-               f"{ab['calibrated_weight']} (livré : seuil {ab['shipped_threshold']:.4f}, poids {ab['shipped_weight']}).",
-               "",
-               "| moitié | hors sujet refusées | dans le sujet refusées |", "|---|---|---|",
-               f"| calibration | {ab['calibration']['oos_abstained']:.1%} ({ab['calibration']['n_oos']}) | "
-               f"{ab['calibration']['in_scope_abstained']:.1%} ({ab['calibration']['n_in']}) |",
-               f"| test (seuil calibré) | {ab['held_out']['oos_abstained']:.1%} ({ab['held_out']['n_oos']}) | "
-               f"{ab['held_out']['in_scope_abstained']:.1%} ({ab['held_out']['n_in']}) |",
-               f"| test (seuil livré) | {ab['held_out_shipped']['oos_abstained']:.1%} | "
-               f"{ab['held_out_shipped']['in_scope_abstained']:.1%} |", "",
-               "## Jeu local par type de question (assistant)", "",
+    if local and local.get("by_kind"):
+        md += ["## Jeu local par type de question (assistant)", "",
                "| type | questions | R@1 | R@5 | MRR@10 |", "|---|---|---|---|---|"]
         for kind, m in local["by_kind"].items():
             md.append(f"| {kind} | {m['n']} | {m['R@1']:.3f} | {m['R@5']:.3f} | {m['MRR@10']:.3f} |")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import rules
+
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)['’]", re.IGNORECASE)
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Prepositional phrases whose nouns carry no topic: « qui est à l'origine du bulletin » asks about the bulletin,
@@ -138,6 +140,12 @@ class LexicalIndex:
         (« benchmarcking », « dinvention ») becomes the indexed stem it was meant to be (see `known`)."""
         return [self.known(t) for t in analyze(question) if t not in ignored]
 
+    def known_share(self, question: str) -> float:
+        """Share of the question's stems (typos corrected) that some passage has: 1.0 for a question without one."""
+        terms = self.terms(question)
+        vocab = self.model.vocab_dict
+        return sum(t in vocab for t in terms) / len(terms) if terms else 1.0
+
     def known(self, token: str) -> str:
         """The indexed stem closest to a stem the index does not have, or the stem itself.
 
@@ -148,7 +156,7 @@ class LexicalIndex:
         are left alone: « mairie » and « marie » are both words.
         """
         vocab = self.model.vocab_dict
-        if token in vocab or len(token) < TYPO_MIN or token.isdigit():
+        if token in vocab or len(token) < TYPO_MIN or token.isdigit() or not rules.on("typos"):
             return token
         corrections = getattr(self, "_corrections", None)
         if corrections is None or len(corrections) >= _CORRECTIONS_KEPT:

@@ -12,6 +12,9 @@ DOC_TYPE_LABELS = {
     "autre": "document",
 }
 
+# The line above an answer that is not a plain answer (`assistant ask`).
+OUTCOME_LABELS = {"uncertain": "[Réponse incertaine]", "off_topic": "[Hors du champ des documents]"}
+
 _MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
            "septembre", "octobre", "novembre", "décembre")
 
@@ -44,9 +47,12 @@ def citation(passage: Passage) -> str:
 
 def answer_as_text(answer: Answer) -> str:
     """The terminal rendering of `assistant ask`."""
-    lines = [f"Question : {answer.question}", "", answer.text, ""]
+    lines = [f"Question : {answer.question}", ""]
+    if answer.outcome in OUTCOME_LABELS:
+        lines += [OUTCOME_LABELS[answer.outcome], ""]
+    lines += [answer.text, ""]
     if answer.hits:
-        lines.append("Sources :")
+        lines.append("Passages les plus proches (à vérifier) :" if answer.outcome == "uncertain" else "Sources :")
     for hit in answer.hits:
         p = hit.passage
         lines.append(f"[{hit.rank}] {citation(p)}  (score {hit.score:.3f})")

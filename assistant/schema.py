@@ -75,18 +75,26 @@ class Hit:
 
 @dataclass(frozen=True)
 class Answer:
-    """What the assistant says: a short text with [n] marks, and the hits it cites."""
+    """What the assistant says: a short text with [n] marks, the hits it cites, and its outcome.
+
+    outcome is « answered », « uncertain » (the closest passages, flagged as not clearly answering) or
+    « off_topic » (outside what the index covers: no passage); abstained is true for off_topic only.
+    """
 
     question: str
     text: str
     abstained: bool
     hits: tuple[Hit, ...] = field(default_factory=tuple)
+    outcome: str = "answered"
+    reason: str | None = None  # why uncertain or off topic, in one sentence for the reader
 
     def to_dict(self) -> dict:
         """The JSON object printed by `assistant ask --json` and served by /api/ask."""
         return {
             "question": self.question,
             "answer": self.text,
+            "outcome": self.outcome,
+            "reason": self.reason,
             "abstained": self.abstained,
             "passages": [
                 {

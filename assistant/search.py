@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import rules
 from .config import Settings
 from .dates import TimeHints, issue_topic, time_hints, time_words
 from .embed import Embedder
@@ -163,7 +164,7 @@ class Searcher:
         order = np.argsort(-fused, kind="stable")
         # A question on a topic in a named issue or period (« veille blockchain 2025 ») wants the items: every
         # cover and table of contents of the period shares its words. They come after the items found.
-        reorders = mode == "hybrid" and not _ASKS_CONTENTS.search(fold(question))
+        reorders = mode == "hybrid" and rules.on("pointers") and not _ASKS_CONTENTS.search(fold(question))
         topic = issue_topic(question) if reorders else None
         kept: list[tuple[int, float]] = []  # (row, fused score), best first
         pointers: list[tuple[int, float]] = []  # covers and tables of contents, when a topic is asked
@@ -211,6 +212,13 @@ class Searcher:
                 out.remove(content)
                 out.insert(at, content)
         return out
+
+    def closest(self, question: str) -> float:
+        """The question's highest dense score over the whole index, whatever the filters (0 when empty)."""
+        if self.index.size == 0:
+            return 0.0
+        _, scores, _ = self._dense(question, 1, None)
+        return float(scores[0]) if len(scores) else 0.0
 
     def uncovered_period(self, question: str) -> TimeHints | None:
         """The issue a question asks for (« le bulletin de novembre 2026 », « n° 60 ») when nothing indexed has it."""

@@ -12,11 +12,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .answer import Abstention, compose_answer, period_not_found
+from .answer import Certainty, compose_answer, off_topic, period_not_found
+from .catalog import catalog_of, covered_text
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .index import IndexError, LoadedIndex, current_generation, load_index
 from .schema import Answer
+from .scope import Background, Scope
 from .search import Filters, Searcher
 
 log = logging.getLogger("assistant.service")
@@ -33,6 +35,7 @@ class Assistant:
     embedder: Embedder
     index: LoadedIndex
     searcher: Searcher
+    scope: Scope | None = None
     _reload_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _checked: float = field(default=0.0, repr=False)
     _refused: object = field(default=None, repr=False)
@@ -42,7 +45,8 @@ class Assistant:
         """Load the index first (cheap, fails fast), then the model."""
         index = load_index(settings.index_dir, settings)
         embedder = embedder or get_embedder(settings.model, settings.cache_dir, settings.encoder)
-        return cls(settings, embedder, index, Searcher(index, embedder, settings))
+        return cls(settings, embedder, index, Searcher(index, embedder, settings),
+                   Scope.for_model(Background(embedder, settings.cache_dir), settings))
 
     def refresh(self, wait: bool = False) -> bool:
         """Start loading the generation `current` points at if it is not the one in use (True when started).
@@ -85,12 +89,14 @@ class Assistant:
             self._reload_lock.release()
 
     def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
-        """Retrieve and answer one question."""
+        """Retrieve and answer one question: answered, uncertain (the closest passages, flagged) or off topic."""
         searcher = self.searcher  # one read: the whole answer comes from this index
+        if self.scope is not None and self.scope.off_topic(searcher, question):
+            return off_topic(question, covered_text(catalog_of(searcher.index)))
+        hits = searcher.search(question, k=k or self.settings.k, filters=filters)
         missing = searcher.uncovered_period(question)
         if missing is not None:
-            return period_not_found(question, missing, searcher.latest_bulletin())
-        hits = searcher.search(question, k=k or self.settings.k, filters=filters)
+            return period_not_found(question, missing, searcher.latest_bulletin(), hits)
         threshold, weight = self.settings.abstention()
-        return compose_answer(question, hits, Abstention(threshold, weight), lexical=searcher.index.lexical,
+        return compose_answer(question, hits, Certainty(threshold, weight), lexical=searcher.index.lexical,
                               following=searcher.index.following)

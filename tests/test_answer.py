@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.answer import NOT_FOUND, Abstention, compose_answer, coverage
+from assistant.answer import CLOSEST, DOUBT, NOT_FOUND, Certainty, compose_answer, coverage
 from assistant.chunking import split_sentences
 from assistant.lexical import analyze
 from assistant.schema import Hit, Passage
@@ -40,11 +40,17 @@ def test_answer_takes_sentences_verbatim_with_marks():
             assert any(sentence in h.passage.text for h in hits), sentence
 
 
-def test_abstains_without_hits_or_below_threshold():
-    assert compose_answer("question", []).abstained
-    low = compose_answer("recette de la tarte aux pommes", [_hit(1, "La charte engage les prestataires.", dense=0.70)],
-                         Abstention(min_confidence=0.8))
-    assert low.abstained and low.text == NOT_FOUND and low.hits == ()
+def test_uncertain_without_hits_or_below_threshold_shows_the_closest_passages():
+    empty = compose_answer("question", [])
+    assert empty.outcome == "uncertain" and empty.text == NOT_FOUND and empty.hits == () and not empty.abstained
+    hits = [_hit(1, "La charte engage les prestataires à sauvegarder les données.", dense=0.70)]
+    low = compose_answer("sauvegarde des données chez un prestataire", hits, Certainty(min_confidence=0.8))
+    # Flagged, not hidden: the sentence that says so, then the closest passage's words, and the passage.
+    assert low.outcome == "uncertain" and not low.abstained and low.hits == tuple(hits)
+    assert low.reason == DOUBT
+    assert low.text == f"{DOUBT} {CLOSEST} La charte engage les prestataires à sauvegarder les données. [1]"
+    high = compose_answer("sauvegarde des données chez un prestataire", hits, Certainty(min_confidence=0.6))
+    assert high.outcome == "answered" and high.reason is None
 
 
 def test_idf_weights_prefer_rare_question_words():
@@ -311,16 +317,22 @@ def test_values_are_found_in_french_writing():
     assert not AskedValue("téléphone").given_by("Contactez la CCI Normandie.")
 
 
-def test_abstains_when_no_passage_gives_the_value_asked():
+def test_uncertain_when_no_passage_gives_the_value_asked():
     hits = [_hit(1, "La Région finance des diagnostics de cybersécurité pour les PME normandes."),
             _hit(2, "Un antivirus à jour protège les postes de travail.", score=0.8)]
     answer = compose_answer("montant de la subvention régionale pour acheter un antivirus", hits)
-    assert answer.abstained and answer.hits == ()
+    assert answer.outcome == "uncertain" and answer.hits == tuple(hits)
     assert answer.text.startswith("Les documents indexés ne donnent pas ce montant")
+    assert f"{CLOSEST} La Région finance des diagnostics" in answer.text
+    from assistant import rules
+
+    with rules.switched_off("value"):  # the rule measured off: the closest passages answer
+        assert compose_answer("montant de la subvention régionale pour acheter un antivirus", hits).outcome == \
+            "answered"
     # The same question, with a passage that gives the amount, is answered from it.
     hits.append(_hit(3, "La subvention régionale couvre 50 % du diagnostic, dans la limite de 2 000 €.", score=0.7))
     answer = compose_answer("montant de la subvention régionale pour acheter un antivirus", hits)
-    assert not answer.abstained and "2 000 €" in answer.text
+    assert answer.outcome == "answered" and "2 000 €" in answer.text
 
 
 
@@ -337,7 +349,7 @@ def test_the_value_asked_is_taken_from_any_passage_shown():
     assert answer.text.startswith("Les six pôles de compétitivité normands [1] Un pôle de compétitivité"), answer.text
     unseen = [*topic, _hit(4, "Les pôles accompagnent les projets d'innovation.", score=0.6),
               _hit(5, "Les pôles organisent des rencontres entre adhérents.", score=0.5), replace(count, rank=6)]
-    assert compose_answer("combien de pôles de compétitivité en Normandie ?", unseen).abstained
+    assert compose_answer("combien de pôles de compétitivité en Normandie ?", unseen).outcome == "uncertain"
 
 
 def test_a_question_on_a_named_issue_is_answered_when_the_issue_names_its_topic():
@@ -346,18 +358,18 @@ def test_a_question_on_a_named_issue_is_answered_when_the_issue_names_its_topic(
     hits = [_hit(1, "Blockchain — Calvados et cidre AOP : des certificats numériques contre la contrefaçon.",
                  dense=0.80),
             _hit(2, "Cybersécurité — Cybermois 2026 : un programme commun des partenaires.", dense=0.79)]
-    strict = Abstention(min_confidence=0.99)
+    strict = Certainty(min_confidence=0.99)
     # Far from every sentence in wording, but the latest issue does speak of blockchain.
     assert issue_topic_found(hits, "le dernier bulletin parle de quoi sur la blockchain ?") is True
-    assert not compose_answer("le dernier bulletin parle de quoi sur la blockchain ?", hits, strict).abstained
-    assert not compose_answer("le bulletin d'octobre 2026", hits, strict).abstained  # the issue itself
+    assert compose_answer("le dernier bulletin parle de quoi sur la blockchain ?", hits, strict).outcome == "answered"
+    assert compose_answer("le bulletin d'octobre 2026", hits, strict).outcome == "answered"  # the issue itself
     # A topic the issue does not name is not answered, however close the wording.
     assert issue_topic_found(hits, "le dernier bulletin parle-t-il de la météo ?") is False
-    weather = compose_answer("le dernier bulletin parle-t-il de la météo ?", hits, Abstention())
-    assert weather.abstained and "ne parlent pas de « météo »" in weather.text, weather.text
+    weather = compose_answer("le dernier bulletin parle-t-il de la météo ?", hits, Certainty())
+    assert weather.outcome == "uncertain" and "ne parlent pas de « météo »" in weather.text, weather.text
     # Questions that name no issue keep the calibrated threshold.
     assert issue_topic_found(hits, "que dit la blockchain sur le cidre ?") is None
-    assert compose_answer("que dit la blockchain sur le cidre ?", hits, strict).abstained
+    assert compose_answer("que dit la blockchain sur le cidre ?", hits, strict).outcome == "uncertain"
 
 
 def test_a_table_read_as_one_line_is_quoted_by_the_row_asked_about():

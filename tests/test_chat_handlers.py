@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import re
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from assistant.catalog import Catalog
 from assistant.chat import (
     ALL, STARTERS, describe_filters, escape_markdown, filter_choices, filters_from_settings, not_found_markdown,
     passage_markdown, passage_panel, pdf_panel, render_reply, welcome_markdown,
@@ -85,15 +87,31 @@ def test_abstention_is_honest_and_shows_no_passage():
     assert "[1]" not in reply.content
 
 
-def test_abstention_keeps_its_own_reason():
-    # A value no passage gives, or a bulletin that is not indexed: the chat says why, not only « not found ».
-    from assistant.answer import NOT_FOUND_SCOPE
+def test_off_topic_keeps_its_own_reason():
+    # An off-topic question: the chat says why, then lists what it covers on its own.
+    from assistant.answer import off_topic
+
+    answer = off_topic("recette de la blanquette ?", "Les documents indexés couvrent : 1 mémo.")
+    assert answer.outcome == "off_topic" and answer.abstained and answer.hits == ()
+    reply = render_reply(answer, catalog=Catalog(documents=(), passages=0, doc_types=()))
+    assert reply.content.startswith(escape_markdown(answer.reason)) and reply.buttons == ()
+    assert "Les documents indexés couvrent" not in reply.content and "Je peux répondre sur" in reply.content
+
+
+def test_uncertain_answer_is_flagged_and_shows_the_closest_passages():
+    from assistant.answer import CLOSEST
 
     reason = "Les documents indexés ne donnent pas ce montant : aucun des passages trouvés ne l'indique."
-    reply = render_reply(answer_with(f"{reason} {NOT_FOUND_SCOPE}", [], abstained=True))
-    assert reply.content.startswith(escape_markdown(reason)) and reply.buttons == ()
-    # The coverage sentence is dropped: the chat lists what it covers on its own.
-    assert "Les documents indexés sont ceux" not in reply.content
+    p = passage(1, text="La Région finance des diagnostics.")
+    answer = replace(answer_with(f"{reason} {CLOSEST} La Région finance des diagnostics. [1]", [p]),
+                     outcome="uncertain", reason=reason)
+    reply = render_reply(answer, has_pdf=lambda p: False)
+    assert reply.content.startswith("> ⚠️ **Réponse incertaine.** " + escape_markdown(reason))
+    assert "**Passages les plus proches (à vérifier)**" in reply.content and "**Sources**" not in reply.content
+    assert escape_markdown("La Région finance des diagnostics. [1]") in reply.content
+    assert [b.label for b in reply.buttons] == ["[1]"]
+    # No PDF button, no word of a PDF.
+    assert "PDF" not in reply.content
 
 
 def test_document_text_is_escaped():

@@ -80,9 +80,17 @@ def test_latest_bulletin_comes_first(assistant):
     assert hits[0].passage.date.startswith("2026-10"), [h.passage.date for h in hits]
 
 
-def test_out_of_scope_questions_abstain(assistant):
+def test_off_topic_questions_are_refused_with_no_passage(assistant):
     for question in ("Quelle est la recette de la tarte normande aux pommes ?",
                      "Quel temps fera-t-il à Rouen demain ?",
                      "Qui a gagné le dernier match du Stade Malherbe de Caen ?"):
         answer = assistant.ask(question)
-        assert answer.abstained and not answer.hits, (question, [h.passage.title for h in answer.hits])
+        assert answer.outcome == "off_topic" and answer.abstained and not answer.hits, \
+            (question, [h.passage.title for h in answer.hits])
+        assert "Les documents indexés couvrent" in answer.text  # what is covered, said instead
+
+
+def test_near_domain_questions_are_uncertain_with_the_closest_passages(assistant):
+    # On the documents' topics, asking what they do not hold: flagged, and the closest passages shown.
+    answer = assistant.ask("Quel est le numéro de téléphone du délégué à la sécurité économique du Calvados ?")
+    assert answer.outcome == "uncertain" and not answer.abstained and answer.hits, answer.text

@@ -1,0 +1,47 @@
+"""The rules that refuse, doubt or reorder, by name, each of which can be switched off to measure it.
+
+`assistant eval` runs every set with each rule on and off (eval/results.md);
+`ASSISTANT_RULES_OFF=value,typos` switches rules off in any process.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+RULES = {
+    "scope": "hors sujet : question plus proche du fond de français général que de l'index (scope.py)",
+    "value": "valeur demandée (montant, numéro, date…) qu'aucun passage affiché ne donne : incertain (asked.py)",
+    "issue_topic": "bulletin nommé dont les passages ne parlent pas du sujet : incertain (answer.py)",
+    "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (search.py)",
+    "typos": "mot inconnu de l'index lu comme le mot indexé le plus proche (lexical.py)",
+}
+
+_off: set[str] = set()
+
+
+def _from_environment() -> None:
+    names = {n.strip() for n in (os.environ.get("ASSISTANT_RULES_OFF") or "").split(",") if n.strip()}
+    unknown = names - set(RULES)
+    if unknown:
+        raise ValueError(f"ASSISTANT_RULES_OFF : règle(s) inconnue(s) {', '.join(sorted(unknown))} ; "
+                         f"règles connues : {', '.join(RULES)}")
+    _off.update(names)
+
+
+def on(name: str) -> bool:
+    """Whether the rule `name` applies."""
+    return name not in _off
+
+
+@contextmanager
+def switched_off(*names: str):
+    """The rules `names` off within the block (measurement)."""
+    added = [n for n in names if n not in _off]
+    _off.update(added)
+    try:
+        yield
+    finally:
+        _off.difference_update(added)
+
+
+_from_environment()

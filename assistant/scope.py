@@ -1,0 +1,119 @@
+"""Is a question about the indexed documents at all? Decided against a shipped background of general French.
+
+An absolute similarity threshold says more about how a question is worded
+and which corpus is indexed than about whether the documents treat it: e5
+gives 0.85-0.90 to almost any French question against almost any French
+passage. So the question is compared with two things at once: the index, and
+`data/background.jsonl`, about 900 short passages and questions on everyday
+and encyclopedic topics (cooking, sport, weather, health, travel, history…)
+that avoid what the programme's documents are about. A question closer to
+that background than to every passage of the index is off topic; the margin
+is learnt on the blind dev halves (`assistant eval`), not set by hand per
+corpus, and the same code holds on PIAF's and Service-Public's own indexes.
+
+The background's vectors are computed once per model and kept in the cache
+folder, keyed by the background's content and the model's name.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import rules
+from .config import Settings
+from .embed import Embedder
+
+BACKGROUND = Path(__file__).resolve().parent / "data" / "background.jsonl"
+
+
+def background_texts(path: Path = BACKGROUND) -> list[str]:
+    """The background passages, in file order."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row["text"] for row in rows]
+
+
+@dataclass
+class Background:
+    """The background's vectors for one embedder, loaded or computed on first use."""
+
+    embedder: Embedder
+    cache_dir: Path
+    path: Path = BACKGROUND
+
+    def __post_init__(self):
+        self._vectors: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def vectors(self) -> np.ndarray:
+        if self._vectors is None:
+            with self._lock:
+                if self._vectors is None:
+                    self._vectors = self._load()
+        return self._vectors
+
+    def _load(self) -> np.ndarray:
+        texts = background_texts(self.path)
+        digest = hashlib.sha256(("\x1e".join(texts) + self.embedder.name).encode()).hexdigest()[:16]
+        cache = Path(self.cache_dir) / "background" / f"{self.embedder.name}-{digest}.npy"
+        if cache.exists():
+            vectors = np.load(cache)
+            if vectors.shape[0] == len(texts):
+                return np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = np.ascontiguousarray(self.embedder.embed_passages(texts), dtype=np.float32)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(".tmp.npy")
+        np.save(partial, vectors)
+        partial.replace(cache)
+        return vectors
+
+    def best(self, query: np.ndarray) -> float:
+        """The question's highest similarity to a background passage."""
+        vectors = self.vectors()
+        if vectors.size == 0:
+            return 0.0
+        return float(np.max(vectors @ np.asarray(query, dtype=np.float32).ravel()))
+
+
+# Off topic when (index similarity - background similarity) + WEIGHT × (share of the question's words the
+# index knows) < THRESHOLD, per model (None: no check). Learnt by `assistant eval` on the dev halves of the blind
+# set and of the local set (eval/results.md, « Hors sujet »), never on a test half, PIAF or Service-Public.
+SCOPES: dict[str, tuple[float, float] | None] = {"e5-small": (0.10, 0.0567), "use-multilingual": None, "hash": None}
+
+
+@dataclass
+class Scope:
+    """Off topic: closer to the background of general French than to the index, in words the index lacks.
+
+    Two signals, both relative to the index at hand: how much closer the
+    question is to the best passage than to the best background passage
+    (e5 cosine), and how many of its words (stems, typos corrected) the index
+    has at all. « il va pleuvoir à Deauville ? » is nearer the background's
+    weather than any passage, in words no passage uses; an informal question
+    on a trip abroad may be nearer the background's travel tips, but its
+    words (ordinateur, salon, wifi) are the index's.
+    """
+
+    background: Background
+    weight: float = 0.0
+    threshold: float | None = None
+
+    @classmethod
+    def for_model(cls, background: Background, settings: Settings) -> "Scope":
+        fitted = SCOPES.get(settings.model)
+        return cls(background, *fitted) if fitted else cls(background)
+
+    def signals(self, searcher, question: str) -> tuple[float, float]:
+        """(index similarity - background similarity, share of the question's words the index knows)."""
+        margin = searcher.closest(question) - self.background.best(searcher.query_vector(question))
+        return margin, searcher.index.lexical.known_share(question)
+
+    def off_topic(self, searcher, question: str) -> bool:
+        if self.threshold is None or not rules.on("scope") or not question.strip() or searcher.index.size == 0:
+            return False
+        margin, known = self.signals(searcher, question)
+        return margin + self.weight * known < self.threshold
