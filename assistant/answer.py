@@ -104,22 +104,33 @@ class Lexical(Protocol):
 
 @dataclass(frozen=True)
 class Certainty:
-    """When the passages are too far from the question to be called its answer (calibrated by `assistant eval`)."""
+    """When the passages are too far from the question to be called its answer (calibrated by `assistant eval`).
+
+    The confidence is how far the question's best passage stands above the
+    rest of the index (`Searcher.standing`: in standard deviations of its
+    similarities to every passage), plus a share of the question's words the
+    best passage has. An absolute similarity says more about the corpus and
+    the wording than about the answer (PIAF's questions have lower cosines
+    than ours, yet their passages answer them); how far one passage stands out
+    from the others travels across corpora.
+    """
 
     min_confidence: float = 0.0
-    coverage_weight: float = 0.10
+    coverage_weight: float = 0.0
 
-    def confidence(self, hits: list[Hit], question: str, lexical: Lexical | None = None) -> float:
-        """Best dense similarity plus a bonus for the (IDF-weighted) share of question words the best passage has."""
+    def confidence(self, hits: list[Hit], question: str, lexical: Lexical | None = None,
+                   standing: float | None = None) -> float:
+        """The question's standing in the index (the best dense similarity without one), plus the coverage bonus."""
         best, covered = signals(hits, question, lexical)
-        return best + self.coverage_weight * covered
+        return (best if standing is None else standing) + self.coverage_weight * covered
 
-    def doubt(self, hits: list[Hit], question: str, lexical: Lexical | None = None) -> str | None:
+    def doubt(self, hits: list[Hit], question: str, lexical: Lexical | None = None,
+              standing: float | None = None) -> str | None:
         """Why the passages may not answer the question, in a sentence for the reader; None when they do."""
         on_issue = issue_topic_found(hits, question) if rules.on("issue_topic") else None
         if on_issue is not None:
             return None if on_issue else _topic_not_in_issue(question)
-        if self.confidence(hits, question, lexical) < self.min_confidence:
+        if self.confidence(hits, question, lexical, standing) < self.min_confidence:
             return DOUBT
         return None
 
@@ -312,18 +323,20 @@ def _lines_with_sequel(passage: Passage, following: Callable[[Passage], Passage 
 
 def compose_answer(question: str, hits: list[Hit], certainty: Certainty | None = None,
                    max_sentences: int = 3, max_chars: int = 600, lexical: Lexical | None = None,
-                   following: Callable[[Passage], Passage | None] | None = None) -> Answer:
+                   following: Callable[[Passage], Passage | None] | None = None,
+                   standing: float | None = None) -> Answer:
     """The sentences that best match the question, each marked [n] with its passage's rank.
 
     `lexical` is the index's lexical side: it weighs the question's words (rare ones count more) and reads
     them as the search did (typos corrected); without it all words weigh 1.
     `following` gives the passage cut after a passage, so that a list announced at the end of one goes on
     into the next (same document and heading, cited under the same mark).
+    `standing` is how far the best passage stands above the index (`Searcher.standing`), which the certainty reads.
     """
     certainty = certainty or Certainty()
     if not hits:
         return Answer(question=question, text=NOT_FOUND, abstained=False, hits=(), outcome=UNCERTAIN, reason=NOT_FOUND)
-    doubt = certainty.doubt(hits, question, lexical)
+    doubt = certainty.doubt(hits, question, lexical, standing)
     sources = hits[:3]
     asked = asked_value(question) if rules.on("value") else None
     source = _value_source(hits, asked) if asked is not None else None

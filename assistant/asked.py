@@ -29,6 +29,11 @@ _OF = r"(?:(?:de la|de l['’]|du|des|de|d['’]une?|d['’])\s*)?"
 _CURRENCIES = r"(?:euros?|dollars?|livres?|francs?|yens?|yuans?)\b"
 _MONTHS = r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
 
+# People by their role (« le directeur », « la déléguée »): who a question may ask the name of.
+_ROLES = (r"(?:vice-)?pr[ée]sidente?|directeur|directrice|d[ée]l[ée]gu[ée]e?|responsable|conseill[eè]re?|charg[ée]e?|"
+          r"r[ée]f[ée]rente?|correspondante?|interlocut(?:eur|rice)|dirigeante?|animat(?:eur|rice)|auteure?|"
+          r"r[ée]dact(?:eur|rice)|coordinat(?:eur|rice)|pilote|ministre|pr[ée]f[eè]te?")
+
 # What a passage must contain to give a value of each kind.
 VALUE_PATTERNS = {
     "montant": re.compile(r"\d\s*(?:€|\$|£|k€|M€|EUR\b|USD\b)|[$£]\s*\d"
@@ -71,6 +76,14 @@ QUESTION_PATTERNS = [
     ("courriel", re.compile(r"\badresse (?:e-?mail|mail|électronique|electronique)\b|\bcourriel\b", re.I)),
     ("adresse", re.compile(r"\badresse\b(?! (?:e-?mail|mail|électronique|electronique|ip)\b)", re.I)),
     ("identité", re.compile(r"\bnom et pr[ée]nom\b", re.I)),
+    # « qui est le directeur de… », « comment s'appelle le délégué… », « le nom du conseiller… », « le directeur
+    # il s'appelle comment ? »: a person in a role. Uncertain, not refused, when no passage shown names one
+    # (M. / Mme) near the role.
+    ("identité", re.compile(r"\b(?:qui (?:est|sont|était)|c['’]est qui|comment s['’]appellen?t?|s['’]appellen?t? "
+                            r"comment|(?:quel est )?(?:le )?nom)\s+(?:(?:du|de la|de l['’]|des|d['’]|le|la|l['’]|les)"
+                            r"\s*)?(?:(?:actuel(?:le)?|nouveau|nouvelle|même)\s+)?(?P<focus>" + _ROLES + r")\b"
+                            r"|\b(?:le|la|l['’])\s*(?P<focus2>" + _ROLES + r")\b[^?.]{0,60}?"
+                            r"\b(?:s['’]appellen?t? comment|c['’]est qui)\b|\bquelles? personnes?\b", re.I)),
     ("date", re.compile(r"\bdates?\s+(?:limites?\s+|exactes?\s+|pr[ée]cises?\s+)?" + _OF
                         + r"(?:(?:prochaine?s?|derni[eè]re?s?|premi[eè]re?s?)\s+)?(?P<focus>\w+)"
                         r"|^\W*(?:(?:depuis|jusqu['’]à|à partir de|a partir de|c['’]est)\s+)?quand\b|\bquand\s*\?"

@@ -186,11 +186,12 @@ def bench_command(out_dir, encoder, questions, sizes, server_passages, clients, 
 @click.option("--dataset", "datasets", multiple=True, type=click.Choice(["local", "natural", "piaf", "spf"]),
               help="Jeux à évaluer (défaut : tous).")
 @click.option("--no-rules", is_flag=True, help="Sans la mesure de chaque règle coupée (plus rapide).")
+@click.option("--no-cli", is_flag=True, help="Sans PIAF et Service-Public indexés et posés par la ligne de commande.")
 @click.option("--limit", type=int, default=None, help="Nombre de questions tirées au hasard (PIAF, Service-Public).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Dossier des résultats (défaut : eval/).")
 @click.option("--no-write", is_flag=True, help="Afficher sans écrire les fichiers de résultats.")
-def eval_command(datasets, limit, out_dir, no_write, no_rules):
+def eval_command(datasets, limit, out_dir, no_write, no_rules, no_cli):
     """Mesurer la recherche (lexicale, dense, fusion) et les trois issues des réponses, règle par règle, sur le jeu
     local, le jeu aveugle, PIAF et Service-Public."""
     from .config import PROJECT_ROOT
@@ -199,7 +200,8 @@ def eval_command(datasets, limit, out_dir, no_write, no_rules):
     settings = _settings(None)
     embedder = _embedder(settings)
     out = None if no_write else (out_dir or PROJECT_ROOT / "eval")
-    run_eval(settings, embedder, datasets=datasets or DATASETS, limit=limit, out_dir=out, rules_study=not no_rules)
+    run_eval(settings, embedder, datasets=datasets or DATASETS, limit=limit, out_dir=out, rules_study=not no_rules,
+             via_cli=not no_cli)
     if out:
         click.echo(f"Résultats écrits dans {out}/results.md, results.json et results.png")
 

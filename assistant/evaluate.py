@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -303,6 +304,64 @@ def outcome_study(dataset: Dataset, embedder: Embedder, settings: Settings, rule
     return result
 
 
+# ---------------------------------------------------------------- the benchmarks through the command line
+
+
+def _bench_files(name: str, folder: Path) -> dict[str, str]:
+    """The benchmark's passages (PIAF) or fiches (Service-Public) as Markdown files, one each, named by their id;
+    returns file stem -> gold id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source = BENCH / ("piaf_v1.0_passages.jsonl" if name == "piaf" else "spf_dila_105_passages.jsonl")
+    stems = {}
+    for row in _jsonl(source):
+        pid = str(row["passage_id"])
+        title = row.get("title") or row["text"].split("\n", 1)[0][:150]
+        stem = re.sub(r"[^\w.-]", "_", pid)
+        body = f"---\ntitle: {title.replace(chr(10), ' ')}\ntype: autre\n---\n\n{row['text']}\n"
+        path = folder / f"{stem}.md"
+        if not path.exists() or path.read_text(encoding="utf-8") != body:
+            path.write_text(body, encoding="utf-8")
+        stems[stem] = pid
+    return stems
+
+
+def cli_study(name: str, settings: Settings, limit: int | None = None) -> dict | None:
+    """PIAF or Service-Public as a user would run them: `assistant index` over the passages written as files,
+    then `assistant ask --batch`; R@5 over the passages printed, and the share of each outcome."""
+    import subprocess
+    import sys
+
+    questions_file = BENCH / ("piaf_v1.0_questions_filtered1863.jsonl" if name == "piaf"
+                              else "spf_dila_105_questions.jsonl")
+    if not questions_file.exists():
+        return None
+    work = Path(settings.cache_dir) / "cli-check" / name
+    stems = _bench_files(name, work / "corpus")
+    rows = _jsonl(questions_file)
+    if limit:
+        rows = random.Random(0).sample(rows, min(limit, len(rows)))
+    (work / "questions.jsonl").write_text("".join(json.dumps({"question": r["question"]}, ensure_ascii=False) + "\n"
+                                                  for r in rows), encoding="utf-8")
+    command = [sys.executable, "-c", "from assistant.cli import main; main()"]
+    t0 = time.perf_counter()
+    subprocess.run([*command, "index", str(work / "corpus"), "--index-dir", str(work / "index"), "--quiet"],
+                   check=True, stdout=subprocess.DEVNULL)
+    indexed = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    done = subprocess.run([*command, "ask", "--batch", str(work / "questions.jsonl"), "--index-dir",
+                           str(work / "index")], check=True, capture_output=True, text=True)
+    asked = time.perf_counter() - t0
+    answers = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    found, outcomes = 0, {"answered": 0, "uncertain": 0, "off_topic": 0}
+    for row, answer in zip(rows, answers):
+        outcomes[answer["outcome"]] += 1
+        gold = str(row["passage_id"])
+        found += any(stems.get(Path(p["source"]).stem) == gold for p in answer["passages"] if p["rank"] <= 5)
+    n = len(answers) or 1
+    return {"n": len(answers), "R@5": found / n, **{k: v / n for k, v in outcomes.items()},
+            "index_seconds": round(indexed, 1), "ask_seconds": round(asked, 1)}
+
+
 # ---------------------------------------------------------------- abstention and the report
 
 
@@ -323,13 +382,13 @@ def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> li
         decided = (searcher.uncovered_period(q.question) is not None
                    or (rules.on("issue_topic") and issue_topic_found(hits, q.question) is not None)
                    or (rules.on("value") and asked_value(q.question) is not None))
-        rows.append({"q": q, "margin": margin, "known": known, "best": best, "covered": covered,
+        rows.append({"q": q, "margin": margin, "known": known, "best": searcher.standing(q.question), "covered": covered,
                      "decided": decided})
     return rows
 
 
 SCOPE_WEIGHTS = (0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3)
-CERTAINTY_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+CERTAINTY_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0)
 # Share of the dev halves' answerable questions an uncertainty threshold may flag (the test target is 15 %).
 UNCERTAIN_BUDGET = 0.10
 
@@ -352,11 +411,15 @@ def calibrate(rows: list[dict]) -> dict:
         caught = sum(r["margin"] + weight * r["known"] < threshold for r in off)
         if best_scope is None or caught > best_scope[2]:
             best_scope = (weight, round(threshold, 4), caught)
-    free = [r for r in answerable if not r["decided"]]
+    # The certainty on the blind dev half alone: the local set's questions echo the documents' words and would
+    # let the threshold rise past what people's own questions bear.
+    blind = [r for r in answerable if r["q"].phrases]
+    free = [r for r in blind if not r["decided"]]
+    near = [r for r in near if r["q"].scope == "near"]
     best_certainty = None
     for weight in CERTAINTY_WEIGHTS:
         scores = sorted(r["best"] + weight * r["covered"] for r in free)
-        allowed = int(UNCERTAIN_BUDGET * len(answerable))  # of all answerable dev questions
+        allowed = int(UNCERTAIN_BUDGET * len(blind))  # of all answerable questions of the blind dev half
         threshold = scores[min(allowed, len(scores) - 1)] if scores else 0.0
         caught = sum(r["best"] + weight * r["covered"] < threshold for r in near)
         if best_certainty is None or caught > best_certainty[2]:
@@ -364,7 +427,7 @@ def calibrate(rows: list[dict]) -> dict:
     return {"scope_weight": best_scope[0], "scope_threshold": best_scope[1], "scope_caught": best_scope[2],
             "n_off_topic": len(off), "certainty_weight": best_certainty[0],
             "certainty_threshold": best_certainty[1], "certainty_caught": best_certainty[2],
-            "n_near_undecided": len(near), "n_answerable": len(answerable)}
+            "n_near_undecided": len(near), "n_answerable": len(answerable), "n_blind_answerable": len(blind)}
 
 
 def theme_accuracy(passages: list[Passage], path: Path = THEME_LABELS) -> dict | None:
@@ -389,7 +452,7 @@ DATASETS = ("local", "natural", "piaf", "spf")
 
 
 def run_eval(settings: Settings, embedder: Embedder, datasets=DATASETS, limit: int | None = None,
-             out_dir: Path | None = None, rules_study: bool = True) -> dict:
+             out_dir: Path | None = None, rules_study: bool = True, via_cli: bool = True) -> dict:
     """Score every dataset with every method, ask every question through the assistant (three outcomes, each
     rule on and off), learn the scope and certainty settings on the dev halves, and write
     eval/results.{md,json,png}."""
@@ -411,6 +474,8 @@ def run_eval(settings: Settings, embedder: Embedder, datasets=DATASETS, limit: i
                  "outcomes": outcome_study(dataset, embedder, settings, rules_study)}
         if name in ("local", "natural"):
             dev_rows += [r for r in _signal_rows(dataset, embedder, settings) if r["q"].split == "dev"]
+        if via_cli and name in ("piaf", "spf"):
+            entry["cli"] = cli_study(name, settings, limit)
         if name == "local":
             report["themes"] = theme_accuracy(dataset.index.passages)
             entry["by_kind"] = _by_kind(dataset, embedder, settings)
@@ -522,6 +587,20 @@ def write_report(report: dict, out_dir: Path) -> None:
           "attendue (jeu aveugle) ou la réponse attendue (PIAF, Service-Public), à la casse, aux accents et à la "
           "ponctuation près. Le jeu aveugle (`natural`) est réglé sur `dev` et rapporté sur `test`.", "",
           format_outcomes(report["datasets"]), ""]
+    through = {name: entry for name, entry in report["datasets"].items() if entry.get("cli")}
+    if through:
+        md += ["## PIAF et Service-Public par la ligne de commande", "",
+               "Les passages écrits en fichiers, indexés par `assistant index`, les questions posées par "
+               "`assistant ask --batch` : R@5 sur les passages imprimés, comparé au R@5 de la recherche ci-dessus, "
+               "et la part de chaque issue.", "",
+               "| jeu | questions | R@5 recherche | R@5 ligne de commande | écart | répondues | incertaines | "
+               "hors sujet | indexation (s) | questions (s) |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for name, entry in through.items():
+            c, r5 = entry["cli"], entry["methods"]["hybrid"]["R@5"]
+            md.append(f"| {name} | {c['n']} | {r5:.3f} | {c['R@5']:.3f} | {c['R@5'] - r5:+.3f} | "
+                      f"{c['answered']:.1%} | {c['uncertain']:.1%} | {c['off_topic']:.1%} | {c['index_seconds']} | "
+                      f"{c['ask_seconds']} |")
+        md.append("")
     if any(entry["outcomes"]["without"] for entry in report["datasets"].values()):
         md += ["## Chaque règle, coupée", "",
                "Les mêmes mesures, une règle coupée à la fois (`ASSISTANT_RULES_OFF`) : le jeu aveugle sur sa "
@@ -533,10 +612,11 @@ def write_report(report: dict, out_dir: Path) -> None:
                "Hors sujet : (similarité à l'index − similarité au fond de français général) + poids × (part des "
                "mots de la question que l'index connaît) < seuil ; le seuil le plus haut qui ne dit hors sujet "
                "aucune question répondable des moitiés dev (jeu aveugle et jeu local), le poids qui attrape alors "
-               "le plus de questions hors sujet de la moitié dev du jeu aveugle. Incertaine : meilleure similarité "
-               "dense + poids × couverture des mots de la question < seuil ; le seuil qui laisse au plus "
-               f"{UNCERTAIN_BUDGET:.0%} des questions répondables des moitiés dev incertaines, le poids qui attrape "
-               "le plus de questions proches du domaine ou hors champ.", "",
+               "le plus de questions hors sujet de la moitié dev du jeu aveugle. Incertaine : distance du meilleur "
+               "passage au reste de l'index (meilleur passage − moyenne, en écarts-types des similarités de la "
+               "question à tous les passages) + poids × couverture des mots de la question < seuil ; le seuil qui laisse au plus "
+               f"{UNCERTAIN_BUDGET:.0%} des questions répondables de la moitié dev du jeu aveugle incertaines, le "
+               "poids qui attrape le plus de ses questions proches du domaine.", "",
                "| réglage | appris (dev) | livré |", "|---|---|---|",
                f"| hors sujet : poids, seuil | {calibration['scope_weight']}, {calibration['scope_threshold']:.4f} "
                f"({calibration['scope_caught']}/{calibration['n_off_topic']} hors sujet attrapées) | "

@@ -26,6 +26,8 @@ MODES = ("hybrid", "dense", "lexical")
 # Share of the whole-passage similarity in a passage's dense score (the rest: its best sentence window);
 # measured on PIAF, Service-Public and the local set (eval/results.md).
 WHOLE_WEIGHT = 0.4
+# Passages read to tell how far a question's best passage stands above the rest, in an index too large to read all.
+STANDING_SAMPLE = 20_000
 # Added to the fused score (0..1) of passages from the period or issue a question names.
 TIME_BOOST = 0.35
 # A question about what an issue or document contains: its table of contents answers it best.
@@ -219,6 +221,23 @@ class Searcher:
             return 0.0
         _, scores, _ = self._dense(question, 1, None)
         return float(scores[0]) if len(scores) else 0.0
+
+    def standing(self, question: str) -> float:
+        """How far the question's best passage stands above the rest of the index: (best - mean) / standard
+        deviation of its dense scores over every passage (a sample of STANDING_SAMPLE in a large index)."""
+        size = self.index.size
+        if size < 2:
+            return 0.0
+        query = self.query_vector(question)
+        if size <= STANDING_SAMPLE or self.index.manifest.get("index_type", "flat") == "flat":
+            scores = self.index.all_passage_scores(query, WHOLE_WEIGHT)
+            best = float(scores.max())
+        else:
+            rows = np.random.default_rng(0).choice(size, STANDING_SAMPLE, replace=False)
+            scores = self.index.passage_scores(query, np.sort(rows), WHOLE_WEIGHT)
+            best = self.closest(question)
+        spread = float(scores.std())
+        return (best - float(scores.mean())) / spread if spread > 1e-9 else 0.0
 
     def uncovered_period(self, question: str) -> TimeHints | None:
         """The issue a question asks for (« le bulletin de novembre 2026 », « n° 60 ») when nothing indexed has it."""

@@ -45,8 +45,10 @@ class Assistant:
         """Load the index first (cheap, fails fast), then the model."""
         index = load_index(settings.index_dir, settings)
         embedder = embedder or get_embedder(settings.model, settings.cache_dir, settings.encoder)
-        return cls(settings, embedder, index, Searcher(index, embedder, settings),
-                   Scope.for_model(Background(embedder, settings.cache_dir), settings))
+        scope = Scope.for_model(Background(embedder, settings.cache_dir), settings)
+        if scope.threshold is not None:
+            scope.background.vectors()  # encoded once per model (~10 s), then read from the cache: not at a question
+        return cls(settings, embedder, index, Searcher(index, embedder, settings), scope)
 
     def refresh(self, wait: bool = False) -> bool:
         """Start loading the generation `current` points at if it is not the one in use (True when started).
@@ -99,4 +101,4 @@ class Assistant:
             return period_not_found(question, missing, searcher.latest_bulletin(), hits)
         threshold, weight = self.settings.abstention()
         return compose_answer(question, hits, Certainty(threshold, weight), lexical=searcher.index.lexical,
-                              following=searcher.index.following)
+                              following=searcher.index.following, standing=searcher.standing(question))

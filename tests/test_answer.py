@@ -259,7 +259,7 @@ def test_question_kinds_and_focus():
                      "qui est à l'origine de la charte ?",
                      # Words that look like a value request and are not (found on PIAF and Service-Public):
                      "Que faire quand des squatteurs occupent un logement ?", "Qui remporte deux grands prix ?",
-                     "A-t-on droit plusieurs fois au prêt à taux zéro ?", "Qui est le président de la région ?",
+                     "A-t-on droit plusieurs fois au prêt à taux zéro ?",
                      "changer d'hébergeur sans frais de sortie", "les stablecoins en euros, c'est quoi ?",
                      "Que s'est-il passé au cours du XVIIe siècle ?", "un titre en cours de validité",
                      "des cours de langue pour les salariés",
@@ -267,6 +267,11 @@ def test_question_kinds_and_focus():
                      "est-ce qu'on a le droit de récupérer les tarifs d'un concurrent ?",
                      "comment fixer le prix de ses prestations ?", "pourquoi le taux de clics baisse ?"):
         assert asked_value(question) is None, question
+    # A person in a role: the answer names someone (M. / Mme), else it is uncertain, not refused.
+    for question in ("Qui est le président de la région ?", "le directeur de l'anssi il s'appelle comment ?",
+                     "le nom du conseiller de la CCI à Cherbourg"):
+        assert asked_value(question).kind == "identité", question
+    assert asked_value("qui pilote la démarche en Normandie ?") is None
     assert asked_value("comment savoir combien coûte un dépôt de marque ?").kind == "montant"
     assert asked_value("est-ce que vous avez le numéro de téléphone de la CCI ?").kind == "téléphone"
 

@@ -202,13 +202,23 @@ def test_typed_question_gets_an_answer(page):
     assert page.get_by_role("button", name="[1]", exact=True).count() == 1
 
 
-def test_out_of_scope_question_is_refused_honestly(page):
+def test_off_topic_question_is_refused_honestly(page):
     answer = ask(page, "Quelle est la recette de la tarte normande aux pommes ?")
     text = answer.inner_text()
-    assert text.startswith("Je n'ai trouvé dans les documents indexés aucun passage")
+    assert text.startswith("Cette question ne semble pas porter sur les documents indexés")
     assert "Je peux répondre sur" in text and "Sources" not in text
     assert page.get_by_role("button", name="[1]", exact=True).count() == 0
     shot(page, "04-hors-sujet")
+
+
+def test_uncertain_answer_is_flagged_and_shows_the_closest_passages(page):
+    answer = ask(page, "Quel est le numéro de téléphone du délégué à la sécurité économique du Calvados ?")
+    text = answer.inner_text()
+    assert text.startswith("⚠️ Réponse incertaine."), text[:200]
+    assert "Passages les plus proches (à vérifier)" in text and "Sources" not in text
+    assert answer.locator("blockquote").count() == 1  # the warning stands apart from the quotes
+    assert page.get_by_role("button", name="[1]", exact=True).count() == 1
+    shot(page, "04b-incertaine")
 
 
 def choose(page, select_id: str, option: str) -> None:
