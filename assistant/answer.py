@@ -324,7 +324,7 @@ def _lines_with_sequel(passage: Passage, following: Callable[[Passage], Passage 
 def compose_answer(question: str, hits: list[Hit], certainty: Certainty | None = None,
                    max_sentences: int = 3, max_chars: int = 600, lexical: Lexical | None = None,
                    following: Callable[[Passage], Passage | None] | None = None,
-                   standing: float | None = None) -> Answer:
+                   standing: float | None = None, doubt: str | None = None) -> Answer:
     """The sentences that best match the question, each marked [n] with its passage's rank.
 
     `lexical` is the index's lexical side: it weighs the question's words (rare ones count more) and reads
@@ -332,11 +332,12 @@ def compose_answer(question: str, hits: list[Hit], certainty: Certainty | None =
     `following` gives the passage cut after a passage, so that a list announced at the end of one goes on
     into the next (same document and heading, cited under the same mark).
     `standing` is how far the best passage stands above the index (`Searcher.standing`), which the certainty reads.
+    `doubt` is a reason found before (a place no passage names): the answer is then uncertain.
     """
     certainty = certainty or Certainty()
     if not hits:
         return Answer(question=question, text=NOT_FOUND, abstained=False, hits=(), outcome=UNCERTAIN, reason=NOT_FOUND)
-    doubt = certainty.doubt(hits, question, lexical, standing)
+    doubt = doubt or certainty.doubt(hits, question, lexical, standing)
     sources = hits[:3]
     asked = asked_value(question) if rules.on("value") else None
     source = _value_source(hits, asked) if asked is not None else None

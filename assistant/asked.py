@@ -18,7 +18,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .lexical import analyze, stem_set
+from .lexical import analyze, fold, stem_set
 
 _WORD = re.compile(r"\w+")
 
@@ -215,3 +215,39 @@ def _is_count(word: str, words, i: int, focus: str) -> bool:
 
 
 _CLOCK_OR_MONTH = re.compile(r"^(?:h\d{0,2}|heures?|" + _MONTHS + r")$")
+
+
+# ---------------------------------------------------------------- places the documents may not cover
+
+# French regions (current and former), overseas ones, and the French-speaking neighbours a French user may ask
+# about: a question on one of them is answered only if the documents speak of it.
+PLACES = (
+    "Auvergne-Rhône-Alpes", "Auvergne", "Rhône-Alpes", "Bourgogne-Franche-Comté", "Bourgogne", "Franche-Comté",
+    "Bretagne", "Centre-Val de Loire", "Corse", "Grand Est", "Alsace", "Lorraine", "Champagne-Ardenne",
+    "Hauts-de-France", "Nord-Pas-de-Calais", "Picardie", "Île-de-France", "Normandie", "Nouvelle-Aquitaine",
+    "Aquitaine", "Limousin", "Poitou-Charentes", "Occitanie", "Languedoc-Roussillon", "Midi-Pyrénées",
+    "Pays de la Loire", "Provence-Alpes-Côte d'Azur", "PACA", "Guadeloupe", "Martinique", "Guyane",
+    "Mayotte", "Belgique", "Wallonie", "Suisse", "Luxembourg", "Québec", "Canada", "Monaco",
+)
+
+
+def _place_pattern(place: str) -> re.Pattern:
+    words = [re.escape(w) for w in re.split(r"[\s'’-]+", fold(place)) if w]
+    return re.compile(r"\b" + r"[\s'’-]+".join(words) + r"\b")
+
+
+_PLACES = tuple((place, _place_pattern(place)) for place in PLACES)
+
+
+def places_named(question: str) -> list[str]:
+    """The places of PLACES the question names, longest names first (« Pays de la Loire » before « Loire »)."""
+    folded = fold(question)
+    named = [place for place, pattern in sorted(_PLACES, key=lambda p: -len(p[0])) if pattern.search(folded)]
+    # « Auvergne-Rhône-Alpes » also matches « Auvergne »: keep the longer name only.
+    return [p for p in named if not any(p != q and fold(p) in fold(q) for q in named)]
+
+
+def places_in(texts) -> frozenset[str]:
+    """The places of PLACES that some text names (read once per index)."""
+    folded = [fold(t) for t in texts]
+    return frozenset(place for place, pattern in _PLACES if any(pattern.search(t) for t in folded))

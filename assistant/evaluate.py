@@ -374,7 +374,7 @@ def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> li
     searcher, scope = assistant.searcher, assistant.scope
     rows = []
     for q in dataset.questions:
-        margin, known = scope.signals(searcher, q.question)
+        margin, known, odds = scope.signals(searcher, q.question)
         hits = searcher.search(q.question, k=settings.k)
         best, covered = signals(hits, q.question, dataset.index.lexical)
         # Questions another check decides (a named issue, an issue not indexed, a value no passage gives)
@@ -382,12 +382,14 @@ def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> li
         decided = (searcher.uncovered_period(q.question) is not None
                    or (rules.on("issue_topic") and issue_topic_found(hits, q.question) is not None)
                    or (rules.on("value") and asked_value(q.question) is not None))
-        rows.append({"q": q, "margin": margin, "known": known, "best": searcher.standing(q.question), "covered": covered,
+        rows.append({"q": q, "margin": margin, "known": known, "odds": odds, "best": searcher.standing(q.question),
+                     "covered": covered,
                      "decided": decided})
     return rows
 
 
-SCOPE_WEIGHTS = (0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3)
+SCOPE_KNOWN_WEIGHTS = (0.0, 0.05, 0.1)
+SCOPE_ODDS_WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.08, 0.12)
 CERTAINTY_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0)
 # Share of the dev halves' answerable questions an uncertainty threshold may flag (the test target is 15 %).
 UNCERTAIN_BUDGET = 0.10
@@ -396,21 +398,32 @@ UNCERTAIN_BUDGET = 0.10
 def calibrate(rows: list[dict]) -> dict:
     """The scope and certainty settings learnt on dev questions only (rows of the dev halves).
 
-    Scope: for each weight, the highest threshold that calls no answerable dev
-    question off topic; the weight that then catches most off-topic dev
-    questions wins (the smaller on ties). Certainty: for each weight, the
-    highest threshold that leaves at most UNCERTAIN_BUDGET of the answerable
-    dev questions uncertain; the weight that flags most near-domain ones wins.
+    Scope: for each pair of weights, the off-topic dev questions scored below
+    every answerable dev question (blind set and local set); the weights that
+    catch most of them win, and among those the ones that leave the widest
+    gap between the two, in standard deviations of the answerable questions'
+    scores. The threshold is the middle of that gap. Certainty: for each weight, the highest threshold that leaves at
+    most UNCERTAIN_BUDGET of the blind dev half's answerable questions
+    uncertain; the weight that flags most of its near-domain ones wins.
     """
     answerable = [r for r in rows if r["q"].scope == "answerable"]
     off = [r for r in rows if r["q"].scope == "off_topic"]
     near = [r for r in rows if r["q"].scope in ("near", "out") and not r["decided"]]
     best_scope = None
-    for weight in SCOPE_WEIGHTS:
-        threshold = min(r["margin"] + weight * r["known"] for r in answerable)
-        caught = sum(r["margin"] + weight * r["known"] < threshold for r in off)
-        if best_scope is None or caught > best_scope[2]:
-            best_scope = (weight, round(threshold, 4), caught)
+    for known in SCOPE_KNOWN_WEIGHTS:
+        for odds in SCOPE_ODDS_WEIGHTS:
+            scores = np.array([r["margin"] + known * r["known"] + odds * r["odds"] for r in answerable])
+            lowest = float(scores.min())
+            caught = [r["margin"] + known * r["known"] + odds * r["odds"] for r in off]
+            caught = [c for c in caught if c < lowest]
+            gap = (lowest - max(caught)) / (float(scores.std()) or 1.0) if caught else 0.0
+            # The threshold in the middle of the gap, not at the lowest answerable question's score: a question
+            # written later falls on either side of it as readily.
+            threshold = (lowest + max(caught)) / 2 if caught else lowest
+            key = (len(caught), gap)
+            if best_scope is None or key > best_scope[0]:
+                best_scope = (key, known, odds, round(threshold, 4))
+    (caught_count, _), known_weight, odds_weight, scope_threshold = best_scope
     # The certainty on the blind dev half alone: the local set's questions echo the documents' words and would
     # let the threshold rise past what people's own questions bear.
     blind = [r for r in answerable if r["q"].phrases]
@@ -424,7 +437,8 @@ def calibrate(rows: list[dict]) -> dict:
         caught = sum(r["best"] + weight * r["covered"] < threshold for r in near)
         if best_certainty is None or caught > best_certainty[2]:
             best_certainty = (weight, round(threshold, 4), caught)
-    return {"scope_weight": best_scope[0], "scope_threshold": best_scope[1], "scope_caught": best_scope[2],
+    return {"scope_known_weight": known_weight, "scope_odds_weight": odds_weight,
+            "scope_threshold": scope_threshold, "scope_caught": caught_count,
             "n_off_topic": len(off), "certainty_weight": best_certainty[0],
             "certainty_threshold": best_certainty[1], "certainty_caught": best_certainty[2],
             "n_near_undecided": len(near), "n_answerable": len(answerable), "n_blind_answerable": len(blind)}
@@ -609,18 +623,20 @@ def write_report(report: dict, out_dir: Path) -> None:
     if calibration:
         scope, certainty = SCOPES.get(report["settings"].get("model")), ABSTENTION.get(report["settings"].get("model"))
         md += ["## Réglages appris sur les moitiés dev", "",
-               "Hors sujet : (similarité à l'index − similarité au fond de français général) + poids × (part des "
-               "mots de la question que l'index connaît) < seuil ; le seuil le plus haut qui ne dit hors sujet "
-               "aucune question répondable des moitiés dev (jeu aveugle et jeu local), le poids qui attrape alors "
-               "le plus de questions hors sujet de la moitié dev du jeu aveugle. Incertaine : distance du meilleur "
+               "Hors sujet : (similarité à l'index − similarité au fond de français général) + poids₁ × (part des "
+               "mots de la question que l'index connaît) + poids₂ × (log-rapport moyen de ses mots, index contre "
+               "fond) < seuil ; les poids qui placent le plus de questions hors sujet de la moitié dev du jeu aveugle "
+               "sous toutes les questions répondables des moitiés dev (jeu aveugle et jeu local) ; à égalité, "
+               "l'écart le plus large entre les deux ; le seuil au milieu de cet écart. Incertaine : distance du meilleur "
                "passage au reste de l'index (meilleur passage − moyenne, en écarts-types des similarités de la "
                "question à tous les passages) + poids × couverture des mots de la question < seuil ; le seuil qui laisse au plus "
                f"{UNCERTAIN_BUDGET:.0%} des questions répondables de la moitié dev du jeu aveugle incertaines, le "
                "poids qui attrape le plus de ses questions proches du domaine.", "",
                "| réglage | appris (dev) | livré |", "|---|---|---|",
-               f"| hors sujet : poids, seuil | {calibration['scope_weight']}, {calibration['scope_threshold']:.4f} "
+               f"| hors sujet : poids₁, poids₂, seuil | {calibration['scope_known_weight']}, "
+               f"{calibration['scope_odds_weight']}, {calibration['scope_threshold']:.4f} "
                f"({calibration['scope_caught']}/{calibration['n_off_topic']} hors sujet attrapées) | "
-               f"{scope[0] if scope else '—'}, {scope[1] if scope else '—'} |",
+               f"{', '.join(str(v) for v in scope) if scope else '—'} |",
                f"| incertaine : poids, seuil | {calibration['certainty_weight']}, "
                f"{calibration['certainty_threshold']:.4f} ({calibration['certainty_caught']}/"
                f"{calibration['n_near_undecided']} non répondables attrapées) | "

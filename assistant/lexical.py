@@ -130,6 +130,12 @@ class LexicalIndex:
             out[token] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
         return out
 
+    def document_frequency(self, token: str) -> int:
+        """How many passages hold the analyzed token."""
+        frequencies = self._document_frequencies()
+        token_id = self.model.vocab_dict.get(token)
+        return int(frequencies[token_id]) if token_id is not None and token_id < len(frequencies) else 0
+
     def _document_frequencies(self) -> np.ndarray:
         if getattr(self, "_df", None) is None:
             self._df = np.diff(np.asarray(self.model.scores["indptr"]))
@@ -139,12 +145,6 @@ class LexicalIndex:
         """The question's stems as the index knows them: a word typed with a typo or without its apostrophe
         (« benchmarcking », « dinvention ») becomes the indexed stem it was meant to be (see `known`)."""
         return [self.known(t) for t in analyze(question) if t not in ignored]
-
-    def known_share(self, question: str) -> float:
-        """Share of the question's stems (typos corrected) that some passage has: 1.0 for a question without one."""
-        terms = self.terms(question)
-        vocab = self.model.vocab_dict
-        return sum(t in vocab for t in terms) / len(terms) if terms else 1.0
 
     def known(self, token: str) -> str:
         """The indexed stem closest to a stem the index does not have, or the stem itself.

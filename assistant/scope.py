@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,17 @@ class Background:
         partial.replace(cache)
         return vectors
 
+    def document_frequencies(self) -> tuple[dict[str, int], int]:
+        """How many background passages hold each analyzed word, and how many passages there are."""
+        if getattr(self, "_frequencies", None) is None:
+            from collections import Counter
+
+            from .lexical import analyze
+
+            texts = background_texts(self.path)
+            self._frequencies = (dict(Counter(t for text in texts for t in set(analyze(text)))), len(texts))
+        return self._frequencies
+
     def best(self, query: np.ndarray) -> float:
         """The question's highest similarity to a background passage."""
         vectors = self.vectors()
@@ -83,27 +95,46 @@ class Background:
         return float(np.max(vectors @ np.asarray(query, dtype=np.float32).ravel()))
 
 
-# Off topic when (index similarity - background similarity) + WEIGHT × (share of the question's words the
-# index knows) < THRESHOLD, per model (None: no check). Learnt by `assistant eval` on the dev halves of the blind
-# set and of the local set (eval/results.md, « Hors sujet »), never on a test half, PIAF or Service-Public.
-SCOPES: dict[str, tuple[float, float] | None] = {"e5-small": (0.10, 0.0567), "use-multilingual": None, "hash": None}
+# Off topic when (index similarity - background similarity) + KNOWN × (share of the question's words the index
+# knows) + ODDS × (mean log-odds of the question's words, index against background) < THRESHOLD, per model (None:
+# no check). Learnt by `assistant eval` on the dev halves of the blind set and of the local set (eval/results.md,
+# « Réglages appris »), never on a test half.
+SCOPES: dict[str, tuple[float, float, float] | None] = {"e5-small": (0.05, 0.05, 0.1007),
+                                                        "use-multilingual": None, "hash": None}
+
+
+def log_odds(terms: list[str], index_frequency, index_size: int, background: tuple[dict[str, int], int]) -> float:
+    """Mean over the question's words (met in either) of log(share of index passages holding the word / share of
+    background passages holding it), each share smoothed by half a passage: above 0 for the index's own words
+    (« veille », « sauvegarde »), below for everyday ones (« frein », « netflix »)."""
+    frequencies, size = background
+    odds = []
+    for term in dict.fromkeys(terms):
+        in_index, in_background = index_frequency(term), frequencies.get(term, 0)
+        if in_index or in_background:
+            odds.append(math.log((in_index + 0.5) / (index_size + 1)) - math.log((in_background + 0.5) / (size + 1)))
+    return sum(odds) / len(odds) if odds else 0.0
 
 
 @dataclass
 class Scope:
-    """Off topic: closer to the background of general French than to the index, in words the index lacks.
+    """Off topic: nearer the background of general French than the index, in words that are the background's.
 
-    Two signals, both relative to the index at hand: how much closer the
-    question is to the best passage than to the best background passage
-    (e5 cosine), and how many of its words (stems, typos corrected) the index
-    has at all. « il va pleuvoir à Deauville ? » is nearer the background's
-    weather than any passage, in words no passage uses; an informal question
-    on a trip abroad may be nearer the background's travel tips, but its
-    words (ordinateur, salon, wifi) are the index's.
+    Three signals, each relative to the index at hand:
+    - how much nearer the question is to its best passage than to the best
+      background passage (e5 cosine);
+    - how many of its words (stems, typos corrected) the index has at all;
+    - how typical its words are of the index rather than of the background
+      (mean log-odds of their document frequencies).
+    « il va pleuvoir à Deauville ? » is nearer the background's weather, in
+    words the background uses; an informal question on a trip abroad may be
+    nearer the background's travel tips, but its words (ordinateur, salon,
+    wifi) are the index's.
     """
 
     background: Background
-    weight: float = 0.0
+    known_weight: float = 0.0
+    odds_weight: float = 0.0
     threshold: float | None = None
 
     @classmethod
@@ -111,13 +142,22 @@ class Scope:
         fitted = SCOPES.get(settings.model)
         return cls(background, *fitted) if fitted else cls(background)
 
-    def signals(self, searcher, question: str) -> tuple[float, float]:
-        """(index similarity - background similarity, share of the question's words the index knows)."""
+    def signals(self, searcher, question: str) -> tuple[float, float, float]:
+        """(index similarity - background similarity, share of the question's words the index knows, mean
+        log-odds of its words, index against background)."""
         margin = searcher.closest(question) - self.background.best(searcher.query_vector(question))
-        return margin, searcher.index.lexical.known_share(question)
+        lexical = searcher.index.lexical
+        terms = lexical.terms(question)
+        vocab = lexical.model.vocab_dict
+        known = sum(t in vocab for t in terms) / len(terms) if terms else 1.0
+        odds = log_odds(terms, lexical.document_frequency, searcher.index.size,
+                        self.background.document_frequencies())
+        return margin, known, odds
+
+    def score(self, margin: float, known: float, odds: float) -> float:
+        return margin + self.known_weight * known + self.odds_weight * odds
 
     def off_topic(self, searcher, question: str) -> bool:
         if self.threshold is None or not rules.on("scope") or not question.strip() or searcher.index.size == 0:
             return False
-        margin, known = self.signals(searcher, question)
-        return margin + self.weight * known < self.threshold
+        return self.score(*self.signals(searcher, question)) < self.threshold

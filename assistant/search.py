@@ -239,6 +239,16 @@ class Searcher:
         spread = float(scores.std())
         return (best - float(scores.mean())) / spread if spread > 1e-9 else 0.0
 
+    def place_not_covered(self, question: str) -> str | None:
+        """A region or country the question names (« aides cyber en Bretagne ») that no passage names."""
+        if getattr(self, "_places", None) is None:
+            from .asked import places_in
+
+            self._places = places_in(f"{p.title} {p.section or ''} {p.text}" for p in self.index.passages)
+        from .asked import places_named
+
+        return next((place for place in places_named(question) if place not in self._places), None)
+
     def uncovered_period(self, question: str) -> TimeHints | None:
         """The issue a question asks for (« le bulletin de novembre 2026 », « n° 60 ») when nothing indexed has it."""
         hints = time_hints(question)

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from .answer import Certainty, compose_answer, off_topic, period_not_found
+from . import rules
 from .catalog import catalog_of, covered_text
 from .config import Settings
 from .embed import Embedder, get_embedder
@@ -100,5 +101,7 @@ class Assistant:
         if missing is not None:
             return period_not_found(question, missing, searcher.latest_bulletin(), hits)
         threshold, weight = self.settings.abstention()
+        place = searcher.place_not_covered(question) if rules.on("place") else None
+        doubt = f"Les documents indexés ne parlent pas de « {place} »." if place else None
         return compose_answer(question, hits, Certainty(threshold, weight), lexical=searcher.index.lexical,
-                              following=searcher.index.following, standing=searcher.standing(question))
+                              following=searcher.index.following, standing=searcher.standing(question), doubt=doubt)
