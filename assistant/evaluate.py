@@ -11,6 +11,7 @@ run only encodes the questions.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import re
@@ -374,7 +375,8 @@ def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> li
     searcher, scope = assistant.searcher, assistant.scope
     rows = []
     for q in dataset.questions:
-        margin, known, odds = scope.signals(searcher, q.question)
+        margin, known, _ = scope.signals(searcher, q.question, SCOPE_SMOOTHINGS[0])
+        odds = {s: scope.signals(searcher, q.question, s)[2] for s in SCOPE_SMOOTHINGS}
         hits = searcher.search(q.question, k=settings.k)
         best, covered = signals(hits, q.question, dataset.index.lexical)
         # Questions another check decides (a named issue, an issue not indexed, a value no passage gives)
@@ -389,6 +391,7 @@ def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> li
 
 
 SCOPE_KNOWN_WEIGHTS = (0.0, 0.05, 0.1)
+SCOPE_SMOOTHINGS = (0.5, 2.0, 5.0, 10.0, 20.0, 50.0)
 SCOPE_ODDS_WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.08, 0.12)
 CERTAINTY_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0)
 # Share of the dev halves' answerable questions an uncertainty threshold may flag (the test target is 15 %).
@@ -410,11 +413,11 @@ def calibrate(rows: list[dict]) -> dict:
     off = [r for r in rows if r["q"].scope == "off_topic"]
     near = [r for r in rows if r["q"].scope in ("near", "out") and not r["decided"]]
     best_scope = None
-    for known in SCOPE_KNOWN_WEIGHTS:
-        for odds in SCOPE_ODDS_WEIGHTS:
-            scores = np.array([r["margin"] + known * r["known"] + odds * r["odds"] for r in answerable])
+    for known, odds, smoothing in itertools.product(SCOPE_KNOWN_WEIGHTS, SCOPE_ODDS_WEIGHTS, SCOPE_SMOOTHINGS):
+        if True:
+            scores = np.array([r["margin"] + known * r["known"] + odds * r["odds"][smoothing] for r in answerable])
             lowest = float(scores.min())
-            caught = [r["margin"] + known * r["known"] + odds * r["odds"] for r in off]
+            caught = [r["margin"] + known * r["known"] + odds * r["odds"][smoothing] for r in off]
             caught = [c for c in caught if c < lowest]
             gap = (lowest - max(caught)) / (float(scores.std()) or 1.0) if caught else 0.0
             # The threshold in the middle of the gap, not at the lowest answerable question's score: a question
@@ -422,8 +425,8 @@ def calibrate(rows: list[dict]) -> dict:
             threshold = (lowest + max(caught)) / 2 if caught else lowest
             key = (len(caught), gap)
             if best_scope is None or key > best_scope[0]:
-                best_scope = (key, known, odds, round(threshold, 4))
-    (caught_count, _), known_weight, odds_weight, scope_threshold = best_scope
+                best_scope = (key, known, odds, round(threshold, 4), smoothing)
+    (caught_count, _), known_weight, odds_weight, scope_threshold, scope_smoothing = best_scope
     # The certainty on the blind dev half alone: the local set's questions echo the documents' words and would
     # let the threshold rise past what people's own questions bear.
     blind = [r for r in answerable if r["q"].phrases]
@@ -438,7 +441,7 @@ def calibrate(rows: list[dict]) -> dict:
         if best_certainty is None or caught > best_certainty[2]:
             best_certainty = (weight, round(threshold, 4), caught)
     return {"scope_known_weight": known_weight, "scope_odds_weight": odds_weight,
-            "scope_threshold": scope_threshold, "scope_caught": caught_count,
+            "scope_threshold": scope_threshold, "scope_smoothing": scope_smoothing, "scope_caught": caught_count,
             "n_off_topic": len(off), "certainty_weight": best_certainty[0],
             "certainty_threshold": best_certainty[1], "certainty_caught": best_certainty[2],
             "n_near_undecided": len(near), "n_answerable": len(answerable), "n_blind_answerable": len(blind)}

@@ -3,7 +3,7 @@
 One SQLite file (default `var/questions.sqlite3`, git-ignored; `ASSISTANT_FEEDBACK_DB`
 or `--feedback-db` to move it) with two tables we own:
 
-    questions   one row per question: channel (chat/api), text, filters, k, abstained,
+    questions   one row per question: channel (chat/api), text, filters, k, outcome, abstained,
                 best score, the passages returned (id, rank, score, title, source) as JSON
     feedback    at most one row per answer (the chat message id): 1 thumbs up, 0 thumbs down
 
@@ -33,7 +33,7 @@ from pathlib import Path
 from .config import PROJECT_ROOT
 from .schema import Answer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS questions (
     abstained   INTEGER NOT NULL,
     top_score   REAL,
     top_dense   REAL,
-    passages    TEXT NOT NULL
+    passages    TEXT NOT NULL,
+    outcome     TEXT
 );
 CREATE INDEX IF NOT EXISTS questions_normalized ON questions (normalized);
 CREATE TABLE IF NOT EXISTS feedback (
@@ -87,10 +88,14 @@ class ReportRow:
 
     question: str
     asked: int
-    abstained: int
+    unanswered: int  # askings whose outcome was uncertain or off topic
     thumbs_down: int
     last_asked: str
     comments: tuple[str, ...] = ()
+
+
+# A row not plainly answered: its outcome when logged (version 2), else whether it abstained (version 1).
+_UNANSWERED = "CASE WHEN q.outcome IS NULL THEN q.abstained WHEN q.outcome = 'answered' THEN 0 ELSE 1 END"
 
 
 class FeedbackStore:
@@ -108,13 +113,17 @@ class FeedbackStore:
         if not self._ready:
             with connection:
                 connection.executescript(_SCHEMA)
+                # Version 1 logs had no outcome: their rows keep NULL, read from `abstained`.
+                columns = {row[1] for row in connection.execute("PRAGMA table_info(questions)")}
+                if "outcome" not in columns:
+                    connection.execute("ALTER TABLE questions ADD COLUMN outcome TEXT")
                 connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._ready = True
         return connection
 
     def log_question(self, answer: Answer, *, channel: str, filters: dict | None = None, k: int | None = None,
                      session_id: str | None = None, message_id: str | None = None) -> int:
-        """Store one question with the passages returned, their scores and whether it abstained.
+        """Store one question with the passages returned, their scores and its outcome.
 
         `message_id` is the id the chat's thumbs will refer to (Chainlit's feedback `forId`).
         """
@@ -124,11 +133,11 @@ class FeedbackStore:
         with closing(self._connect()) as connection, connection:
             cursor = connection.execute(
                 "INSERT INTO questions (asked_at, channel, session_id, message_id, question, normalized, filters, k,"
-                " abstained, top_score, top_dense, passages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " abstained, top_score, top_dense, passages, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (_now(), channel, session_id, message_id, answer.question, normalize_question(answer.question),
                  json.dumps(filters or {}, ensure_ascii=False, sort_keys=True), k, int(answer.abstained),
                  top.score if top else None, max((h.dense for h in answer.hits), default=None),
-                 json.dumps(passages, ensure_ascii=False)))
+                 json.dumps(passages, ensure_ascii=False), answer.outcome))
             return int(cursor.lastrowid)
 
     def record_feedback(self, message_id: str, value: int, comment: str | None = None) -> str:
@@ -165,12 +174,13 @@ class FeedbackStore:
         return out
 
     def report(self, limit: int | None = None) -> list[ReportRow]:
-        """Questions that abstained or got a thumbs down, most frequent first: the documents missing."""
+        """Questions not plainly answered (uncertain or off topic) or given a thumbs down, most frequent first:
+        the documents missing."""
         with closing(self._connect()) as connection:
             rows = connection.execute(
                 "SELECT q.normalized AS normalized,"
                 " COUNT(*) AS asked,"
-                " SUM(q.abstained) AS abstained,"
+                " SUM(" + _UNANSWERED + ") AS unanswered,"
                 " SUM(CASE WHEN f.value = 0 THEN 1 ELSE 0 END) AS thumbs_down,"
                 " MAX(q.asked_at) AS last_asked,"
                 " (SELECT q2.question FROM questions q2 WHERE q2.normalized = q.normalized"
@@ -178,12 +188,12 @@ class FeedbackStore:
                 " GROUP_CONCAT(CASE WHEN f.value = 0 THEN f.comment END, char(31)) AS comments"
                 " FROM questions q LEFT JOIN feedback f ON f.message_id = q.message_id"
                 " GROUP BY q.normalized"
-                " HAVING SUM(q.abstained) > 0 OR SUM(CASE WHEN f.value = 0 THEN 1 ELSE 0 END) > 0"
-                " ORDER BY SUM(q.abstained) + SUM(CASE WHEN f.value = 0 THEN 1 ELSE 0 END) DESC,"
+                " HAVING SUM(" + _UNANSWERED + ") > 0 OR SUM(CASE WHEN f.value = 0 THEN 1 ELSE 0 END) > 0"
+                " ORDER BY SUM(" + _UNANSWERED + ") + SUM(CASE WHEN f.value = 0 THEN 1 ELSE 0 END) DESC,"
                 " COUNT(*) DESC, MAX(q.asked_at) DESC"
                 + (" LIMIT ?" if limit else ""),
                 (limit,) if limit else ()).fetchall()
-        return [ReportRow(question=r["question"], asked=r["asked"], abstained=r["abstained"] or 0,
+        return [ReportRow(question=r["question"], asked=r["asked"], unanswered=r["unanswered"] or 0,
                           thumbs_down=r["thumbs_down"] or 0, last_asked=r["last_asked"],
                           comments=tuple(c for c in (r["comments"] or "").split("\x1f") if c))
                 for r in rows]
@@ -194,9 +204,10 @@ def report_as_text(rows: list[ReportRow], path: Path) -> str:
     if not rows:
         return (f"Aucune question sans réponse ni jugée inutile dans {path}.\n")
     lines = [f"Questions sans réponse ou jugées inutiles ({path}), les plus fréquentes d'abord :", "",
-             f"{'posée':>5}  {'sans rép.':>9}  {'pouce ↓':>7}  {'dernière':<10}  question"]
+             f"{'posée':>5}  {'sans rép.':>9}  {'pouce ↓':>7}  {'dernière':<10}  question",
+             "(sans rép. : réponses incertaines ou hors sujet)"]
     for row in rows:
-        lines.append(f"{row.asked:>5}  {row.abstained:>9}  {row.thumbs_down:>7}  {row.last_asked[:10]:<10}  "
+        lines.append(f"{row.asked:>5}  {row.unanswered:>9}  {row.thumbs_down:>7}  {row.last_asked[:10]:<10}  "
                      f"{' '.join(row.question.split())}")
         lines.extend(f"{'':39}commentaire : {' '.join(c.split())}" for c in dict.fromkeys(row.comments))
     lines += ["", "Ces questions indiquent les documents qui manquent au corpus : ajoutez-les à corpus/ "

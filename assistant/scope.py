@@ -96,23 +96,26 @@ class Background:
 
 
 # Off topic when (index similarity - background similarity) + KNOWN × (share of the question's words the index
-# knows) + ODDS × (mean log-odds of the question's words, index against background) < THRESHOLD, per model (None:
-# no check). Learnt by `assistant eval` on the dev halves of the blind set and of the local set (eval/results.md,
+# knows) + ODDS × (mean log-odds of the question's words, index against background, counts smoothed by SMOOTHING)
+# < THRESHOLD, per model (None: no check). Learnt by `assistant eval` on the dev halves of the blind set and of the local set (eval/results.md,
 # « Réglages appris »), never on a test half.
-SCOPES: dict[str, tuple[float, float, float] | None] = {"e5-small": (0.05, 0.05, 0.1007),
+SCOPES: dict[str, tuple[float, float, float, float] | None] = {"e5-small": (0.1, 0.08, 0.1397, 10.0),
                                                         "use-multilingual": None, "hash": None}
 
 
-def log_odds(terms: list[str], index_frequency, index_size: int, background: tuple[dict[str, int], int]) -> float:
+def log_odds(terms: list[str], index_frequency, index_size: int, background: tuple[dict[str, int], int],
+             smoothing: float = 0.5) -> float:
     """Mean over the question's words (met in either) of log(share of index passages holding the word / share of
-    background passages holding it), each share smoothed by half a passage: above 0 for the index's own words
-    (« veille », « sauvegarde »), below for everyday ones (« frein », « netflix »)."""
+    background passages holding it): above 0 for the index's own words (« veille », « sauvegarde »), below for
+    everyday ones (« frein », « netflix »). Each count gets `smoothing` passages more, so that a word seen a few
+    times in one and never in the other (a town of the region) does not outweigh the rest."""
     frequencies, size = background
     odds = []
     for term in dict.fromkeys(terms):
         in_index, in_background = index_frequency(term), frequencies.get(term, 0)
         if in_index or in_background:
-            odds.append(math.log((in_index + 0.5) / (index_size + 1)) - math.log((in_background + 0.5) / (size + 1)))
+            odds.append(math.log((in_index + smoothing) / (index_size + 2 * smoothing))
+                        - math.log((in_background + smoothing) / (size + 2 * smoothing)))
     return sum(odds) / len(odds) if odds else 0.0
 
 
@@ -136,13 +139,14 @@ class Scope:
     known_weight: float = 0.0
     odds_weight: float = 0.0
     threshold: float | None = None
+    smoothing: float = 0.5
 
     @classmethod
     def for_model(cls, background: Background, settings: Settings) -> "Scope":
         fitted = SCOPES.get(settings.model)
         return cls(background, *fitted) if fitted else cls(background)
 
-    def signals(self, searcher, question: str) -> tuple[float, float, float]:
+    def signals(self, searcher, question: str, smoothing: float | None = None) -> tuple[float, float, float]:
         """(index similarity - background similarity, share of the question's words the index knows, mean
         log-odds of its words, index against background)."""
         margin = searcher.closest(question) - self.background.best(searcher.query_vector(question))
@@ -151,7 +155,7 @@ class Scope:
         vocab = lexical.model.vocab_dict
         known = sum(t in vocab for t in terms) / len(terms) if terms else 1.0
         odds = log_odds(terms, lexical.document_frequency, searcher.index.size,
-                        self.background.document_frequencies())
+                        self.background.document_frequencies(), self.smoothing if smoothing is None else smoothing)
         return margin, known, odds
 
     def score(self, margin: float, known: float, odds: float) -> float:

@@ -153,11 +153,13 @@ def test_questions_are_logged_and_reported(client, runtime, built):
     logged = runtime.store.questions()[-1]
     assert logged["channel"] == "api" and logged["question"] == "Quel temps fera-t-il demain à Caen ?"
     assert logged["passages"] and {"rank", "score", "id", "title", "source"} <= set(logged["passages"][0])
-    # The hash model never abstains: record abstentions and thumbs as the chat would.
+    # The hash model answers everything: record off-topic and uncertain answers and thumbs as the chat would.
     from assistant.schema import Answer
 
-    for text in ("Quel temps fera-t-il demain ?", "quel  temps fera-t-il demain", "Horaires du TER ?"):
-        runtime.store.log_question(Answer(question=text, text="", abstained=True), channel="chat")
+    for text, outcome in (("Quel temps fera-t-il demain ?", "off_topic"), ("quel  temps fera-t-il demain", "uncertain"),
+                          ("Horaires du TER ?", "off_topic")):
+        runtime.store.log_question(Answer(question=text, text="", abstained=outcome == "off_topic", outcome=outcome),
+                                   channel="chat")
     runtime.record(runtime.ask("La charte est-elle payante ?"), channel="chat", filters=None, k=None,
                    message_id="m-1")
     runtime.store.record_feedback("m-1", 0, "ne répond pas")
@@ -278,3 +280,27 @@ def test_pdf_outside_the_project_is_served(tiny_corpus, tmp_path):
             assert response.status_code == 200 and response.content.startswith(b"%PDF"), pdf.source
     finally:
         set_runtime(None)
+
+
+def test_a_log_of_the_previous_version_gains_the_outcome_column(tmp_path):
+    """A questions log written before outcomes existed is read, its refusals counted, and new rows logged."""
+    import sqlite3
+
+    from assistant.feedback import FeedbackStore
+    from assistant.schema import Answer
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE questions (id INTEGER PRIMARY KEY AUTOINCREMENT, asked_at TEXT NOT NULL, "
+                    "channel TEXT NOT NULL, session_id TEXT, message_id TEXT UNIQUE, question TEXT NOT NULL, "
+                    "normalized TEXT NOT NULL, filters TEXT NOT NULL, k INTEGER, abstained INTEGER NOT NULL, "
+                    "top_score REAL, top_dense REAL, passages TEXT NOT NULL)")
+        old.execute("INSERT INTO questions (asked_at, channel, question, normalized, filters, abstained, passages) "
+                    "VALUES ('2026-11-01T10:00:00+00:00', 'chat', 'Horaires du TER ?', 'horaires du ter', '{}', 1, '[]')")
+    store = FeedbackStore(path)
+    store.log_question(Answer(question="Horaires du TER ?", text="", abstained=False, outcome="uncertain"),
+                       channel="api")
+    store.log_question(Answer(question="La charte ?", text="", abstained=False, outcome="answered"), channel="api")
+    rows = store.report()
+    assert [(r.question, r.asked, r.unanswered) for r in rows] == [("Horaires du TER ?", 2, 2)]
+    assert [q["outcome"] for q in store.questions()] == [None, "uncertain", "answered"]
