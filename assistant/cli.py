@@ -183,7 +183,7 @@ def bench_command(out_dir, encoder, questions, sizes, server_passages, clients, 
 
 
 @main.command("eval")
-@click.option("--dataset", "datasets", multiple=True, type=click.Choice(["local", "natural", "piaf", "spf"]),
+@click.option("--dataset", "datasets", multiple=True, type=click.Choice(["local", "natural", "natural-shipped", "piaf", "spf"]),
               help="Jeux à évaluer (défaut : tous).")
 @click.option("--no-rules", is_flag=True, help="Sans la mesure de chaque règle coupée (plus rapide).")
 @click.option("--no-cli", is_flag=True, help="Sans PIAF et Service-Public indexés et posés par la ligne de commande.")

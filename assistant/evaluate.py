@@ -168,23 +168,24 @@ def local_matcher(passage: Passage, question: EvalQuestion) -> bool:
     return False
 
 
+def load_local_row(row: dict) -> EvalQuestion:
+    """One question of the local or the blind set."""
+    gold = [row["gold"]] if isinstance(row.get("gold"), dict) else list(row.get("gold") or [])
+    gold += list(row.get("alternatives") or [])
+    # The local set's out-of-scope questions mix near-domain and off-topic ones: « out ».
+    scope = row.get("scope") or ("answerable" if row.get("in_scope", True) else "out")
+    split = row.get("split") or ("dev" if md5_half(str(row["id"])) == 0 else "test")
+    return EvalQuestion(id=str(row["id"]), question=row["question"], gold=gold, in_scope=scope == "answerable",
+                        scope=scope, split=split, phrases=tuple(row.get("phrases") or ()),
+                        needs_shared=any("corpus-anssi" in (g.get("doc") or "") for g in gold)
+                        or bool(row.get("needs_shared")), kind=row.get("kind") or row.get("persona", ""))
+
+
 def load_local(embedder: Embedder, settings: Settings, path: Path = QUESTIONS, name: str = "local") -> Dataset | None:
     """A set of questions over corpus/ and ../shared/corpus-anssi: the local set, or the blind set (natural)."""
     if not path.exists():
         return None
-    questions = []
-    for row in _jsonl(path):
-        gold = [row["gold"]] if isinstance(row.get("gold"), dict) else list(row.get("gold") or [])
-        gold += list(row.get("alternatives") or [])
-        # The local set's out-of-scope questions mix near-domain and off-topic ones: « out ».
-        scope = row.get("scope") or ("answerable" if row.get("in_scope", True) else "out")
-        split = row.get("split") or ("dev" if md5_half(str(row["id"])) == 0 else "test")
-        questions.append(EvalQuestion(id=str(row["id"]), question=row["question"], gold=gold,
-                                      in_scope=scope == "answerable", scope=scope, split=split,
-                                      phrases=tuple(row.get("phrases") or ()),
-                                      needs_shared=any("corpus-anssi" in (g.get("doc") or "") for g in gold)
-                                      or bool(row.get("needs_shared")),
-                                      kind=row.get("kind") or row.get("persona", "")))
+    questions = [load_local_row(row) for row in _jsonl(path)]
     paths = list(settings.corpus_dirs)
     if ANSSI.exists():
         paths.append(ANSSI)
@@ -197,10 +198,28 @@ def load_local(embedder: Embedder, settings: Settings, path: Path = QUESTIONS, n
 
 
 def load_natural(embedder: Embedder, settings: Settings) -> Dataset | None:
-    """The blind set over the same index as the local set; without ../shared, only what corpus/ answers."""
+    """The blind set over the same index as the local set (corpus/ and the ANSSI guidance)."""
     if not ANSSI.exists():
         return None  # its near-domain and off-topic questions are judged against the whole index
     return load_local(embedder, settings, NATURAL, "natural")
+
+
+def load_natural_shipped(embedder: Embedder, settings: Settings) -> Dataset | None:
+    """The blind set over corpus/ alone, the index `make run` builds: the questions only the ANSSI guidance
+    answers are left out (they are neither answerable nor off topic there); the others keep their labels."""
+    if not NATURAL.exists():
+        return None
+    shipped = {f.name for folder in settings.corpus_dirs for f in Path(folder).rglob("*") if f.is_file()}
+    questions = []
+    for row in _jsonl(NATURAL):
+        q = load_local_row(row)
+        shipped_gold = [g for g in q.gold if g.get("doc") in shipped]
+        if q.scope == "answerable" and not shipped_gold:
+            continue
+        questions.append(replace(q, gold=shipped_gold) if q.scope == "answerable" else q)
+    eval_settings = replace(settings, index_dir=Path(settings.cache_dir) / "eval-index-shipped" / settings.fingerprint())
+    build_index(list(settings.corpus_dirs), eval_settings, embedder, show_progress=False, log=lambda m: None)
+    return Dataset("natural-shipped", questions, load_index(eval_settings.index_dir, eval_settings), local_matcher)
 
 
 def score_dataset(dataset: Dataset, embedder: Embedder, settings: Settings, methods=MODES) -> dict:
@@ -465,7 +484,7 @@ def theme_accuracy(passages: list[Passage], path: Path = THEME_LABELS) -> dict |
     return {"n": found, "practice_accuracy": practice_ok / found, "topic_accuracy": topic_ok / found}
 
 
-DATASETS = ("local", "natural", "piaf", "spf")
+DATASETS = ("local", "natural", "natural-shipped", "piaf", "spf")
 
 
 def run_eval(settings: Settings, embedder: Embedder, datasets=DATASETS, limit: int | None = None,
@@ -474,6 +493,7 @@ def run_eval(settings: Settings, embedder: Embedder, datasets=DATASETS, limit: i
     rule on and off), learn the scope and certainty settings on the dev halves, and write
     eval/results.{md,json,png}."""
     loaders = {"local": lambda: load_local(embedder, settings), "natural": lambda: load_natural(embedder, settings),
+               "natural-shipped": lambda: load_natural_shipped(embedder, settings),
                "piaf": lambda: load_piaf(embedder, settings, limit), "spf": lambda: load_spf(embedder, settings, limit)}
     report: dict = {"model": embedder.name, "settings": settings.fingerprint_fields(),
                     "dense_weight": settings.dense_weight, "datasets": {}, "skipped": []}
@@ -489,7 +509,7 @@ def run_eval(settings: Settings, embedder: Embedder, datasets=DATASETS, limit: i
         entry = {"questions": len(dataset.questions), "passages": dataset.index.size,
                  "methods": score_dataset(dataset, embedder, settings),
                  "outcomes": outcome_study(dataset, embedder, settings, rules_study)}
-        if name in ("local", "natural"):
+        if name in ("local", "natural", "natural-shipped"):
             dev_rows += [r for r in _signal_rows(dataset, embedder, settings) if r["q"].split == "dev"]
         if via_cli and name in ("piaf", "spf"):
             entry["cli"] = cli_study(name, settings, limit)
@@ -560,7 +580,7 @@ def format_outcomes(datasets: dict) -> str:
     lines = list(OUTCOME_HEADER)
     for name, entry in datasets.items():
         shipped = entry["outcomes"]["shipped"]
-        parts = ["dev", "test"] if name == "natural" else [p for p in ("all", "dev", "test") if p in shipped]
+        parts = ["dev", "test"] if name.startswith("natural") else [p for p in ("all", "dev", "test") if p in shipped]
         for part in parts:
             lines.append(f"| {name} | {part} | " + " | ".join(_outcome_cells(shipped[part])) + " |")
     return "\n".join(lines)
@@ -572,7 +592,7 @@ def format_rules(datasets: dict) -> str:
 
     lines = [OUTCOME_HEADER[0].replace("| partie |", "| règle coupée |"), OUTCOME_HEADER[1]]
     for name, entry in datasets.items():
-        part = "dev" if name == "natural" else "all"
+        part = "dev" if name.startswith("natural") else "all"
         variants = [("aucune", entry["outcomes"]["shipped"])] + list(entry["outcomes"]["without"].items())
         for rule, by_part in variants:
             if part in by_part:
@@ -628,16 +648,17 @@ def write_report(report: dict, out_dir: Path) -> None:
         md += ["## Réglages appris sur les moitiés dev", "",
                "Hors sujet : (similarité à l'index − similarité au fond de français général) + poids₁ × (part des "
                "mots de la question que l'index connaît) + poids₂ × (log-rapport moyen de ses mots, index contre "
-               "fond) < seuil ; les poids qui placent le plus de questions hors sujet de la moitié dev du jeu aveugle "
-               "sous toutes les questions répondables des moitiés dev (jeu aveugle et jeu local) ; à égalité, "
+               "fond, comptes lissés de « lissage » passages) < seuil ; les poids et le lissage qui placent le plus de questions hors sujet de la moitié dev du jeu aveugle "
+               "sous toutes les questions répondables des moitiés dev (jeu aveugle sur les deux index, jeu local) ; à égalité, "
                "l'écart le plus large entre les deux ; le seuil au milieu de cet écart. Incertaine : distance du meilleur "
                "passage au reste de l'index (meilleur passage − moyenne, en écarts-types des similarités de la "
                "question à tous les passages) + poids × couverture des mots de la question < seuil ; le seuil qui laisse au plus "
                f"{UNCERTAIN_BUDGET:.0%} des questions répondables de la moitié dev du jeu aveugle incertaines, le "
                "poids qui attrape le plus de ses questions proches du domaine.", "",
                "| réglage | appris (dev) | livré |", "|---|---|---|",
-               f"| hors sujet : poids₁, poids₂, seuil | {calibration['scope_known_weight']}, "
-               f"{calibration['scope_odds_weight']}, {calibration['scope_threshold']:.4f} "
+               f"| hors sujet : poids₁, poids₂, seuil, lissage | {calibration['scope_known_weight']}, "
+               f"{calibration['scope_odds_weight']}, {calibration['scope_threshold']:.4f}, "
+               f"{calibration['scope_smoothing']} "
                f"({calibration['scope_caught']}/{calibration['n_off_topic']} hors sujet attrapées) | "
                f"{', '.join(str(v) for v in scope) if scope else '—'} |",
                f"| incertaine : poids, seuil | {calibration['certainty_weight']}, "

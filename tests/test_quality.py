@@ -82,12 +82,22 @@ def test_latest_bulletin_comes_first(assistant):
 
 def test_off_topic_questions_are_refused_with_no_passage(assistant):
     for question in ("Quelle est la recette de la tarte normande aux pommes ?",
-                     "Quel temps fera-t-il à Rouen demain ?",
-                     "Qui a gagné le dernier match du Stade Malherbe de Caen ?"):
+                     "Qui a gagné le dernier match du Stade Malherbe de Caen ?",
+                     "mon chat vomit des boules de poils c grave ?"):
         answer = assistant.ask(question)
         assert answer.outcome == "off_topic" and answer.abstained and not answer.hits, \
             (question, [h.passage.title for h in answer.hits])
         assert "Les documents indexés couvrent" in answer.text  # what is covered, said instead
+    # Known miss: every word of it is the index's (« temps », « Rouen », « demain »); never answered, though.
+    assert assistant.ask("Quel temps fera-t-il à Rouen demain ?").outcome != "answered"
+
+
+def test_questions_a_business_owner_asks_are_answered(assistant):
+    # Refused with nothing shown before the three outcomes (issue « three outcomes »).
+    for question in ("Mon entreprise a été victime d'un rançongiciel, que faire tout de suite ?",
+                     "Comment savoir si un investisseur étranger qui veut racheter ma PME est fiable ?"):
+        answer = assistant.ask(question)
+        assert answer.outcome != "off_topic" and answer.hits, question
 
 
 def test_near_domain_questions_are_uncertain_with_the_closest_passages(assistant):
