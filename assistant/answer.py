@@ -106,17 +106,22 @@ class Lexical(Protocol):
 class Certainty:
     """When the passages are too far from the question to be called its answer (calibrated by `assistant eval`).
 
-    The confidence is how far the question's best passage stands above the
-    rest of the index (`Searcher.standing`: in standard deviations of its
-    similarities to every passage), plus a share of the question's words the
-    best passage has. An absolute similarity says more about the corpus and
-    the wording than about the answer (PIAF's questions have lower cosines
-    than ours, yet their passages answer them); how far one passage stands out
-    from the others travels across corpora.
+    Doubt needs two weak signals at once: the question's best passage stands
+    little above the rest of the index (`Searcher.standing`: in standard
+    deviations of its similarities to every passage, plus a share of the
+    question's words the best passage has: below min_confidence), and it is
+    not close in absolute terms either (best dense similarity below
+    max_similarity). An absolute similarity alone says more about the corpus
+    and the wording than about the answer (PIAF's questions have lower cosines
+    than ours, yet their passages answer them: 48 % of them were flagged); the
+    standing alone flags questions on a topic many passages treat (« que
+    disent les bulletins sur les rançongiciels ? »), whose best passage is
+    close but not alone.
     """
 
     min_confidence: float = 0.0
     coverage_weight: float = 0.0
+    max_similarity: float = float("inf")
 
     def confidence(self, hits: list[Hit], question: str, lexical: Lexical | None = None,
                    standing: float | None = None) -> float:
@@ -130,7 +135,8 @@ class Certainty:
         on_issue = issue_topic_found(hits, question) if rules.on("issue_topic") else None
         if on_issue is not None:
             return None if on_issue else _topic_not_in_issue(question)
-        if self.confidence(hits, question, lexical, standing) < self.min_confidence:
+        if (self.confidence(hits, question, lexical, standing) < self.min_confidence
+                and signals(hits, question, lexical)[0] < self.max_similarity):
             return DOUBT
         return None
 

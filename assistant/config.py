@@ -16,8 +16,9 @@ PIPELINE_VERSION = "8"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# (threshold, coverage weight) calibrated by `assistant eval` on half of the local questions (eval/results.md).
-ABSTENTION = {"e5-small": (3.0396, 0.5), "use-multilingual": (0.30, 0.10), "hash": (0.0, 0.0)}
+# When an answer is uncertain (answer.Certainty): (minimum standing, coverage weight, maximum similarity), learnt
+# by `assistant eval` on the blind set's dev half (eval/results.md, « Réglages appris »); 0.0: never uncertain.
+CERTAINTY = {"e5-small": (4.1159, 0.0, 0.86), "use-multilingual": (0.0, 0.0, 0.0), "hash": (0.0, 0.0, 0.0)}
 
 
 def _default_cache_dir() -> Path:
@@ -52,13 +53,9 @@ class Settings:
     max_read_memory_mb: int = 2048
     # Questions per minute from one client address (0: no limit), for the HTTP API and the chat.
     rate_limit: int = 120
-    # Below this confidence the assistant says it found nothing (None: the model's calibrated value).
-    abstain_threshold: float | None = None
-
-    def abstention(self) -> tuple[float, float]:
-        """(threshold, coverage weight) in force: the explicit threshold, else the model's calibrated values."""
-        threshold, weight = ABSTENTION.get(self.model, (0.0, 0.0))
-        return (self.abstain_threshold if self.abstain_threshold is not None else threshold), weight
+    def certainty(self) -> tuple[float, float, float]:
+        """(minimum standing, coverage weight, maximum similarity) below both of which an answer is uncertain."""
+        return CERTAINTY.get(self.model, (0.0, 0.0, 0.0))
 
     def fingerprint_fields(self) -> dict:
         """The settings that change what an index contains."""

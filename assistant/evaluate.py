@@ -404,7 +404,7 @@ def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> li
                    or (rules.on("issue_topic") and issue_topic_found(hits, q.question) is not None)
                    or (rules.on("value") and asked_value(q.question) is not None))
         rows.append({"q": q, "margin": margin, "known": known, "odds": odds, "best": searcher.standing(q.question),
-                     "covered": covered,
+                     "dense": best, "covered": covered,
                      "decided": decided})
     return rows
 
@@ -413,8 +413,9 @@ SCOPE_KNOWN_WEIGHTS = (0.0, 0.05, 0.1)
 SCOPE_SMOOTHINGS = (0.5, 2.0, 5.0, 10.0, 20.0, 50.0)
 SCOPE_ODDS_WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.08, 0.12)
 CERTAINTY_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0)
+CERTAINTY_SIMILARITIES = (0.85, 0.86, 0.87, 0.875, 0.88, 0.885, 0.89, 9.0)
 # Share of the dev halves' answerable questions an uncertainty threshold may flag (the test target is 15 %).
-UNCERTAIN_BUDGET = 0.10
+UNCERTAIN_BUDGET = 0.05
 
 
 def calibrate(rows: list[dict]) -> dict:
@@ -451,18 +452,21 @@ def calibrate(rows: list[dict]) -> dict:
     blind = [r for r in answerable if r["q"].phrases]
     free = [r for r in blind if not r["decided"]]
     near = [r for r in near if r["q"].scope == "near"]
+    allowed = int(UNCERTAIN_BUDGET * len(blind))  # of all answerable questions of the blind dev half
     best_certainty = None
-    for weight in CERTAINTY_WEIGHTS:
-        scores = sorted(r["best"] + weight * r["covered"] for r in free)
-        allowed = int(UNCERTAIN_BUDGET * len(blind))  # of all answerable questions of the blind dev half
-        threshold = scores[min(allowed, len(scores) - 1)] if scores else 0.0
-        caught = sum(r["best"] + weight * r["covered"] < threshold for r in near)
-        if best_certainty is None or caught > best_certainty[2]:
-            best_certainty = (weight, round(threshold, 4), caught)
+    for weight, similarity in itertools.product(CERTAINTY_WEIGHTS, CERTAINTY_SIMILARITIES):
+        # The highest standing threshold that flags at most `allowed` answerable questions among those also below
+        # the similarity.
+        weak = sorted(r["best"] + weight * r["covered"] for r in free if r["dense"] < similarity)
+        threshold = weak[allowed] if len(weak) > allowed else float("inf")
+        caught = sum(r["best"] + weight * r["covered"] < threshold and r["dense"] < similarity for r in near)
+        if best_certainty is None or caught > best_certainty[3]:
+            best_certainty = (weight, round(threshold, 4) if threshold != float("inf") else 99.0, similarity, caught)
     return {"scope_known_weight": known_weight, "scope_odds_weight": odds_weight,
             "scope_threshold": scope_threshold, "scope_smoothing": scope_smoothing, "scope_caught": caught_count,
             "n_off_topic": len(off), "certainty_weight": best_certainty[0],
-            "certainty_threshold": best_certainty[1], "certainty_caught": best_certainty[2],
+            "certainty_threshold": best_certainty[1], "certainty_similarity": best_certainty[2],
+            "certainty_caught": best_certainty[3],
             "n_near_undecided": len(near), "n_answerable": len(answerable), "n_blind_answerable": len(blind)}
 
 
@@ -604,7 +608,7 @@ def format_rules(datasets: dict) -> str:
 def write_report(report: dict, out_dir: Path) -> None:
     """results.md (tables), results.json (everything) and results.png (chart)."""
     from .scope import SCOPES
-    from .config import ABSTENTION
+    from .config import CERTAINTY
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str),
@@ -644,27 +648,30 @@ def write_report(report: dict, out_dir: Path) -> None:
                "moitié `dev` seulement, les autres jeux entiers.", "", format_rules(report["datasets"]), ""]
     calibration = report.get("calibration")
     if calibration:
-        scope, certainty = SCOPES.get(report["settings"].get("model")), ABSTENTION.get(report["settings"].get("model"))
+        scope, certainty = SCOPES.get(report["settings"].get("model")), CERTAINTY.get(report["settings"].get("model"))
         md += ["## Réglages appris sur les moitiés dev", "",
                "Hors sujet : (similarité à l'index − similarité au fond de français général) + poids₁ × (part des "
                "mots de la question que l'index connaît) + poids₂ × (log-rapport moyen de ses mots, index contre "
-               "fond, comptes lissés de « lissage » passages) < seuil ; les poids et le lissage qui placent le plus de questions hors sujet de la moitié dev du jeu aveugle "
-               "sous toutes les questions répondables des moitiés dev (jeu aveugle sur les deux index, jeu local) ; à égalité, "
-               "l'écart le plus large entre les deux ; le seuil au milieu de cet écart. Incertaine : distance du meilleur "
-               "passage au reste de l'index (meilleur passage − moyenne, en écarts-types des similarités de la "
-               "question à tous les passages) + poids × couverture des mots de la question < seuil ; le seuil qui laisse au plus "
-               f"{UNCERTAIN_BUDGET:.0%} des questions répondables de la moitié dev du jeu aveugle incertaines, le "
-               "poids qui attrape le plus de ses questions proches du domaine.", "",
+               "fond, comptes lissés de « lissage » passages) < seuil. Appris : les poids et le lissage qui placent "
+               "le plus de questions hors sujet de la moitié dev du jeu aveugle sous toutes les questions "
+               "répondables des moitiés dev (jeu aveugle sur les deux index, jeu local) ; à égalité, l'écart le plus "
+               "large entre les deux ; le seuil au milieu de cet écart.", "",
+               "Incertaine : (distance du meilleur passage au reste de l'index, en écarts-types des similarités de "
+               "la question à tous les passages) + poids × (couverture des mots de la question) < seuil, et "
+               "meilleure similarité dense < plafond. Appris : le poids et le plafond qui attrapent le plus de "
+               "questions proches du domaine de la moitié dev du jeu aveugle (celles qu'aucune autre règle ne "
+               f"décide), le seuil laissant au plus {UNCERTAIN_BUDGET:.0%} de ses questions répondables incertaines.",
+               "",
                "| réglage | appris (dev) | livré |", "|---|---|---|",
                f"| hors sujet : poids₁, poids₂, seuil, lissage | {calibration['scope_known_weight']}, "
                f"{calibration['scope_odds_weight']}, {calibration['scope_threshold']:.4f}, "
                f"{calibration['scope_smoothing']} "
                f"({calibration['scope_caught']}/{calibration['n_off_topic']} hors sujet attrapées) | "
                f"{', '.join(str(v) for v in scope) if scope else '—'} |",
-               f"| incertaine : poids, seuil | {calibration['certainty_weight']}, "
-               f"{calibration['certainty_threshold']:.4f} ({calibration['certainty_caught']}/"
-               f"{calibration['n_near_undecided']} non répondables attrapées) | "
-               f"{certainty[1] if certainty else '—'}, {certainty[0] if certainty else '—'} |", ""]
+               f"| incertaine : seuil, poids, plafond | {calibration['certainty_threshold']:.4f}, "
+               f"{calibration['certainty_weight']}, {calibration['certainty_similarity']} "
+               f"({calibration['certainty_caught']}/{calibration['n_near_undecided']} proches du domaine attrapées) | "
+               f"{', '.join(str(v) for v in certainty) if certainty else '—'} |", ""]
     local = report["datasets"].get("local")
     if local and local.get("by_kind"):
         md += ["## Jeu local par type de question (assistant)", "",

@@ -100,8 +100,8 @@ class Assistant:
         missing = searcher.uncovered_period(question)
         if missing is not None:
             return period_not_found(question, missing, searcher.latest_bulletin(), hits)
-        threshold, weight = self.settings.abstention()
+        threshold, weight, similarity = self.settings.certainty()
         place = searcher.place_not_covered(question) if rules.on("place") else None
         doubt = f"Les documents indexés ne parlent pas de « {place} »." if place else None
-        return compose_answer(question, hits, Certainty(threshold, weight), lexical=searcher.index.lexical,
+        return compose_answer(question, hits, Certainty(threshold, weight, similarity), lexical=searcher.index.lexical,
                               following=searcher.index.following, standing=searcher.standing(question), doubt=doubt)
