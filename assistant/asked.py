@@ -73,7 +73,9 @@ QUESTION_PATTERNS = [
     ("nombre", re.compile(r"\b(?:combien|nombre)\s+(?:de|d['’])\s*(?!temps\b)(?P<focus>\w+)", re.I)),
     ("horaire", re.compile(r"\bhoraires?\b|\bà quelle heure\b", re.I)),
     ("téléphone", re.compile(r"\bt[ée]l[ée]phone\b", re.I)),
-    ("courriel", re.compile(r"\badresse (?:e-?mail|mail|électronique|electronique)\b|\bcourriel\b", re.I)),
+    # « son email ? », « leur adresse mail »: someone's address (« mon mail a été piraté » names a mailbox).
+    ("courriel", re.compile(r"\badresse (?:e-?mail|mail|électronique|electronique)\b|\bcourriel\b"
+                            r"|\b(?:son|sa|ses|leur|leurs)\s+(?:adresses?\s+)?e-?mails?\b", re.I)),
     ("adresse", re.compile(r"\badresse\b(?! (?:e-?mail|mail|électronique|electronique|ip)\b)", re.I)),
     ("identité", re.compile(r"\bnom et pr[ée]nom\b", re.I)),
     # « qui est le directeur de… », « comment s'appelle le délégué… », « le nom du conseiller… », « le directeur

@@ -254,8 +254,12 @@ class Searcher:
         hints = time_hints(question)
         if not hints.publication:
             return None
-        if hints.date_from and not self._in_period(hints).any():
-            return hints
+        # « le bulletin de décembre 2023 » asks for an issue: a guide dated 2023 does not cover it.
+        if hints.date_from:
+            issues = self._doc_types() == "bulletin"
+            dated = self._in_period(hints) & issues if issues.any() else self._in_period(hints)
+            if not dated.any():
+                return hints
         if hints.number is not None and not self._numbered(hints.number).any():
             return hints
         return None
@@ -298,6 +302,11 @@ class Searcher:
         """Which passages are dated within the period the hints name."""
         dates = self._dates()
         return (dates >= hints.date_from) & (dates <= hints.date_to) & (dates != "")
+
+    def _doc_types(self) -> np.ndarray:
+        if getattr(self, "_doc_type_array", None) is None:
+            self._doc_type_array = np.array([p.doc_type for p in self.index.passages])
+        return self._doc_type_array
 
     def _dates(self) -> np.ndarray:
         if self._date_array is None:

@@ -273,6 +273,10 @@ def test_question_kinds_and_focus():
         assert asked_value(question).kind == "identité", question
     assert asked_value("qui pilote la démarche en Normandie ?") is None
     assert asked_value("comment savoir combien coûte un dépôt de marque ?").kind == "montant"
+    # Someone's address (« son email »), not a mailbox (« mon mail a été piraté », « un mail bizarre »).
+    assert asked_value("la personne qui a rédigé le bulletin, son email ?").kind == "courriel"
+    assert asked_value("mon mail a été piraté, que faire ?") is None
+    assert asked_value("on a reçu un mail bizarre de la banque") is None
     assert asked_value("est-ce que vous avez le numéro de téléphone de la CCI ?").kind == "téléphone"
 
 
