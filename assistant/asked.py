@@ -18,6 +18,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+from . import rules
 from .lexical import analyze, fold, stem_set
 
 _WORD = re.compile(r"\w+")
@@ -70,7 +71,8 @@ QUESTION_PATTERNS = [
     # « taux de … »: « prêt à taux zéro » names a product, not a rate asked for.
     ("taux", re.compile(r"\b(?:taux|pourcentage)\s+(?:\w+\s+)?(?:de la|de l['’]|du|des|de|d['’])\s*(?P<focus>\w+)",
                         re.I)),
-    ("nombre", re.compile(r"\b(?:combien|nombre)\s+(?:de|d['’])\s*(?!temps\b)(?P<focus>\w+)", re.I)),
+    ("nombre", re.compile(r"\b(?:combien|nombre)\s+(?:(?:exacte?|total|pr[ée]cis|moyen)\s+)?(?:de|d['’])\s*"
+                          r"(?!temps\b)(?P<focus>\w+)", re.I)),
     ("horaire", re.compile(r"\bhoraires?\b|\bà quelle heure\b", re.I)),
     ("téléphone", re.compile(r"\bt[ée]l[ée]phone\b", re.I)),
     # « son email ? », « leur adresse mail »: someone's address (« mon mail a été piraté » names a mailbox).
@@ -107,6 +109,8 @@ class AskedValue:
     focus: str | None = None
     # The noun that completes the focus (« déclaration d'impôt », « dépôt de brevet »): the passage must name it too.
     complement: str | None = None
+    # The year a count, an amount or a rate is asked for (« combien de PME … en 2024 »): the value must be near it.
+    year: str | None = None
 
     def given_by(self, text: str) -> bool:
         """True when the text holds a value of this kind, near the focus word when the question names one.
@@ -131,6 +135,9 @@ class AskedValue:
         else:
             starts = [start for start, _, _ in words]
             values = [max(0, bisect_right(starts, m.start()) - 1) for m in VALUE_PATTERNS[self.kind].finditer(text)]
+        if self.year is not None:
+            years = [i for i, (_, word, _) in enumerate(words) if word == self.year]
+            values = [j for j in values if any(abs(y - j) <= NEAR for y in years)]
         return any(abs(i - j) <= NEAR for i in focus for j in values)
 
     @property
@@ -175,13 +182,17 @@ def asked_value(question: str) -> AskedValue | None:
                 return AskedValue(kind)
             complement = _COMPLEMENT.match(question, match.end(name))
             extra = analyze(complement["noun"]) if complement else []
-            return AskedValue(kind, stems[0], extra[0] if extra and extra[0] != stems[0] else None)
+            year = _ASKED_YEAR.search(question) if kind in _AMOUNTS and rules.on("year") else None
+            return AskedValue(kind, stems[0], extra[0] if extra and extra[0] != stems[0] else None,
+                              year[1] if year else None)
     return None
 
 
 _WHETHER_OR_HOW = re.compile(r"\W*(?:est[- ]ce que?|est[- ]ce qu['’]|peut-on|peut on|puis-je|a-t-on|ai-je|faut-il"
                              r"|faut il|doit-on|dois-je|comment|pourquoi)\b", re.I)
 _HOW_MUCH = re.compile(r"\bcombien\b", re.I)
+# « en 2024 », « pour 2025 »: the year a figure is asked for.
+_ASKED_YEAR = re.compile(r"\b(?:en|pour|sur|durant|pendant|depuis)\s+((?:19|20)\d\d)\b", re.I)
 # The kinds a whether-or-how question names as a topic (« récupérer les tarifs », « le taux de clics »).
 _AMOUNTS = frozenset({"montant", "taux", "nombre", "durée"})
 _COMPLEMENT = re.compile(r"\s+(?:de la|de l['’]|du|des|de|d['’])\s*(?P<noun>\w+)", re.I)

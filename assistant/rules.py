@@ -11,6 +11,7 @@ from contextlib import contextmanager
 RULES = {
     "scope": "hors sujet : question plus proche du fond de français général que de l'index (scope.py)",
     "value": "valeur demandée (montant, numéro, date…) qu'aucun passage affiché ne donne : incertain (asked.py)",
+    "year": "chiffre demandé pour une année (« combien … en 2024 ») que les passages ne donnent pas près d'elle (asked.py)",
     "place": "région ou pays nommé dans la question qu'aucun passage ne nomme : incertain (asked.py)",
     "issue_topic": "bulletin nommé dont les passages ne parlent pas du sujet : incertain (answer.py)",
     "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (search.py)",

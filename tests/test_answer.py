@@ -273,6 +273,15 @@ def test_question_kinds_and_focus():
         assert asked_value(question).kind == "identité", question
     assert asked_value("qui pilote la démarche en Normandie ?") is None
     assert asked_value("comment savoir combien coûte un dépôt de marque ?").kind == "montant"
+    # A figure for a year: the value must stand near the year (« combien de PME … en 2024 »).
+    assert asked_value("Nombre exact de plaintes déposées dans le Calvados en 2025 ?").year == "2025"
+    from assistant.asked import AskedValue
+
+    counted = AskedValue("nombre", "pme", year="2024")
+    assert counted.given_by("En 2024, 37 PME normandes ont déclaré un incident.")
+    assert not counted.given_by("37 PME normandes ont déclaré un incident, selon une enquête menée auprès des "
+                                "adhérents des chambres consulaires et des fédérations professionnelles de toute la "
+                                "région, dont le rapport complet sur la sécurité numérique paraîtra en 2024.")
     # Someone's address (« son email »), not a mailbox (« mon mail a été piraté », « un mail bizarre »).
     assert asked_value("la personne qui a rédigé le bulletin, son email ?").kind == "courriel"
     assert asked_value("mon mail a été piraté, que faire ?") is None
