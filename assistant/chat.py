@@ -307,7 +307,9 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
         return ChatReply(content=not_found_markdown(catalog, filters, reason), buttons=(), answer=answer)
     uncertain = answer.outcome == UNCERTAIN
     by_rank = {h.rank: h for h in answer.hits}
-    cited = [by_rank[r] for r in _cited_ranks(answer.text) if r in by_rank] or [answer.hits[0]]
+    # Buttons and sources in mark order ([1] [2] [3]), whatever order the quotes cite them in.
+    cited = sorted((by_rank[r] for r in _cited_ranks(answer.text) if r in by_rank), key=lambda h: h.rank) \
+        or [answer.hits[0]]
     others = [h for h in answer.hits if h not in cited]
     buttons: list[SourceButton] = []
     for hit in cited + others:

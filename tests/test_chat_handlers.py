@@ -55,6 +55,16 @@ def test_reply_has_marks_sources_and_one_button_per_source():
     assert reply.buttons[0].tooltip == "Lire le passage : Document 1 — charte — page 1 — 21 mai 2024"
 
 
+def test_sources_and_buttons_come_in_mark_order():
+    # Quotes may cite [3] before [2] (a list running over the next page): the sources still read [1] [2] [3].
+    answer = answer_with("Une phrase. [1] Une liste. [3] Une autre. [2]", [passage(1), passage(2), passage(3)])
+    reply = render_reply(answer, has_pdf=lambda p: False)
+    assert [b.label for b in reply.buttons] == ["[1]", "[2]", "[3]"]
+    sources = reply.content.split("**Sources**")[1]
+    assert sources.index(r"**\[2\]**") < sources.index(r"**\[3\]**")
+    assert "ouvrir le PDF" not in reply.content  # no PDF button, no word of one
+
+
 def test_side_panels():
     p = passage(1)
     panel = passage_panel(p, 1, "/api/passages/p1/panel")
