@@ -410,7 +410,7 @@ def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> li
 
 
 SCOPE_KNOWN_WEIGHTS = (0.0, 0.05, 0.1)
-SCOPE_SMOOTHINGS = (0.5, 2.0, 5.0, 10.0, 20.0, 50.0)
+SCOPE_SMOOTHINGS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
 SCOPE_ODDS_WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.08, 0.12)
 CERTAINTY_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0)
 CERTAINTY_SIMILARITIES = (0.85, 0.86, 0.87, 0.875, 0.88, 0.885, 0.89, 9.0)
