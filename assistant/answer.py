@@ -24,7 +24,7 @@ from . import rules
 from .asked import AskedValue, answer_shape, asked_value
 from .chunking import SENTENCE_END, sentences_of
 from .lexical import analyze, fold, stem_set
-from .dates import issue_topic, time_words
+from .dates import time_words
 from .readers import SAMPLE_MARK
 from .schema import Answer, Hit, Passage
 
@@ -132,38 +132,10 @@ class Certainty:
     def doubt(self, hits: list[Hit], question: str, lexical: Lexical | None = None,
               standing: float | None = None) -> str | None:
         """Why the passages may not answer the question, in a sentence for the reader; None when they do."""
-        on_issue = issue_topic_found(hits, question) if rules.on("issue_topic") else None
-        if on_issue is not None:
-            return None if on_issue else _topic_not_in_issue(question)
         if (self.confidence(hits, question, lexical, standing) < self.min_confidence
                 and signals(hits, question, lexical)[0] < self.max_similarity):
             return DOUBT
         return None
-
-
-def issue_topic_found(hits: list[Hit], question: str) -> bool | None:
-    """For a question about a named issue (« le bulletin de mars 2025 », « le dernier numéro ») on a topic:
-    whether a word of the topic is in the passages found (None for other questions).
-
-    Such a question is anchored by the issue's date or number, which ranking
-    honours; how close its wording is to a passage says little (« le dernier
-    bulletin parle de quoi sur la blockchain ? » is far from every sentence).
-    The issue answers when it names the topic, and a question about the issue
-    alone (« le dernier bulletin ») is answered by its pages.
-    """
-    topic = issue_topic(question)
-    if topic is None:
-        return None
-    return not topic or any(topic & stem_set(_read(h.passage)) for h in hits[:3])
-
-
-def _topic_not_in_issue(question: str) -> str:
-    """What the assistant says when the issue a question names does not speak of its topic."""
-    topic = issue_topic(question) or frozenset()
-    words = [w for w in re.findall(r"[\w'’-]+", question) if set(analyze(w)) & topic]
-    named = " ".join(words) or "ce sujet"
-    return (f"Les passages trouvés dans le bulletin ou la période demandés ne parlent pas de « {named} ». "
-            "Essayez sans préciser de date, ou avec un autre mot pour ce sujet.")
 
 
 def _read(passage) -> str:

@@ -388,7 +388,7 @@ def cli_study(name: str, settings: Settings, limit: int | None = None) -> dict |
 def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> list[dict]:
     """Per question: the scope signals and the certainty signals of the shipped pipeline."""
     from . import rules
-    from .answer import asked_value, issue_topic_found, signals
+    from .answer import asked_value, signals
 
     assistant = assistant_for(dataset, embedder, settings)
     searcher, scope = assistant.searcher, assistant.scope
@@ -401,7 +401,6 @@ def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> li
         # Questions another check decides (a named issue, an issue not indexed, a value no passage gives)
         # are not what the confidence threshold is for.
         decided = (searcher.uncovered_period(q.question) is not None
-                   or (rules.on("issue_topic") and issue_topic_found(hits, q.question) is not None)
                    or (rules.on("value") and asked_value(q.question) is not None))
         rows.append({"q": q, "margin": margin, "known": known, "odds": odds, "best": searcher.standing(q.question),
                      "dense": best, "covered": covered,

@@ -370,26 +370,6 @@ def test_the_value_asked_is_taken_from_any_passage_shown():
     assert compose_answer("combien de pôles de compétitivité en Normandie ?", unseen).outcome == "uncertain"
 
 
-def test_a_question_on_a_named_issue_is_answered_when_the_issue_names_its_topic():
-    from assistant.answer import issue_topic_found
-
-    hits = [_hit(1, "Blockchain — Calvados et cidre AOP : des certificats numériques contre la contrefaçon.",
-                 dense=0.80),
-            _hit(2, "Cybersécurité — Cybermois 2026 : un programme commun des partenaires.", dense=0.79)]
-    strict = Certainty(min_confidence=0.99)
-    # Far from every sentence in wording, but the latest issue does speak of blockchain.
-    assert issue_topic_found(hits, "le dernier bulletin parle de quoi sur la blockchain ?") is True
-    assert compose_answer("le dernier bulletin parle de quoi sur la blockchain ?", hits, strict).outcome == "answered"
-    assert compose_answer("le bulletin d'octobre 2026", hits, strict).outcome == "answered"  # the issue itself
-    # A topic the issue does not name is not answered, however close the wording.
-    assert issue_topic_found(hits, "le dernier bulletin parle-t-il de la météo ?") is False
-    weather = compose_answer("le dernier bulletin parle-t-il de la météo ?", hits, Certainty())
-    assert weather.outcome == "uncertain" and "ne parlent pas de « météo »" in weather.text, weather.text
-    # Questions that name no issue keep the calibrated threshold.
-    assert issue_topic_found(hits, "que dit la blockchain sur le cidre ?") is None
-    assert compose_answer("que dit la blockchain sur le cidre ?", hits, strict).outcome == "uncertain"
-
-
 def test_a_table_read_as_one_line_is_quoted_by_the_row_asked_about():
     rows = [("Veille, information sur les marchés", "CCI Normandie et CCI territoriales", "réunions d'information"),
             ("Innovation, projets collaboratifs", "Pôles de compétitivité, AD Normandie", "montage de projets"),
