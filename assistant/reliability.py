@@ -275,7 +275,10 @@ def check_kill(work: Path, points: int, seed: int = 6, parts: list[str] | None =
         (corpus / f"ajout-{point}.md").write_text(f"# Ajout {point}\n\nLe mot {token} marque cet ajout.\n",
                                                  encoding="utf-8")
         for copy in range(3):  # enough new work that every stage of a build lasts a while
-            shutil.copy(rng.choice(bulletins), corpus / f"copie-{point}-{copy}.pdf")
+            # A comment after the end of the PDF makes each copy new bytes: an identical copy is only
+            # recorded as a duplicate, with nothing to read or embed.
+            (corpus / f"copie-{point}-{copy}.pdf").write_bytes(
+                rng.choice(bulletins).read_bytes() + f"\n% copie {point}-{copy}\n".encode())
         delay = rng.uniform(0.2, max(0.4, 0.9 * duration))
         process = subprocess.Popen(_index_cmd(corpus, index_dir), cwd=PROJECT_ROOT, env={**os.environ, **env},
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
