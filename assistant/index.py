@@ -11,6 +11,10 @@ Layout of an index folder (default `index/`):
 
 A build writes a new generation beside the current one and only then points
 `current` at it, so a crash or Ctrl-C mid-build leaves the previous index in use.
+
+Files are known by their content (SHA-256 and suffix), not their path: content
+already indexed is never embedded again, whether the file moved, was renamed or
+was copied; one content held at several paths is indexed once (see _primaries).
 """
 from __future__ import annotations
 

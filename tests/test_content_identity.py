@@ -207,3 +207,24 @@ def test_an_index_holding_a_content_twice_keeps_it_once(settings, tmp_path, monk
     charter = [p for p in index.passages if "charte" in p.source]
     assert len(charter) == single.passages and all(p.source.startswith(str(a)) for p in charter)
     assert report.duplicates == [(str(next((b / "charte").iterdir())), str(next((a / "charte").iterdir())))]
+
+
+def test_when_the_cited_file_is_edited_its_copy_keeps_the_former_content(settings, tmp_path):
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    for folder in (a, b):
+        folder.mkdir()
+        (folder / "guide.md").write_text("# Guide des sauvegardes\n\nLa règle 3-2-1 : trois copies, deux supports, "
+                                         "une copie hors site.\n", encoding="utf-8")
+    build([a], settings)
+    report, _ = build([b], settings)
+    assert report.duplicates
+    (a / "guide.md").write_text("# Guide des sauvegardes\n\nNouvelle version : tester la restauration chaque "
+                                "trimestre.\n", encoding="utf-8")
+    report, embedded = build([a], settings)
+    index = load_index(settings.index_dir, settings)
+    texts = {Path(p.source).parent.name: p.text for p in index.passages}
+    assert "Nouvelle version" in texts["a"] and "3-2-1" in texts["b"]
+    # Only the new text was embedded: the copy took the former vectors over.
+    assert embedded == sum(len(passage_windows(p)) for p in index.passages if Path(p.source).parent.name == "a")
+    assert [Path(p).parent.name for p in report.unchanged] == ["b"] and not report.moved
