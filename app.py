@@ -85,7 +85,8 @@ async def on_message(message: cl.Message):
                                  "Raccourcissez-la pour que la recherche reste précise.").send()
         return
     runtime = get_runtime()
-    wait = runtime.limiter.wait_time(_client_address())
+    client = _client_address()
+    wait = runtime.limiter.wait_time(client)
     if wait:
         await cl.Message(content=f"Vous posez beaucoup de questions à la suite (au plus {runtime.limiter.per_minute} "
                                  f"par minute) : réessayez dans {max(1, round(wait + 0.5))} s.").send()
@@ -103,13 +104,19 @@ async def on_message(message: cl.Message):
     run = cl.context.current_run
     feedback_id = run.id if run else reply_message.id
     await cl.make_async(runtime.record)(answer, channel="chat", filters=filters, k=None,
-                                        session_id=cl.context.session.id, message_id=feedback_id)
+                                        session_id=cl.context.session.id, message_id=feedback_id, client=client)
 
 
 def _client_address() -> str:
-    """The chat user's address, so the chat and the API share one question budget per client."""
+    """The chat user's address, so the chat and the API share one question budget per client.
+
+    Read from the ASGI scope the chat's socket connected with, where api._RealClient has put the client
+    behind a trusted proxy: the socket's WSGI-style REMOTE_ADDR is always 127.0.0.1 (python-engineio's
+    ASGI driver writes that constant), which gave every chat user one shared budget.
+    """
     environ = getattr(cl.context.session, "environ", None) or {}
-    return environ.get("REMOTE_ADDR") or f"session:{cl.context.session.id}"
+    client = (environ.get("asgi.scope") or {}).get("client")
+    return (client[0] if client else None) or f"session:{cl.context.session.id}"
 
 
 @cl.action_callback(OPEN_SOURCE)

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .chat import MAX_QUESTION_CHARS, PRODUCT_NAME, Catalog, catalog_of, filters_as_dict, passage_markdown
 from .config import PROJECT_ROOT
 from .feedback import FeedbackStore
+from .proxies import TrustedProxies
 from .schema import DOC_TYPES, Answer, Passage
 from .search import Filters
 from .themes import PRACTICES, TOPICS
@@ -132,11 +133,11 @@ class Runtime:
         return self.assistant.ask(question, k=k, filters=filters)
 
     def record(self, answer: Answer, *, channel: str, filters: Filters | None, k: int | None,
-               session_id: str | None = None, message_id: str | None = None) -> None:
+               session_id: str | None = None, message_id: str | None = None, client: str | None = None) -> None:
         """Log the question; a log that cannot be written never costs the user the answer."""
         try:
             self.store.log_question(answer, channel=channel, filters=filters_as_dict(filters), k=k,
-                                    session_id=session_id, message_id=message_id)
+                                    session_id=session_id, message_id=message_id, client=client)
         except (sqlite3.Error, OSError, ValueError) as err:  # ValueError: text SQLite cannot store
             log.warning("journal des questions %s non écrit : %s", self.store.path, err)
 
@@ -416,19 +417,25 @@ def create_app(runtime: Runtime, *, with_chat: bool = True) -> FastAPI:
     app.add_exception_handler(Exception, _server_error)
 
     app.add_middleware(_LimitBody)
+    proxies = TrustedProxies(getattr(runtime.assistant.settings, "trusted_proxies", ()))
+    if proxies:
+        # Outermost, so that every route and the chat's socket see the client behind the proxy.
+        app.add_middleware(_RealClient, proxies=proxies)
 
     @app.post("/api/ask", response_model=AskOut, summary="Poser une question", tags=["questions"],
               responses={422: {"model": ErrorOut}, 413: {"model": ErrorOut}, 429: {"model": ErrorOut}})
     def ask(body: AskIn, request: Request):
         """Les passages les plus pertinents, numérotés [1]…[k], et la réponse extractive qui les cite."""
-        wait = runtime.limiter.wait_time(request.client.host if request.client else "?")
+        # The client's own address even behind a trusted proxy: _RealClient has rewritten it.
+        client = request.client.host if request.client else "?"
+        wait = runtime.limiter.wait_time(client)
         if wait:
             return JSONResponse(status_code=429, headers={"Retry-After": str(max(1, round(wait + 0.5)))}, content={
                 "error": "trop de requêtes / too many requests", "message": runtime.limiter.message(wait),
                 "fields": []})
         filters = body.filters.to_filters() if body.filters else None
         answer = runtime.ask(body.question, k=body.k, filters=filters)
-        runtime.record(answer, channel="api", filters=filters, k=body.k)
+        runtime.record(answer, channel="api", filters=filters, k=body.k, client=client)
         return answer.to_dict()
 
     @app.get("/api/health", response_model=HealthOut, summary="État du service", tags=["service"])
@@ -537,6 +544,29 @@ class _LimitBody:
                                f"bytes, at most {MAX_BODY_BYTES}", "fields": []})
                 await response(scope, receive, send)
                 return
+        await self.app(scope, receive, send)
+
+
+class _RealClient:
+    """Put the client's own address in the ASGI scope when a trusted proxy forwarded the request.
+
+    HTTP and websocket alike: the API's rate limit and questions log read `request.client`, the chat reads
+    the scope its socket connected with (app.py, _client_address). The proxy's own address stays in the
+    scope as « proxy ». Uvicorn's own reading of X-Forwarded-For is off (cli._serve): it would trust
+    127.0.0.1 by default, so that any local process could name itself anyone.
+    """
+
+    def __init__(self, app, proxies: TrustedProxies):
+        self.app = app
+        self.proxies = proxies
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket") and scope.get("client"):
+            peer = scope["client"][0]
+            forwarded = [v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"x-forwarded-for"]
+            client = self.proxies.client(peer, forwarded) if forwarded else peer
+            if client != peer:
+                scope = {**scope, "client": (client, 0), "proxy": scope["client"]}
         await self.app(scope, receive, send)
 
 

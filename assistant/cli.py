@@ -236,11 +236,13 @@ def serve_command(host, port, index_dir, feedback_db):
     chat.join()
     app = create_app(runtime)
     base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    proxies = runtime.assistant.settings.trusted_proxies
     _serve(app, host, port, ready=(
         f"Assistant prêt : {base}/  (chat)\n"
         f"  API : POST {base}/api/ask, GET {base}/api/health, documentation {base}/docs\n"
         f"  Journal des questions : {runtime.store.path}\n"
-        "  Ctrl-C pour arrêter."))
+        + (f"  Proxys de confiance (X-Forwarded-For lu) : {', '.join(proxies)}\n" if proxies else "")
+        + "  Ctrl-C pour arrêter."))
 
 
 def _quietly(fn) -> None:
@@ -269,7 +271,10 @@ def _serve(app, host: str, port: int, ready: str) -> None:
             if self.started:
                 click.echo(ready)
 
-    server = Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; which proxies are
+    # believed is ASSISTANT_TRUSTED_PROXIES alone (api._RealClient).
+    server = Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                                   proxy_headers=False))
     server.run()
     if not server.started:
         raise Failure(f"le serveur n'a pas pu démarrer sur {host}:{port}", 1)

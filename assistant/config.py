@@ -53,6 +53,10 @@ class Settings:
     max_read_memory_mb: int = 2048
     # Questions per minute from one client address (0: no limit), for the HTTP API and the chat.
     rate_limit: int = 120
+    # Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client (proxies.py); none by
+    # default: a header anyone can write is then never read.
+    trusted_proxies: tuple[str, ...] = ()
+
     def certainty(self) -> tuple[float, float, float]:
         """(minimum standing, coverage weight, maximum similarity) below both of which an answer is uncertain."""
         return CERTAINTY.get(self.model, (0.0, 0.0, 0.0))
@@ -118,4 +122,10 @@ def load_settings(**overrides) -> Settings:
                 raise ValueError(
                     f"ASSISTANT_{key.upper()}={value!r} n'est pas un nombre : corrigez ou supprimez cette variable."
                 ) from None
+    proxies = _env("ASSISTANT_TRUSTED_PROXIES")
+    if proxies is not None:
+        from .proxies import TrustedProxies
+
+        TrustedProxies.parse(proxies)  # a mistyped entry is refused here, with the entry and the fix
+        settings = replace(settings, trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()))
     return settings.with_overrides(**overrides)

@@ -3,8 +3,8 @@
 One SQLite file (default `var/questions.sqlite3`, git-ignored; `ASSISTANT_FEEDBACK_DB`
 or `--feedback-db` to move it) with two tables we own:
 
-    questions   one row per question: channel (chat/api), text, filters, k, outcome, abstained,
-                best score, the passages returned (id, rank, score, title, source) as JSON
+    questions   one row per question: channel (chat/api), client address, text, filters, k, outcome,
+                abstained, best score, the passages returned (id, rank, score, title, source) as JSON
     feedback    at most one row per answer (the chat message id): 1 thumbs up, 0 thumbs down
 
 Why not Chainlit's SQLAlchemy data layer on aiosqlite: it persists whole threads,
@@ -33,7 +33,7 @@ from pathlib import Path
 from .config import PROJECT_ROOT
 from .schema import Answer
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS questions (
     top_score   REAL,
     top_dense   REAL,
     passages    TEXT NOT NULL,
-    outcome     TEXT
+    outcome     TEXT,
+    client      TEXT
 );
 CREATE INDEX IF NOT EXISTS questions_normalized ON questions (normalized);
 CREATE TABLE IF NOT EXISTS feedback (
@@ -117,15 +118,19 @@ class FeedbackStore:
                 columns = {row[1] for row in connection.execute("PRAGMA table_info(questions)")}
                 if "outcome" not in columns:
                     connection.execute("ALTER TABLE questions ADD COLUMN outcome TEXT")
+                # Version 2 logs had no client address: their rows keep NULL.
+                if "client" not in columns:
+                    connection.execute("ALTER TABLE questions ADD COLUMN client TEXT")
                 connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._ready = True
         return connection
 
     def log_question(self, answer: Answer, *, channel: str, filters: dict | None = None, k: int | None = None,
-                     session_id: str | None = None, message_id: str | None = None) -> int:
+                     session_id: str | None = None, message_id: str | None = None, client: str | None = None) -> int:
         """Store one question with the passages returned, their scores and its outcome.
 
-        `message_id` is the id the chat's thumbs will refer to (Chainlit's feedback `forId`).
+        `message_id` is the id the chat's thumbs will refer to (Chainlit's feedback `forId`); `client` the
+        address the rate limit counted the question for (the real client's behind a trusted proxy).
         """
         passages = [{"rank": h.rank, "score": round(h.score, 4), "dense": round(h.dense, 4), "id": h.passage.id,
                      "title": h.passage.title, "source": h.passage.source} for h in answer.hits]
@@ -133,11 +138,12 @@ class FeedbackStore:
         with closing(self._connect()) as connection, connection:
             cursor = connection.execute(
                 "INSERT INTO questions (asked_at, channel, session_id, message_id, question, normalized, filters, k,"
-                " abstained, top_score, top_dense, passages, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " abstained, top_score, top_dense, passages, outcome, client)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (_now(), channel, session_id, message_id, answer.question, normalize_question(answer.question),
                  json.dumps(filters or {}, ensure_ascii=False, sort_keys=True), k, int(answer.abstained),
                  top.score if top else None, max((h.dense for h in answer.hits), default=None),
-                 json.dumps(passages, ensure_ascii=False), answer.outcome))
+                 json.dumps(passages, ensure_ascii=False), answer.outcome, client))
             return int(cursor.lastrowid)
 
     def record_feedback(self, message_id: str, value: int, comment: str | None = None) -> str:

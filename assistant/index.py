@@ -11,6 +11,10 @@ Layout of an index folder (default `index/`):
 
 A build writes a new generation beside the current one and only then points
 `current` at it, so a crash or Ctrl-C mid-build leaves the previous index in use.
+
+Files are known by their content (SHA-256 and suffix), not their path: content
+already indexed is never embedded again, whether the file moved, was renamed or
+was copied; one content held at several paths is indexed once (see _primaries).
 """
 from __future__ import annotations
 
@@ -408,6 +412,8 @@ class BuildReport:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (old source, new source), content reused
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path not indexed, path cited instead)
     ignored: int = 0
     passages: int = 0
     embedded: int = 0
@@ -419,12 +425,36 @@ class BuildReport:
         lines = [
             f"Index écrit dans {self.index_dir} en {self.seconds:.1f} s : "
             f"{len(self.indexed)} fichier(s) indexé(s), {len(self.unchanged)} inchangé(s), "
-            f"{len(self.failed)} en échec, {len(self.removed)} retiré(s) ; "
-            f"{self.passages} passages ({self.embedded} encodés)."
+            f"{len(self.failed)} en échec, {len(self.removed)} retiré(s)"
+            + (f", {len(self.moved)} déplacé(s)" if self.moved else "")
+            + (f", {len(self.duplicates)} en double" if self.duplicates else "")
+            + f" ; {self.passages} passages ({self.embedded} encodés)."
         ]
+        for old, new, count in _grouped(self.moved):
+            lines.append(f"  déplacé : {old} → {new}" + (f" ({count} fichiers)" if count > 1 else ""))
+        for copy, cited, count in _grouped(self.duplicates):
+            lines.append(f"  en double : {copy} a le même contenu que {cited}"
+                         + (f" ({count} fichiers)" if count > 1 else "") + f" : indexé une fois, cité sous {cited}")
         for path, reason in self.failed:
             lines.append(f"  échec : {reason}" if reason.startswith(path) else f"  échec : {path} : {reason}")
         return "\n".join(lines)
+
+
+def _grouped(pairs: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
+    """(a, b) path pairs as few lines as possible: files that keep their place under two folders
+    (/tmp/c1/memo/x.pdf → /tmp/c2/memo/x.pdf) are said once per folder pair (/tmp/c1 → /tmp/c2, 33 files)."""
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for a, b in pairs:
+        left, right = Path(a).parts, Path(b).parts
+        same = 0
+        while same < min(len(left), len(right)) - 1 and left[-1 - same] == right[-1 - same]:
+            same += 1
+        key = (str(Path(*left[:len(left) - same])), str(Path(*right[:len(right) - same]))) if same else (a, b)
+        groups.setdefault(key, []).append((a, b))
+    out = []
+    for (a_dir, b_dir), members in groups.items():
+        out.extend([(a_dir, b_dir, len(members))] if len(members) > 1 else [(*members[0], 1)])
+    return out
 
 
 @contextlib.contextmanager
@@ -485,62 +515,115 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
 
         # Each entry: (key, record, passages, vectors or None when they must be embedded)
         entries: list[tuple[str, dict, list[Passage], np.ndarray | None]] = []
+        # Every file is hashed before any is read: which path holds a content is decided first.
+        claims: list[tuple[Path, str, dict]] = []
+        for file in found.files:
+            claims.append((file, str(file.resolve()), _hashed(file)))
+        given_roots = [Path(p).resolve() for p in paths]
+        build_keys = {key for _, key, _ in claims}
+        # Entries of other paths, left as they were: still on disk and outside the folders given now.
+        kept = {key: old for key, old in old_files.items()
+                if key not in build_keys and Path(key).exists() and not _under(Path(key), given_roots)}
+        providers = _providers(old_files)
+        primary = _primaries(claims, kept, providers)
+
         # Each file is read in a worker process bounded in time and memory (see guard.py).
         reader = BoundedReader(Limits.of(settings))
         files_bar = _bar(len(found.files), "fichiers", show_progress)
-        for file in found.files:
-            key = str(file.resolve())
-            label = source_label(file)
-            record = {"source": label, "path": key}
-            try:
-                record["sha256"] = file_sha256(file)
-                record["size"] = file.stat().st_size
-            except OSError as err:
-                reason = "lecture refusée (permissions)" if isinstance(err, PermissionError) else str(err)
-                record.update(error=reason)
+        served: dict[str, str] = {}  # key -> source label, for the paths whose entry holds passages
+
+        def index_file(file: Path, key: str, record: dict) -> None:
+            label = record["source"]
             old = old_files.get(key)
-            if old and "error" not in record and old.get("sha256") == record["sha256"] and not old.get("error"):
+            sha = record.get("sha256")
+            if (old and "error" not in record and old.get("sha256") == sha and not old.get("error")
+                    and old.get("status") != "duplicate"):
                 rows = old_rows.get(old["source"], [])
                 entries.append((key, {**old, "status": "unchanged"},
                                 [previous.passages[r] for r in rows], reuse(rows)))
                 report.unchanged.append(label)
-                files_bar.update(1)
-                continue
+                served[key] = old["source"]
+                return
             try:
                 if "error" in record:
                     raise ReadError(file, record["error"])
                 document, passages = reader.read_passages(file, label, settings.chunk_size, settings.chunk_overlap)
                 if not passages:
                     raise ReadError(file, "aucun passage produit après découpage")
-                record.update(title=document.title, doc_type=document.doc_type, date=document.date,
-                              passages=len(passages), status="indexed")
-                entries.append((key, record, passages, None))
-                report.indexed.append(label)
             except ReadError as err:
                 reason = err.reason
-                kept = old_rows.get(old["source"], []) if old else []
-                if kept:
+                kept_rows = old_rows.get(old["source"], []) if old and old.get("status") != "duplicate" else []
+                if kept_rows:
                     # Losing nothing: the last good version stays searchable.
                     reason += " (version précédente conservée dans l'index)"
                     entries.append((key, {**old, "error": reason, "status": "failed"},
-                                    [previous.passages[r] for r in kept], reuse(kept)))
+                                    [previous.passages[r] for r in kept_rows], reuse(kept_rows)))
+                    served[key] = old["source"]
                 else:
                     entries.append((key, {**record, "error": reason, "status": "failed", "passages": 0}, [], None))
                 report.failed.append((str(file), reason))
+                return
+            record.update(title=document.title, doc_type=document.doc_type, date=document.date,
+                          passages=len(passages), status="indexed")
+            vectors = None
+            provider = providers.get(_identity(key, record))
+            if provider and provider != key:
+                # The same bytes were indexed from another path. The file is read again (the whole
+                # shipped corpus reads in 1.6 s, where embedding it takes about 70 s) because a title
+                # taken from the file name, or a type from the folder, may differ at the new path; the
+                # vectors are reused when every passage embeds the same texts as before.
+                rows = old_rows.get(old_files[provider]["source"], [])
+                if [passage_windows(previous.passages[r]) for r in rows] == [passage_windows(p) for p in passages]:
+                    vectors = reuse(rows)
+                if not Path(provider).exists():
+                    report.moved.append((old_files[provider]["source"], label))
+                    record.update(status="moved")
+            entries.append((key, record, passages, vectors))
+            (report.unchanged if vectors is not None else report.indexed).append(label)
+            served[key] = label
+
+        # The path that holds each content first, then the other paths of the same content.
+        later = []
+        for file, key, record in claims:
+            if primary.get(_identity(key, record), key) != key:
+                later.append((file, key, record))
+                continue
+            index_file(file, key, record)
             files_bar.update(1)
+        for key, old in kept.items():
+            holder = primary.get(_identity(key, old))
+            if old.get("error") or (old.get("status") != "duplicate" and holder in (None, key)):
+                if old.get("passages"):
+                    served[key] = old.get("source", key)
+            elif holder == key:
+                # The path it duplicated is gone: this copy now holds the content.
+                index_file(Path(key), key, _hashed(Path(key)))
+            else:
+                # A copy, or content an index written before content identity holds twice: one path keeps it.
+                later.append((Path(key), key, _hashed(Path(key))))
+        for file, key, record in later:
+            holder = primary.get(_identity(key, record))
+            if holder in served and holder != key:
+                entries.append((key, {**record, "passages": 0, "status": "duplicate", "same_as": served[holder]},
+                                [], None))
+                report.duplicates.append((record["source"], served[holder]))
+            else:  # the holder could not be read (or the copy changed since): this path is read on its own
+                index_file(file, key, record)
+            if key in build_keys:
+                files_bar.update(1)
         files_bar.close()
         reader.close()
 
-        # Files indexed before and not part of this build: dropped when deleted or
-        # when they lived under a folder given now; otherwise kept as they were.
-        given_roots = [Path(p).resolve() for p in paths]
+        # Files indexed before and not part of this build: dropped when deleted or when they lived under a
+        # folder given now (not reported as removed when their content is still indexed at another path);
+        # otherwise kept as they were.
         current_keys = {key for key, *_ in entries}
+        current_contents = {_identity(key, record) for key, record, passages, _ in entries if passages}
         for key, old in old_files.items():
             if key in current_keys:
                 continue
-            path = Path(key)
-            if not path.exists() or _under(path, given_roots):
-                if old.get("passages"):
+            if key not in kept:
+                if old.get("passages") and _identity(key, old) not in current_contents:
                     report.removed.append(old.get("source", key))
                 continue
             rows = old_rows.get(old.get("source"), [])
@@ -590,13 +673,66 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
     return report
 
 
+def _hashed(file: Path) -> dict:
+    """A file's manifest record before reading: its source label, path, SHA-256 and size (or the error)."""
+    record = {"source": source_label(file), "path": str(file.resolve())}
+    try:
+        record["sha256"] = file_sha256(file)
+        record["size"] = file.stat().st_size
+    except OSError as err:
+        record["error"] = "lecture refusée (permissions)" if isinstance(err, PermissionError) else str(err)
+    return record
+
+
+def _identity(key: str, record: dict) -> str | None:
+    """What makes two files the same document: their bytes (SHA-256) and their kind (suffix), since the
+    reader is chosen by suffix: the same bytes saved as .md and as .html read differently."""
+    return f"{record['sha256']}{Path(key).suffix.lower()}" if record.get("sha256") else None
+
+
+def _providers(old_files: dict) -> dict[str, str]:
+    """Content (identity) -> the path whose passages hold it in the previous index.
+
+    An index written before content identity may hold one content twice (a folder indexed from two
+    paths): the first path in alphabetical order is the one reused.
+    """
+    out: dict[str, str] = {}
+    for key in sorted(old_files):
+        old = old_files[key]
+        if old.get("sha256") and old.get("passages") and not old.get("error"):
+            out.setdefault(_identity(key, old), key)
+    return out
+
+
+def _primaries(claims: list[tuple[Path, str, dict]], kept: dict, providers: dict[str, str]) -> dict[str, str]:
+    """Content (identity) -> the one path that is indexed and cited for it; its other paths are duplicates.
+
+    The rule: the path the index already cites for that content keeps it while it still holds the same
+    bytes (so ids and citations do not shift when a copy appears); otherwise the first path in
+    alphabetical order of the resolved paths (so a build from scratch does not depend on the order of
+    the folders given).
+    """
+    holders: dict[str, list[str]] = {}
+    for _, key, record in claims:
+        if record.get("sha256") and "error" not in record:
+            holders.setdefault(_identity(key, record), []).append(key)
+    for key, old in kept.items():
+        if old.get("sha256") and not old.get("error"):
+            holders.setdefault(_identity(key, old), []).append(key)
+    return {content: providers[content] if providers.get(content) in keys else min(keys)
+            for content, keys in holders.items()}
+
+
 def _unchanged(entries, old_files: dict, report: BuildReport) -> bool:
     """True when the build would write the same index again."""
-    if report.indexed or report.removed:
+    if report.indexed or report.removed or report.moved:
         return False
     if {key for key, *_ in entries} != set(old_files):
         return False
-    return all(record.get("error") == old_files[key].get("error") for key, record, _, _ in entries)
+    # A path whose bytes changed for content indexed elsewhere (two files swapped) reuses vectors yet changes
+    # the index: the content and the path it is cited under are compared too.
+    same = ("error", "sha256", "passages", "same_as")
+    return all(all(record.get(f) == old_files[key].get(f) for f in same) for key, record, _, _ in entries)
 
 
 def _previous(index_dir: Path, settings: Settings, log) -> LoadedIndex | None:

@@ -275,7 +275,10 @@ def check_kill(work: Path, points: int, seed: int = 6, parts: list[str] | None =
         (corpus / f"ajout-{point}.md").write_text(f"# Ajout {point}\n\nLe mot {token} marque cet ajout.\n",
                                                  encoding="utf-8")
         for copy in range(3):  # enough new work that every stage of a build lasts a while
-            shutil.copy(rng.choice(bulletins), corpus / f"copie-{point}-{copy}.pdf")
+            # A comment after the end of the PDF makes each copy new bytes: an identical copy is only
+            # recorded as a duplicate, with nothing to read or embed.
+            (corpus / f"copie-{point}-{copy}.pdf").write_bytes(
+                rng.choice(bulletins).read_bytes() + f"\n% copie {point}-{copy}\n".encode())
         delay = rng.uniform(0.2, max(0.4, 0.9 * duration))
         process = subprocess.Popen(_index_cmd(corpus, index_dir), cwd=PROJECT_ROOT, env={**os.environ, **env},
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -802,7 +805,7 @@ def _chat_sessions(url: str, sessions: int, questions: list[str], check: Check) 
 # ---------------------------------------------------------------- 5. hostile input to the app
 
 
-def _app(work: Path, rate_limit: int = 0, name: str = "app"):
+def _app(work: Path, rate_limit: int = 0, name: str = "app", trusted_proxies: tuple[str, ...] = ()):
     """The ASGI app (API only) over a hash index of part of the shipped corpus plus a hostile note."""
     from .api import Runtime, create_app
     from .embed import HashEmbedder
@@ -814,7 +817,7 @@ def _app(work: Path, rate_limit: int = 0, name: str = "app"):
     hostile = work / f"{name}-hostile"
     hostile.mkdir(parents=True, exist_ok=True)
     (hostile / "note-piegee.md").write_text(HOSTILE_NOTE, encoding="utf-8")
-    settings = Settings(index_dir=index_dir, model="hash", rate_limit=rate_limit)
+    settings = Settings(index_dir=index_dir, model="hash", rate_limit=rate_limit, trusted_proxies=trusted_proxies)
     build_index([PROJECT_ROOT / "corpus" / "charte", PROJECT_ROOT / "corpus" / "pages", hostile], settings,
                 HashEmbedder(), show_progress=False)
     runtime = Runtime.create(Assistant.load(settings, HashEmbedder()), FeedbackStore(work / f"{name}.sqlite3"))
@@ -915,7 +918,7 @@ def check_rate_limit(work: Path, per_minute: int = 30, flood: int = 100) -> Chec
     from fastapi.testclient import TestClient
 
     check = Check("ratelimit", "Limite par client : une rafale de questions d'une même adresse")
-    app, _ = _app(work, rate_limit=per_minute, name="ratelimit")
+    app, _ = _app(work, rate_limit=per_minute, name="ratelimit", trusted_proxies=("127.0.0.1",))
     codes: dict[int, int] = {}
     message = ""
     retry = None
@@ -937,9 +940,28 @@ def check_rate_limit(work: Path, per_minute: int = 30, flood: int = 100) -> Chec
         check.fail(f"message 429 : {message!r}, Retry-After {retry!r}")
     if other_status != 200:
         check.fail(f"un autre client est refusé ({other_status})")
+    # Behind a trusted proxy (127.0.0.1 here) each client has its own budget; a client that writes
+    # X-Forwarded-For itself, connecting directly, does not get new ones.
+    question = {"question": "charte cybersécurité"}
+    with TestClient(app, raise_server_exceptions=False, client=("127.0.0.1", 4000)) as proxy:
+        proxied = [proxy.post("/api/ask", json=question, headers={"x-forwarded-for": "192.0.2.10"}).status_code
+                   for _ in range(per_minute + 1)]
+        neighbour = proxy.post("/api/ask", json=question, headers={"x-forwarded-for": "192.0.2.11"}).status_code
+    with TestClient(app, raise_server_exceptions=False, client=("198.51.100.10", 4000)) as spoofer:
+        spoofed = [spoofer.post("/api/ask", json=question,
+                                headers={"x-forwarded-for": f"192.0.2.{100 + n}"}).status_code
+                   for n in range(per_minute + 1)]
+    if proxied[-1] != 429 or neighbour != 200:
+        check.fail(f"derrière un proxy de confiance : dernier statut {proxied[-1]} (429 attendu), "
+                   f"voisin {neighbour} (200 attendu)")
+    if spoofed[-1] != 429:
+        check.fail(f"X-Forwarded-For d'un client non mandaté suivi : dernier statut {spoofed[-1]} (429 attendu)")
     check.figures.update({"limit per minute": per_minute, "flood": flood, "statuses": codes,
                           "refill during the flood (allowed)": refill, "429 message": message, "Retry-After": retry, "other client": other_status,
-                          "setting": "ASSISTANT_RATE_LIMIT (0 : sans limite)"})
+                          "behind a trusted proxy: flooding client, last status": proxied[-1],
+                          "behind a trusted proxy: another client": neighbour,
+                          "untrusted X-Forwarded-For, last status": spoofed[-1],
+                          "setting": "ASSISTANT_RATE_LIMIT (0 : sans limite), ASSISTANT_TRUSTED_PROXIES"})
     return check
 
 
