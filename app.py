@@ -17,6 +17,7 @@ from assistant.chat import (
     render_reply, welcome_markdown,
 )
 from assistant.feedback import chainlit_data_layer
+from assistant.followup import HISTORY_KEPT
 from assistant.search import Filters
 
 log = logging.getLogger("assistant.chat")
@@ -65,6 +66,7 @@ async def start():
         _select("date_to", "Publiés jusqu'à", choices.months),
     ]).send()
     cl.user_session.set("filters", Filters())
+    cl.user_session.set("history", [])
 
 
 @cl.on_settings_update
@@ -92,7 +94,10 @@ async def on_message(message: cl.Message):
                                  f"par minute) : réessayez dans {max(1, round(wait + 0.5))} s.").send()
         return
     filters = cl.user_session.get("filters") or Filters()
-    answer = await cl.make_async(runtime.ask)(question, None, filters)
+    # The conversation's previous questions: a follow-up (« et en 2025 ? ») is read with the previous topic.
+    history = list(cl.user_session.get("history") or [])
+    answer = await cl.make_async(runtime.ask)(question, None, filters, history)
+    cl.user_session.set("history", (history + [question])[-HISTORY_KEPT:])
     reply = render_reply(answer, filters=filters, catalog=runtime.catalog, has_pdf=runtime.has_pdf)
     actions = [cl.Action(name=OPEN_SOURCE, label=b.label, tooltip=b.tooltip,
                          icon="file-text" if b.kind == "pdf" else "text-quote",

@@ -37,6 +37,8 @@ log = logging.getLogger("assistant.api")
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_K = 50
+# Previous questions accepted with a question (followup.HISTORY_KEPT of them are read).
+MAX_HISTORY = 20
 
 
 # ---------------------------------------------------------------- the process-wide state
@@ -126,11 +128,12 @@ class Runtime:
             refresh()
         self.follow()
 
-    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
-        """Answer one question (thread-safe; called from worker threads)."""
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
+            history: list[str] | tuple[str, ...] = ()) -> Answer:
+        """Answer one question, read after the conversation's `history` (thread-safe; called from worker threads)."""
         self.refresh()
         question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates, from the chat too
-        return self.assistant.ask(question, k=k, filters=filters)
+        return self.assistant.ask(question, k=k, filters=filters, history=history)
 
     def record(self, answer: Answer, *, channel: str, filters: Filters | None, k: int | None,
                session_id: str | None = None, message_id: str | None = None, client: str | None = None) -> None:
@@ -263,11 +266,26 @@ class AskIn(BaseModel):
         {"question": "Que propose la charte cybersécurité aux prestataires ?", "k": 5},
         {"question": "rançongiciels", "k": 3, "filters": {"doc_types": ["bulletin"], "date_from": "2024",
                                                            "date_to": "2024"}},
+        {"question": "et ça coûte combien ?", "history": ["Comment adhérer à la charte cybersécurité ?"]},
     ]})
 
     question: Annotated[str, Field(description=f"La question, en français ({MAX_QUESTION_CHARS} caractères au plus)")]
     k: Annotated[int | None, Field(ge=1, le=MAX_K, description="Nombre de passages (défaut : 5)")] = None
     filters: FiltersIn | None = None
+    history: Annotated[list[str], Field(
+        max_length=MAX_HISTORY, description="Les questions précédentes de la conversation, de la plus ancienne à la "
+                                            f"plus récente ({MAX_HISTORY} au plus) : une question qui en dépend "
+                                            "(« et ça coûte combien ? ») est lue avec le sujet de la précédente")] = []
+
+    @field_validator("history")
+    @classmethod
+    def _history(cls, value: list[str]) -> list[str]:
+        for position, item in enumerate(value, start=1):
+            if len(item) > MAX_QUESTION_CHARS:
+                raise ValueError(f"la question n° {position} de l'historique fait {len(item)} caractères, au plus "
+                                 f"{MAX_QUESTION_CHARS} / history item {position} has {len(item)} characters, at most "
+                                 f"{MAX_QUESTION_CHARS}")
+        return [item.encode("utf-8", "replace").decode("utf-8") for item in value]
 
     @field_validator("question")
     @classmethod
@@ -318,6 +336,9 @@ class AskOut(BaseModel):
                     "aucun passage n'y répond clairement (valeur absente, bulletin non indexé, passages éloignés) : "
                     "les passages les plus proches sont donnés, signalés comme tels ; « off_topic » : la question "
                     "sort de ce que couvre l'index, aucun passage")
+    understood_as: str | None = Field(default=None, description="Pour une question qui dépend des précédentes "
+                                      "(« et en 2025 ? ») : la question telle qu'elle a été cherchée, avec le sujet de "
+                                      "la précédente ; null quand elle a été lue telle quelle")
     reason: str | None = Field(default=None, description="Pour « uncertain » et « off_topic » : la phrase qui dit "
                                                           "pourquoi (null pour « answered »)")
     abstained: bool = Field(description="Vrai pour « off_topic » seulement (aucun passage alors)")
@@ -434,7 +455,7 @@ def create_app(runtime: Runtime, *, with_chat: bool = True) -> FastAPI:
                 "error": "trop de requêtes / too many requests", "message": runtime.limiter.message(wait),
                 "fields": []})
         filters = body.filters.to_filters() if body.filters else None
-        answer = runtime.ask(body.question, k=body.k, filters=filters)
+        answer = runtime.ask(body.question, k=body.k, filters=filters, history=body.history)
         runtime.record(answer, channel="api", filters=filters, k=body.k, client=client)
         return answer.to_dict()
 

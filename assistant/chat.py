@@ -300,11 +300,13 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
     An uncertain answer opens with a warning that says why, and its sources are « the closest passages »; an
     off-topic question (or one with no passage at all) gets the list of what the documents cover.
     """
+    understood = [f"_Compris comme : {escape_markdown(answer.understood_as)}_", ""] if answer.understood_as else []
     if answer.outcome == OFF_TOPIC or not answer.hits:
         # The list of what the assistant covers follows: the answer's own sentence about it would repeat it.
         reason = answer.reason.replace(NOT_FOUND_SCOPE, "").strip() if answer.reason else None
         reason = None if reason == NOT_FOUND else reason
-        return ChatReply(content=not_found_markdown(catalog, filters, reason), buttons=(), answer=answer)
+        return ChatReply(content="\n".join(understood) + not_found_markdown(catalog, filters, reason), buttons=(),
+                         answer=answer)
     uncertain = answer.outcome == UNCERTAIN
     by_rank = {h.rank: h for h in answer.hits}
     # Buttons and sources in mark order ([1] [2] [3]), whatever order the quotes cite them in.
@@ -321,7 +323,7 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
         buttons.append(SourceButton(kind="pdf", label=pdf_label(hit.rank, hit.passage),
                                     tooltip=f"Ouvrir le PDF à la page citée : {hit.passage.title}",
                                     passage_id=hit.passage.id, rank=hit.rank))
-    content = []
+    content = list(understood)
     if uncertain:
         content += [f"> ⚠️ **Réponse incertaine.** {escape_markdown(answer.reason or DOUBT)}", "",
                     f"_{escape_markdown(CLOSEST)}_", ""]

@@ -94,7 +94,8 @@ def _load_assistant(index_dir):
 
 
 def _questions(batch: Path):
-    """Questions of a batch file: plain lines or JSON objects with a `question` field."""
+    """Questions of a batch file: plain lines, or JSON objects with a `question` and an optional `history` (the
+    conversation's previous questions, oldest first). Yields (question, history)."""
     try:
         lines = batch.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as err:
@@ -105,12 +106,16 @@ def _questions(batch: Path):
             continue
         if line.startswith("{"):
             try:
-                value = json.loads(line)["question"]
-            except (ValueError, KeyError, TypeError):
+                row = json.loads(line)
+                value, history = row["question"], row.get("history") or []
+            except (ValueError, KeyError, TypeError, AttributeError):
                 raise Failure(f"{batch}, ligne {number} : objet JSON sans champ \"question\"", 2) from None
-            yield str(value)
+            if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+                raise Failure(f"{batch}, ligne {number} : \"history\" doit être une liste de questions (textes), "
+                              "de la plus ancienne à la plus récente", 2)
+            yield str(value), history
         else:
-            yield line
+            yield line, []
 
 
 @main.command("ask")
@@ -119,7 +124,8 @@ def _questions(batch: Path):
 @click.option("-k", "k", type=click.IntRange(1, 50), default=None, help="Nombre de passages (défaut : 5).")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 @click.option("--batch", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="Fichier de questions, une par ligne ; sortie JSON, une ligne par question.")
+              help="Fichier de questions, une par ligne, ou objets JSON {\"question\": …, \"history\": [questions "
+                   "précédentes]} ; sortie JSON, une ligne par question.")
 @click.option("--type", "doc_types", multiple=True, help="Restreindre à un type de document (bulletin, memo…).")
 def ask_command(question, index_dir, k, as_json, batch, doc_types):
     """Poser une question et afficher les passages cités."""
@@ -133,8 +139,8 @@ def ask_command(question, index_dir, k, as_json, batch, doc_types):
     assistant = _load_assistant(index_dir)
     filters = Filters(doc_types=tuple(doc_types)) if doc_types else None
     if batch:
-        for item in _questions(batch):
-            answer = assistant.ask(item, k=k, filters=filters)
+        for item, history in _questions(batch):
+            answer = assistant.ask(item, k=k, filters=filters, history=history)
             click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         return
     answer = assistant.ask(question, k=k, filters=filters)

@@ -34,6 +34,7 @@ BENCH = SHARED / "bench"
 ANSSI = SHARED / "corpus-anssi"
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 NATURAL = PROJECT_ROOT / "eval" / "natural.jsonl"
+DIALOGUES = PROJECT_ROOT / "eval" / "dialogues.jsonl"
 THEME_LABELS = PROJECT_ROOT / "eval" / "theme_labels.jsonl"
 METHOD_LABELS = {"lexical": "lexical (BM25)", "dense": "dense (e5)", "hybrid": "assistant (fusion)"}
 
@@ -324,6 +325,51 @@ def outcome_study(dataset: Dataset, embedder: Embedder, settings: Settings, rule
     return result
 
 
+# ---------------------------------------------------------------- follow-up questions
+
+
+def dialogue_study(embedder: Embedder, settings: Settings) -> dict | None:
+    """Two-turn dialogues written blind (eval/dialogues.jsonl): the follow-up's gold passage in the top 3, asked
+    with its first question as history and alone; and the blind set's standalone questions, each asked after a
+    random unrelated question, against the same questions asked alone (a standalone question must not move)."""
+    natural = load_natural(embedder, settings)
+    if natural is None or not DIALOGUES.exists():
+        return None
+    assistant = assistant_for(natural, embedder, settings)
+    rows = _jsonl(DIALOGUES)
+    result: dict = {}
+
+    def top3(question: str, gold: list[dict], history: list[str]) -> bool:
+        answer = assistant.ask(question, history=history)
+        probe = EvalQuestion(id="", question=question, gold=gold)
+        return any(local_matcher(h.passage, probe) for h in answer.hits if h.rank <= 3)
+
+    for split in ("dev", "test"):
+        part = [r for r in rows if r["split"] == split and r["followup_scope"] == "answerable"]
+        if not part:
+            continue
+        n = len(part)
+        result[split] = {
+            "n": n,
+            "with_history": sum(top3(r["followup"], r["followup_gold"], [r["first"]]) for r in part) / n,
+            "without_history": sum(top3(r["followup"], r["followup_gold"], []) for r in part) / n,
+            "first": sum(top3(r["first"], r["first_gold"], []) for r in part if r["first_gold"])
+            / max(1, sum(1 for r in part if r["first_gold"])),
+        }
+    # Standalone questions after an unrelated one: the previous question is drawn from the other questions.
+    answerable = [q for q in natural.questions if q.scope == "answerable"]
+    pool = [q.question for q in natural.questions]
+    rng = random.Random(0)
+    alone = after = 0
+    for q in answerable:
+        previous = rng.choice([p for p in pool if p != q.question])
+        alone += top3(q.question, q.gold, [])
+        after += top3(q.question, q.gold, [previous])
+    result["standalone"] = {"n": len(answerable), "alone": alone / len(answerable),
+                            "after_unrelated": after / len(answerable)}
+    return result
+
+
 # ---------------------------------------------------------------- the benchmarks through the command line
 
 
@@ -523,6 +569,9 @@ def run_eval(settings: Settings, embedder: Embedder, datasets=DATASETS, limit: i
         report["datasets"][name] = entry
         print(format_table({name: entry}))
         print(format_outcomes({name: entry}))
+    if "natural" in datasets:
+        report["dialogues"] = dialogue_study(embedder, settings)
+        print("Questions de suite :", json.dumps(report["dialogues"], ensure_ascii=False))
     if dev_rows:
         report["calibration"] = calibrate(dev_rows)
         print("Réglages appris sur les moitiés dev :", json.dumps(report["calibration"], ensure_ascii=False))
@@ -645,6 +694,23 @@ def write_report(report: dict, out_dir: Path) -> None:
         md += ["## Chaque règle, coupée", "",
                "Les mêmes mesures, une règle coupée à la fois (`ASSISTANT_RULES_OFF`) : le jeu aveugle sur sa "
                "moitié `dev` seulement, les autres jeux entiers.", "", format_rules(report["datasets"]), ""]
+    dialogues = report.get("dialogues")
+    if dialogues:
+        md += ["## Questions de suite (dialogues)", "",
+               "Dialogues de deux questions écrits à l'aveugle (`eval/dialogues.jsonl`) : part des questions de suite "
+               "répondables dont un bon passage est dans les trois premiers, posées avec la première question pour "
+               "historique puis seules ; et les questions répondables du jeu aveugle posées seules puis après une "
+               "question sans rapport, tirée au hasard parmi les autres (une question autonome ne doit pas bouger).",
+               "", "| partie | dialogues | top 3 avec l'historique | top 3 sans | première question, top 3 |",
+               "|---|---|---|---|---|"]
+        for split in ("dev", "test"):
+            if split in dialogues:
+                d = dialogues[split]
+                md.append(f"| {split} | {d['n']} | {d['with_history']:.3f} | {d['without_history']:.3f} | "
+                          f"{d['first']:.3f} |")
+        alone = dialogues["standalone"]
+        md += ["", f"Questions autonomes ({alone['n']}) : top 3 seules {alone['alone']:.3f}, après une question "
+                   f"sans rapport {alone['after_unrelated']:.3f}.", ""]
     calibration = report.get("calibration")
     if calibration:
         scope, certainty = SCOPES.get(report["settings"].get("model")), CERTAINTY.get(report["settings"].get("model"))

@@ -48,6 +48,8 @@ def citation(passage: Passage) -> str:
 def answer_as_text(answer: Answer) -> str:
     """The terminal rendering of `assistant ask`."""
     lines = [f"Question : {answer.question}", ""]
+    if answer.understood_as:
+        lines += [f"Compris comme : {answer.understood_as}", ""]
     if answer.outcome in OUTCOME_LABELS:
         lines += [OUTCOME_LABELS[answer.outcome], ""]
     lines += [answer.text, ""]

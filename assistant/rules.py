@@ -13,6 +13,8 @@ RULES = {
     "value": "valeur demandée (montant, numéro, date…) qu'aucun passage affiché ne donne : incertain (asked.py)",
     "year": "chiffre demandé pour une année (« combien … en 2024 ») que les passages ne donnent pas près d'elle (asked.py)",
     "place": "région ou pays nommé dans la question qu'aucun passage ne nomme : incertain (asked.py)",
+    "followup": "question qui dépend de la précédente (« et en 2025 ? », « ça coûte combien ? ») lue avec son sujet "
+                "(followup.py)",
     "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (search.py)",
     "typos": "mot inconnu de l'index lu comme le mot indexé le plus proche (lexical.py)",
 }

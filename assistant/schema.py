@@ -87,6 +87,7 @@ class Answer:
     hits: tuple[Hit, ...] = field(default_factory=tuple)
     outcome: str = "answered"
     reason: str | None = None  # why uncertain or off topic, in one sentence for the reader
+    understood_as: str | None = None  # a follow-up read with the previous question's topic (None: as asked)
 
     def to_dict(self) -> dict:
         """The JSON object printed by `assistant ask --json` and served by /api/ask."""
@@ -95,6 +96,7 @@ class Answer:
             "answer": self.text,
             "outcome": self.outcome,
             "reason": self.reason,
+            "understood_as": self.understood_as,
             "abstained": self.abstained,
             "passages": [
                 {

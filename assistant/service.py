@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .answer import Certainty, compose_answer, off_topic, period_not_found
 from . import rules
 from .catalog import catalog_of, covered_text
 from .config import Settings
 from .embed import Embedder, get_embedder
+from .followup import understand
 from .index import IndexError, LoadedIndex, current_generation, load_index
 from .schema import Answer
 from .scope import Background, Scope
@@ -91,8 +92,18 @@ class Assistant:
         finally:
             self._reload_lock.release()
 
-    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
-        """Retrieve and answer one question: answered, uncertain (the closest passages, flagged) or off topic."""
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None,
+            history: list[str] | tuple[str, ...] = ()) -> Answer:
+        """Retrieve and answer one question: answered, uncertain (the closest passages, flagged) or off topic.
+
+        `history` holds the conversation's previous questions, oldest first: a follow-up (« et ça coûte
+        combien ? ») is read with the previous question's topic (followup.py), and the answer says how.
+        """
+        understood = understand(question, history) if rules.on("followup") else question.strip()
+        answer = self._answer(understood, k, filters)
+        return replace(answer, question=question, understood_as=understood if understood != question.strip() else None)
+
+    def _answer(self, question: str, k: int | None, filters: Filters | None) -> Answer:
         searcher = self.searcher  # one read: the whole answer comes from this index
         if self.scope is not None and self.scope.off_topic(searcher, question):
             return off_topic(question, covered_text(catalog_of(searcher.index)))

@@ -72,6 +72,22 @@ def test_ask_returns_the_json_of_ask_json(client, built, monkeypatch):
     assert data["passages"][0]["source"].startswith("corpus/charte/"), "the charter comes first"
 
 
+def test_a_follow_up_is_read_with_its_history(client):
+    response = client.post("/api/ask", json={"question": "et ça coûte combien ?",
+                                             "history": ["Comment adhérer à la charte cybersécurité ?"]})
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["question"] == "et ça coûte combien ?"
+    assert data["understood_as"] == "et ça coûte combien ? — Comment adhérer à la charte cybersécurité ?"
+    assert data["passages"][0]["source"].startswith("corpus/charte/"), "searched with the charter's topic"
+    alone = client.post("/api/ask", json={"question": CHARTER_QUESTION, "history": ["Qui pilote la démarche ?"]})
+    assert alone.json()["understood_as"] is None, "a standalone question is read as it is"
+    too_long = client.post("/api/ask", json={"question": "et ?", "history": ["x" * 3000]})
+    assert too_long.status_code == 422 and "historique" in too_long.json()["message"]
+    too_many = client.post("/api/ask", json={"question": "et ?", "history": ["q"] * 21})
+    assert too_many.status_code == 422
+
+
 def test_filters_and_default_k(client):
     body = {"question": "rançongiciels", "filters": {"doc_types": ["bulletin"], "date_from": "2024",
                                                        "date_to": "2024-12"}}

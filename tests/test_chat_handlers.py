@@ -65,6 +65,14 @@ def test_sources_and_buttons_come_in_mark_order():
     assert "ouvrir le PDF" not in reply.content  # no PDF button, no word of one
 
 
+def test_a_follow_up_says_how_it_was_understood():
+    answer = replace(answer_with("Une phrase. [1]", [passage(1)]), question="et en 2025 ?",
+                     understood_as="et en 2025 ? — les bulletins sur les rançongiciels")
+    reply = render_reply(answer)
+    assert reply.content.startswith("_Compris comme : et en 2025 ? — les bulletins sur les rançongiciels_")
+    assert "Compris comme" not in render_reply(answer_with("Une phrase. [1]", [passage(1)])).content
+
+
 def test_side_panels():
     p = passage(1)
     panel = passage_panel(p, 1, "/api/passages/p1/panel")

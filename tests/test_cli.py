@@ -28,7 +28,7 @@ def test_index_then_ask_json(run, tiny_corpus):
     result = run("ask", "Qui pilote la démarche régionale ?", "--json", "-k", "2")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"question", "answer", "outcome", "reason", "abstained", "passages"}
+    assert set(data) == {"question", "answer", "outcome", "reason", "understood_as", "abstained", "passages"}
     assert len(data["passages"]) == 2
     first = data["passages"][0]
     for key in ("rank", "score", "id", "text", "title", "source", "page", "section", "date", "doc_type"):
@@ -85,3 +85,13 @@ def test_batch_plain_and_json_lines(run, tiny_corpus, tmp_path):
     bad.write_text('{"q": 1}\n', encoding="utf-8")
     result = run("ask", "--batch", str(bad))
     assert result.exit_code == 2 and "ligne 1" in result.output
+    # A follow-up with its conversation: read with the previous question's topic.
+    follow = tmp_path / "follow.jsonl"
+    follow.write_text('{"question": "et pourquoi ?", "history": ["la règle 3-2-1 des sauvegardes"]}\n'
+                      '{"question": "et pourquoi ?"}\n{"question": "x", "history": "pas une liste"}\n',
+                      encoding="utf-8")
+    result = run("ask", "--batch", str(follow), "-k", "1")
+    lines = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert lines[0]["understood_as"] == "et pourquoi ? — la règle 3-2-1 des sauvegardes"
+    assert lines[1]["understood_as"] is None
+    assert result.exit_code == 2 and "ligne 3" in result.output and "history" in result.output

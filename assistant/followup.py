@@ -1,0 +1,125 @@
+"""Follow-up questions in a conversation, read without an LLM: the previous question's topic carried over.
+
+« Comment adhérer à la charte cybersécurité ? » then « et ça coûte combien ? »:
+the second question alone has no topic, and searching it alone finds nothing
+about the charter. When a question depends on the turns before it, it is read
+with the previous question (its own reading, when it was a follow-up too):
+- an ellipsis: it opens with « et », « mais », « sinon »… (« et pour les
+  prestataires ? », « et en 2025 ? », « et le mois d'avant ? »);
+- a pronoun or a demonstrative standing for what was asked before, in a short
+  question (« ça coûte combien ? », « ce guide dit quoi sur les sauvegardes ? »);
+- a question with no topic of its own (« pourquoi ? », « des exemples ? »,
+  « c'est obligatoire ? »).
+Any other question is read as it is: a standalone question must not be
+changed by what was asked before it. When the follow-up names a period or an
+issue (« et en 2025 ? »), the previous question's own period words are left
+out, so the new period is the only one.
+
+What was understood is shown to the user (« Compris comme : … ») and returned
+by the API (`understood_as`).
+"""
+from __future__ import annotations
+
+import re
+
+from .lexical import analyze
+
+# At most this many previous questions are read (the API accepts more and keeps the last ones).
+HISTORY_KEPT = 10
+# A question with a pronoun or a demonstrative is a follow-up only when it has at most this many content words:
+# « on a reçu un mail bizarre, c'est grave ça ? » says what it is about.
+SHORT = 4
+
+_ELLIPSIS = re.compile(r"^\W*(?:et|mais|sinon|puis|ou alors|et puis|du coup)\b", re.I)
+_ANAPHORA = re.compile(
+    r"\b(?:ça|ca|cela|ceci|celui-ci|celle-ci|ceux-ci|celles-ci|celui-là|celle-là|là-dessus|la-dessus"
+    r"|ce (?:guide|document|bulletin|numéro|numero|mémo|memo|texte|dispositif|programme|service|diagnostic|pôle|pole"
+    r"|label|site|comité|comite|rapport|article|cas)"
+    r"|cette (?:charte|mesure|règle|regle|démarche|demarche|aide|obligation|pratique|recommandation|étape|etape|loi"
+    r"|directive|attaque|arnaque|fraude)"
+    r"|ces (?:mesures|règles|regles|étapes|etapes|obligations|recommandations|conseils|aides|documents))\b"
+    r"|^\W*(?:il|elle|ils|elles)\s+(?!faut\b|y a\b|s['’]agit\b)"
+    r"|\b(?:le|la|les|l['’]|y|en|lui|leur)\s*(?:faire|mettre|signer|appliquer|obtenir|demander|contacter|trouver"
+    r"|utiliser|installer|payer|déclarer|declarer|joindre|rejoindre|financer|tester)\b",
+    re.I)
+_NO_TOPIC = re.compile(
+    r"^\W*(?:pourquoi|comment|concr[eè]tement|combien|quand|o[uù]|qui|lesquel(?:le)?s?|c['’]est obligatoire"
+    r"|c['’]est payant|c['’]est gratuit|des exemples?|un exemple|par exemple|et alors|c['’]est[- ]à[- ]dire"
+    r"|c['’]est a dire|vraiment|ah bon|d['’]accord|ok|et apr[eè]s|la suite|plus de d[ée]tails?|en d[ée]tail)\W*$",
+    re.I)
+# Words that only say which period or issue (« en 2025 », « en mars », « le n° 38 », « le dernier numéro »), by kind:
+# a follow-up that names a month keeps the year asked before (« et en janvier ? » after « … en 2025 »).
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_MONTH = re.compile(r"\b(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre"
+                    r"|d[ée]cembre|printemps|[ée]t[ée]|automne|hiver|mois|trimestre|semestre)\b", re.I)
+_ISSUE = re.compile(r"\b(?:n\s*°\s*\d+|num[ée]ro\s+\d+|derni[eè]re?s?|r[ée]cente?s?|ann[ée]e)\b", re.I)
+_PERIOD = re.compile("|".join(p.pattern for p in (_YEAR, _MONTH, _ISSUE)), re.I)
+
+
+def depends_on_context(question: str) -> bool:
+    """Whether the question cannot be read alone: an ellipsis, a pronoun in a short question, or no topic."""
+    text = question.strip()
+    if not text:
+        return False
+    if _ELLIPSIS.match(text) or _NO_TOPIC.match(text):
+        return True
+    return bool(_ANAPHORA.search(text)) and len(analyze(text)) <= SHORT
+
+
+def understand(question: str, history: list[str] | tuple[str, ...] = ()) -> str:
+    """The question as it is to be searched: itself, or, for a follow-up, with the previous question's topic.
+
+    `history` holds the previous questions, oldest first; each was itself read
+    this way when it was asked, so a chain of follow-ups keeps its topic.
+    """
+    previous = ""
+    for asked in list(history)[-HISTORY_KEPT:]:
+        previous = understand_one(asked, previous)
+    return understand_one(question, previous)
+
+
+def understand_one(question: str, previous: str) -> str:
+    """`question` read after `previous` (what the turn before was understood as)."""
+    if not previous.strip() or not depends_on_context(question):
+        return question.strip()
+    context = previous.strip()
+    shifted = _shifted_period(question, context)
+    if shifted or _YEAR.search(question) or _ISSUE.search(question):
+        # The follow-up names its own period or issue: the previous one's goes.
+        context = _PERIOD.sub(" ", context)
+    elif _MONTH.search(question):
+        # A month alone (« et en janvier ? »): the previous year stays, its month goes.
+        context = _ISSUE.sub(" ", _MONTH.sub(" ", context))
+    context = " ".join(context.split())
+    if shifted:
+        context = f"{context} {shifted}"
+    return f"{question.strip()} — {context}"
+
+
+_BEFORE = re.compile(r"\b(?:d['’]avant|pr[ée]c[ée]dente?|d['’]en dessous)\b", re.I)
+_AFTER = re.compile(r"\b(?:d['’]apr[eè]s|suivante?|d['’]ensuite)\b", re.I)
+
+
+def _shifted_period(question: str, previous: str) -> str | None:
+    """« le mois d'avant », « le numéro suivant », « l'année précédente » after a question that named one: the
+    period or issue meant, in words (« novembre 2025 », « n° 39 »)."""
+    step = -1 if _BEFORE.search(question) else 1 if _AFTER.search(question) else 0
+    if not step:
+        return None
+    from datetime import date
+
+    from .dates import time_hints
+    from .render import french_date
+
+    hints = time_hints(previous)
+    if re.search(r"\b(?:num[ée]ro|n\s*°|bulletin|parution)\b", question, re.I) and hints.number is not None:
+        return f"n° {hints.number + step}"
+    if hints.date_from is None:
+        return None
+    start = date.fromisoformat(hints.date_from)
+    if re.search(r"\bann[ée]e\b", question, re.I):
+        return str(start.year + step)
+    if re.search(r"\bmois\b", question, re.I) or hints.date_from[:7] == hints.date_to[:7]:
+        month = start.month - 1 + step
+        return french_date(f"{start.year + month // 12}-{month % 12 + 1:02d}-01", with_day=False)
+    return None

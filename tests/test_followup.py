@@ -1,0 +1,44 @@
+"""Follow-up questions: which ones depend on the turn before, and how they are read."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.followup import depends_on_context, understand
+
+
+@pytest.mark.parametrize("question", [
+    "et ça coûte combien ?", "et pour les collectivités ?", "et en 2025 ?", "et le mois d'avant ?", "pourquoi ?",
+    "des exemples ?", "c'est obligatoire ?", "ça coûte combien", "ce guide dit quoi sur les sauvegardes ?",
+    "il faut le signer ?", "mais si le presta refuse ?",
+])
+def test_follow_ups_depend_on_the_turn_before(question):
+    assert depends_on_context(question), question
+
+
+@pytest.mark.parametrize("question", [
+    "le dernier bulletin", "Quels sont les trois modes d'action de l'intelligence économique ?",
+    "on a reçu un mail bizarre de notre banque, c'est grave ça ?", "Comment adhérer à la charte cybersécurité ?",
+    "il faut faire quoi après un rançongiciel ?", "veille blockchain 2025",
+])
+def test_standalone_questions_stand_alone(question):
+    assert not depends_on_context(question), question
+    assert understand(question, ["Comment adhérer à la charte cybersécurité ?"]) == question
+
+
+def test_a_follow_up_carries_the_previous_topic_and_its_own_period():
+    charter = ["Comment adhérer à la charte cybersécurité ?"]
+    assert understand("et ça coûte combien ?", charter) == "et ça coûte combien ? — Comment adhérer à la charte " \
+                                                           "cybersécurité ?"
+    assert understand("et ça coûte combien ?", []) == "et ça coûte combien ?"
+    # A period replaces the previous one; a month alone keeps the previous year; « d'avant » counts back.
+    ransom = ["les bulletins de mars 2025 sur les rançongiciels"]
+    assert understand("et en 2024 ?", ransom) == "et en 2024 ? — les bulletins de sur les rançongiciels"
+    assert understand("et en janvier ?", ["les bulletins de 2025 sur les rançongiciels"]).endswith(
+        "les bulletins de 2025 sur les rançongiciels")
+    assert understand("et le mois d'avant ?", ["les articles IA du bulletin de décembre 2025"]).endswith(
+        "les articles IA du bulletin de novembre 2025")
+    assert understand("et le numéro suivant ?", ["que dit le bulletin n° 38 sur la blockchain"]).endswith("n° 39")
+    # A chain of follow-ups keeps the first topic; a standalone question starts a new one.
+    chain = ["Comment adhérer à la charte cybersécurité ?", "et ça coûte combien ?"]
+    assert understand("pourquoi ?", chain).endswith("Comment adhérer à la charte cybersécurité ?")
+    assert "charte" not in understand("pourquoi ?", chain + ["Que faire après un rançongiciel ?"])
