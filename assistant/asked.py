@@ -67,7 +67,8 @@ QUESTION_PATTERNS = [
                            r"|cotisation|" + _QUOTE + r")\s+" + _OF + r"(?P<focus>\w+)"
                            r"|\bcombien (?:co[uû]te|co[uû]tent)\s+(?:(?:un|une|le|la|les|des|mon|ma|mes)\s+|l['’])?"
                            r"(?P<focus2>\w+)"
-                           r"|\bcombien (?:(?:ça|ca|cela) )?(?:co[uû]te|co[uû]tent|faut-il payer)\b", re.I)),
+                           r"|\bcombien (?:(?:ça|ca|cela) )?(?:co[uû]te|co[uû]tent|faut-il payer)\b"
+                           r"|\bco[uû]ten?t?\s+combien\b|\bc['’]est combien\b", re.I)),
     # « taux de … »: « prêt à taux zéro » names a product, not a rate asked for.
     ("taux", re.compile(r"\b(?:taux|pourcentage)\s+(?:\w+\s+)?(?:de la|de l['’]|du|des|de|d['’])\s*(?P<focus>\w+)",
                         re.I)),

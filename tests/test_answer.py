@@ -282,6 +282,8 @@ def test_question_kinds_and_focus():
     assert not counted.given_by("37 PME normandes ont déclaré un incident, selon une enquête menée auprès des "
                                 "adhérents des chambres consulaires et des fédérations professionnelles de toute la "
                                 "région, dont le rapport complet sur la sécurité numérique paraîtra en 2024.")
+    assert asked_value("et ça coûte combien ?").kind == "montant"  # a follow-up's word order
+    assert asked_value("c'est combien pour adhérer ?").kind == "montant"
     # Someone's address (« son email »), not a mailbox (« mon mail a été piraté », « un mail bizarre »).
     assert asked_value("la personne qui a rédigé le bulletin, son email ?").kind == "courriel"
     assert asked_value("mon mail a été piraté, que faire ?") is None

@@ -269,3 +269,15 @@ def test_thumbs_down_is_stored(page, server):
             if q["question"] == "Comment organiser une veille collaborative dans mon entreprise ?"]
     assert rows and rows[-1]["feedback"] == 0 and rows[-1]["comment"] == "Il manque un exemple concret."
     assert rows[-1]["channel"] == "chat" and rows[-1]["passages"]
+
+
+def test_a_follow_up_question_is_read_with_the_previous_one(page):
+    ask(page, "Comment adhérer à la charte cybersécurité ?")
+    answer = ask(page, "et ça coûte combien ?")
+    text = answer.inner_text()
+    assert text.startswith("Compris comme : et ça coûte combien ? — Comment adhérer à la charte cybersécurité ?"), \
+        text[:200]
+    assert "Charte cybersécurité" in text, "the follow-up is answered from the charter"
+    answer.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(400)
+    shot(page, "10-question-de-suite")
