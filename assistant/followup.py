@@ -39,13 +39,23 @@ _ANAPHORA = re.compile(
     r"|directive|attaque|arnaque|fraude)"
     r"|ces (?:mesures|règles|regles|étapes|etapes|obligations|recommandations|conseils|aides|documents))\b"
     r"|^\W*(?:il|elle|ils|elles)\s+(?!faut\b|y a\b|s['’]agit\b)"
-    r"|\b(?:le|la|les|l['’]|y|en|lui|leur)\s*(?:faire|mettre|signer|appliquer|obtenir|demander|contacter|trouver"
-    r"|utiliser|installer|payer|déclarer|declarer|joindre|rejoindre|financer|tester)\b",
+    # « est-il », « doit-elle » (not « faut-il », « y a-t-il », « s'agit-il »)
+    r"|(?<!faut)(?<!a-t)(?<!agit)-(?:il|elle|ils|elles)\b"
+    r"|\b(?:le|la|les|l['’]|y|en|lui|leur)\s*(?:faire|fait|font|mettre|signer|appliquer|obtenir|demander|contacter"
+    r"|trouver|utiliser|installer|payer|paie|paye|déclarer|declarer|joindre|rejoindre|financer|finance|tester"
+    r"|apprendre|écrire|ecrire|écrit|ecrit|rédiger|rediger|rédige|redige|lire|gérer|gerer|gère|gere|animer|anime"
+    r"|organiser|organise|porter|porte|piloter|pilote|proposer|propose|renouveler|activer|vérifier|verifier)\b",
     re.I)
+# « c obligatoire pour tout le monde ? », « c'est fiable ? », « ça marche vraiment ? »: a judgement on what was asked.
+_JUDGEMENT = re.compile(
+    r"^\W*(?:c\s*['’]?\s*(?:est\s+)?|ça\s+|ca\s+|est[- ]ce\s+)(?:vraiment\s+|aussi\s+)?(?:obligatoire|fiable|grave"
+    r"|payant|gratuit|utile|efficace|s[ûu]r|vrai|possible|l[ée]gal|normal|cher|long|compliqu[ée]|marche|suffit"
+    r"|suffisant|risqu[ée])\b", re.I)
 _NO_TOPIC = re.compile(
     r"^\W*(?:pourquoi|comment|concr[eè]tement|combien|quand|o[uù]|qui|lesquel(?:le)?s?|c['’]est obligatoire"
     r"|c['’]est payant|c['’]est gratuit|des exemples?|un exemple|par exemple|et alors|c['’]est[- ]à[- ]dire"
-    r"|c['’]est a dire|vraiment|ah bon|d['’]accord|ok|et apr[eè]s|la suite|plus de d[ée]tails?|en d[ée]tail)\W*$",
+    r"|c['’]est a dire|vraiment|ah bon|d['’]accord|ok|et apr[eè]s|la suite|plus de d[ée]tails?|en d[ée]tail"
+    r"|pkoi|pq|pk|et donc|comment ça|comment ca|c['’]est tout)\W*$",
     re.I)
 # Words that only say which period or issue (« en 2025 », « en mars », « le n° 38 », « le dernier numéro »), by kind:
 # a follow-up that names a month keeps the year asked before (« et en janvier ? » after « … en 2025 »).
@@ -63,7 +73,7 @@ def depends_on_context(question: str) -> bool:
         return False
     if _ELLIPSIS.match(text) or _NO_TOPIC.match(text):
         return True
-    return bool(_ANAPHORA.search(text)) and len(analyze(text)) <= SHORT
+    return bool(_ANAPHORA.search(text) or _JUDGEMENT.match(text)) and len(analyze(text)) <= SHORT
 
 
 def understand(question: str, history: list[str] | tuple[str, ...] = ()) -> str:
@@ -96,8 +106,9 @@ def understand_one(question: str, previous: str) -> str:
     return f"{question.strip()} — {context}"
 
 
-_BEFORE = re.compile(r"\b(?:d['’]avant|pr[ée]c[ée]dente?|d['’]en dessous)\b", re.I)
-_AFTER = re.compile(r"\b(?:d['’]apr[eè]s|suivante?|d['’]ensuite)\b", re.I)
+_BEFORE = re.compile(r"\b(?:d['’]avant|pr[ée]c[ée]dente?|d['’]en dessous|(?:un an|un mois) (?:avant|plus t[ôo]t))\b",
+                     re.I)
+_AFTER = re.compile(r"\b(?:d['’]apr[eè]s|suivante?|d['’]ensuite|(?:un an|un mois) (?:apr[eè]s|plus tard))\b", re.I)
 
 
 def _shifted_period(question: str, previous: str) -> str | None:
@@ -117,7 +128,10 @@ def _shifted_period(question: str, previous: str) -> str | None:
     if hints.date_from is None:
         return None
     start = date.fromisoformat(hints.date_from)
-    if re.search(r"\bann[ée]e\b", question, re.I):
+    if re.search(r"\bun an\b", question, re.I) and hints.date_from[:7] == hints.date_to[:7]:
+        # « un an après » a month: the same month a year on.
+        return french_date(f"{start.year + step}-{start.month:02d}-01", with_day=False)
+    if re.search(r"\b(?:ann[ée]e|un an)\b", question, re.I):
         return str(start.year + step)
     if re.search(r"\bmois\b", question, re.I) or hints.date_from[:7] == hints.date_to[:7]:
         month = start.month - 1 + step

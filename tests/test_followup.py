@@ -9,7 +9,8 @@ from assistant.followup import depends_on_context, understand
 @pytest.mark.parametrize("question", [
     "et ça coûte combien ?", "et pour les collectivités ?", "et en 2025 ?", "et le mois d'avant ?", "pourquoi ?",
     "des exemples ?", "c'est obligatoire ?", "ça coûte combien", "ce guide dit quoi sur les sauvegardes ?",
-    "il faut le signer ?", "mais si le presta refuse ?",
+    "il faut le signer ?", "mais si le presta refuse ?", "qui le fait ?", "qui l'écrit ?", "c obligatoire ?",
+    "c fiable ?", "Comment est-il censé être utilisé ?", "pkoi ?",
 ])
 def test_follow_ups_depend_on_the_turn_before(question):
     assert depends_on_context(question), question
@@ -18,7 +19,8 @@ def test_follow_ups_depend_on_the_turn_before(question):
 @pytest.mark.parametrize("question", [
     "le dernier bulletin", "Quels sont les trois modes d'action de l'intelligence économique ?",
     "on a reçu un mail bizarre de notre banque, c'est grave ça ?", "Comment adhérer à la charte cybersécurité ?",
-    "il faut faire quoi après un rançongiciel ?", "veille blockchain 2025",
+    "il faut faire quoi après un rançongiciel ?", "veille blockchain 2025", "faut-il une charte informatique ?",
+    "y a-t-il un guide sur les sauvegardes ?",
 ])
 def test_standalone_questions_stand_alone(question):
     assert not depends_on_context(question), question
