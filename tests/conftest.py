@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.embed import HashEmbedder
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
@@ -110,3 +112,15 @@ def tiny_corpus(tmp_path) -> Path:
               header="Bulletin de veille collaborative", footer="Région Normandie — page {page} / {total}",
               title="Bulletin de veille collaborative n° 31 — mars 2025")
     return corpus
+
+
+class CountingEmbedder(HashEmbedder):
+    """Counts the passages it is asked to embed."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def embed_passages(self, texts, progress=None):
+        self.calls += len(texts)
+        return super().embed_passages(texts, progress)

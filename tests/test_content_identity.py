@@ -6,23 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from assistant.chunking import passage_windows
-from assistant.embed import HashEmbedder
 from assistant.index import build_index, load_index
 from assistant.search import Searcher
+from conftest import CountingEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class CountingEmbedder(HashEmbedder):
-    """Counts the texts it is asked to embed."""
-
-    def __init__(self):
-        super().__init__()
-        self.calls = 0
-
-    def embed_passages(self, texts, progress=None):
-        self.calls += len(texts)
-        return super().embed_passages(texts, progress)
 
 
 def build(paths, settings):

@@ -17,20 +17,9 @@ from assistant.embed import HashEmbedder
 from assistant.index import (IndexBusy, IndexCorrupt, IndexMismatch, IndexNotFound, NoDocuments, build_index,
                              build_lock, load_index)
 from assistant.search import Filters, Searcher
+from conftest import CountingEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class CountingEmbedder(HashEmbedder):
-    """Counts the passages it is asked to embed."""
-
-    def __init__(self):
-        super().__init__()
-        self.calls = 0
-
-    def embed_passages(self, texts, progress=None):
-        self.calls += len(texts)
-        return super().embed_passages(texts, progress)
 
 
 def test_build_then_search(tiny_corpus, settings, embedder):
