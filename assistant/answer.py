@@ -123,19 +123,15 @@ class Certainty:
     coverage_weight: float = 0.0
     max_similarity: float = float("inf")
 
-    def confidence(self, hits: list[Hit], question: str, lexical: Lexical | None = None,
-                   standing: float | None = None) -> float:
-        """The question's standing in the index (the best dense similarity without one), plus the coverage bonus."""
-        best, covered = signals(hits, question, lexical)
-        return (best if standing is None else standing) + self.coverage_weight * covered
-
     def doubt(self, hits: list[Hit], question: str, lexical: Lexical | None = None,
               standing: float | None = None) -> str | None:
-        """Why the passages may not answer the question, in a sentence for the reader; None when they do."""
-        if (self.confidence(hits, question, lexical, standing) < self.min_confidence
-                and signals(hits, question, lexical)[0] < self.max_similarity):
-            return DOUBT
-        return None
+        """Why the passages may not answer the question, in a sentence for the reader; None when they do.
+
+        The confidence is the question's standing in the index (the best dense similarity without one) plus
+        the coverage bonus."""
+        best, covered = signals(hits, question, lexical)
+        confidence = (best if standing is None else standing) + self.coverage_weight * covered
+        return DOUBT if confidence < self.min_confidence and best < self.max_similarity else None
 
 
 def _read(passage) -> str:

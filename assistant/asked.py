@@ -250,13 +250,14 @@ def _place_pattern(place: str) -> re.Pattern:
     return re.compile(r"\b" + r"[\s'’-]+".join(words) + r"\b")
 
 
-_PLACES = tuple((place, _place_pattern(place)) for place in PLACES)
+# Longest names first (« Pays de la Loire » before « Loire »).
+_PLACES = tuple((place, _place_pattern(place)) for place in sorted(PLACES, key=len, reverse=True))
 
 
 def places_named(question: str) -> list[str]:
     """The places of PLACES the question names, longest names first (« Pays de la Loire » before « Loire »)."""
     folded = fold(question)
-    named = [place for place, pattern in sorted(_PLACES, key=lambda p: -len(p[0])) if pattern.search(folded)]
+    named = [place for place, pattern in _PLACES if pattern.search(folded)]
     # « Auvergne-Rhône-Alpes » also matches « Auvergne »: keep the longer name only.
     return [p for p in named if not any(p != q and fold(p) in fold(q) for q in named)]
 

@@ -440,8 +440,8 @@ def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> li
     searcher, scope = assistant.searcher, assistant.scope
     rows = []
     for q in dataset.questions:
-        margin, known, _ = scope.signals(searcher, q.question, SCOPE_SMOOTHINGS[0])
-        odds = {s: scope.signals(searcher, q.question, s)[2] for s in SCOPE_SMOOTHINGS}
+        margin, known, _ = scope.signals(searcher, q.question)
+        odds = {s: scope.odds(searcher, q.question, s) for s in SCOPE_SMOOTHINGS}
         hits = searcher.search(q.question, k=settings.k)
         best, covered = signals(hits, q.question, dataset.index.lexical)
         # Questions another check decides (a named issue, an issue not indexed, a value no passage gives)

@@ -22,7 +22,12 @@ from __future__ import annotations
 
 import re
 
+from datetime import date
+
+from .dates import time_hints
 from .lexical import analyze
+from .readers import FRENCH_MONTHS
+from .render import french_date
 
 # At most this many previous questions are read (the API accepts more and keeps the last ones).
 HISTORY_KEPT = 10
@@ -60,8 +65,8 @@ _NO_TOPIC = re.compile(
 # Words that only say which period or issue (« en 2025 », « en mars », « le n° 38 », « le dernier numéro »), by kind:
 # a follow-up that names a month keeps the year asked before (« et en janvier ? » after « … en 2025 »).
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_MONTH = re.compile(r"\b(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre"
-                    r"|d[ée]cembre|printemps|[ée]t[ée]|automne|hiver|mois|trimestre|semestre)\b", re.I)
+_MONTH = re.compile(r"\b(?:" + "|".join(FRENCH_MONTHS) + r"|printemps|[ée]t[ée]|automne|hiver|mois|trimestre|semestre)\b",
+                    re.I)
 _ISSUE = re.compile(r"\b(?:n\s*°\s*\d+|num[ée]ro\s+\d+|derni[eè]re?s?|r[ée]cente?s?|ann[ée]e)\b", re.I)
 _PERIOD = re.compile("|".join(p.pattern for p in (_YEAR, _MONTH, _ISSUE)), re.I)
 
@@ -117,11 +122,6 @@ def _shifted_period(question: str, previous: str) -> str | None:
     step = -1 if _BEFORE.search(question) else 1 if _AFTER.search(question) else 0
     if not step:
         return None
-    from datetime import date
-
-    from .dates import time_hints
-    from .render import french_date
-
     hints = time_hints(previous)
     if re.search(r"\b(?:num[ée]ro|n\s*°|bulletin|parution)\b", question, re.I) and hints.number is not None:
         return f"n° {hints.number + step}"

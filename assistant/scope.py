@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ import numpy as np
 from . import rules
 from .config import Settings
 from .embed import Embedder
+from .lexical import analyze
 
 BACKGROUND = Path(__file__).resolve().parent / "data" / "background.jsonl"
 
@@ -52,6 +54,7 @@ class Background:
 
     def __post_init__(self):
         self._vectors: np.ndarray | None = None
+        self._frequencies: tuple[dict[str, int], int] | None = None
         self._lock = threading.Lock()
 
     def vectors(self) -> np.ndarray:
@@ -78,11 +81,7 @@ class Background:
 
     def document_frequencies(self) -> tuple[dict[str, int], int]:
         """How many background passages hold each analyzed word, and how many passages there are."""
-        if getattr(self, "_frequencies", None) is None:
-            from collections import Counter
-
-            from .lexical import analyze
-
+        if self._frequencies is None:
             texts = background_texts(self.path)
             self._frequencies = (dict(Counter(t for text in texts for t in set(analyze(text)))), len(texts))
         return self._frequencies
@@ -97,8 +96,8 @@ class Background:
 
 # Off topic when (index similarity - background similarity) + KNOWN × (share of the question's words the index
 # knows) + ODDS × (mean log-odds of the question's words, index against background, counts smoothed by SMOOTHING)
-# < THRESHOLD, per model (None: no check). Learnt by `assistant eval` on the dev halves of the blind set and of the local set (eval/results.md,
-# « Réglages appris »), never on a test half.
+# < THRESHOLD, per model (None: no check). Learnt by `assistant eval` on the dev halves of the blind set and of the
+# local set (eval/results.md, « Réglages appris »), never on a test half.
 SCOPES: dict[str, tuple[float, float, float, float] | None] = {"e5-small": (0.05, 0.05, 0.0764, 1.0),
                                                         "use-multilingual": None, "hash": None}
 
@@ -149,17 +148,20 @@ class Scope:
         fitted = SCOPES.get(settings.model)
         return cls(background, *fitted) if fitted else cls(background)
 
-    def signals(self, searcher, question: str, smoothing: float | None = None) -> tuple[float, float, float]:
+    def signals(self, searcher, question: str) -> tuple[float, float, float]:
         """(index similarity - background similarity, share of the question's words the index knows, mean
         log-odds of its words, index against background)."""
         margin = searcher.closest(question) - self.background.best(searcher.query_vector(question))
-        lexical = searcher.index.lexical
-        terms = lexical.terms(question)
-        vocab = lexical.model.vocab_dict
+        terms = searcher.index.lexical.terms(question)
+        vocab = searcher.index.lexical.model.vocab_dict
         known = sum(t in vocab for t in terms) / len(terms) if terms else 1.0
-        odds = log_odds(terms, lexical.document_frequency, searcher.index.size,
+        return margin, known, self.odds(searcher, question)
+
+    def odds(self, searcher, question: str, smoothing: float | None = None) -> float:
+        """The mean log-odds of the question's words, index against background (`log_odds`)."""
+        lexical = searcher.index.lexical
+        return log_odds(lexical.terms(question), lexical.document_frequency, searcher.index.size,
                         self.background.document_frequencies(), self.smoothing if smoothing is None else smoothing)
-        return margin, known, odds
 
     def score(self, margin: float, known: float, odds: float) -> float:
         return margin + self.known_weight * known + self.odds_weight * odds

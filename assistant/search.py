@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import rules
+from .asked import places_in, places_named
 from .config import Settings
 from .dates import TimeHints, issue_topic, time_hints, time_words
 from .embed import Embedder
@@ -95,6 +96,7 @@ class Searcher:
         self._vectors_lock = threading.Lock()
         self._capacity = 2048
         self._date_array: np.ndarray | None = None
+        self._last_every: tuple[str, np.ndarray] | None = None
 
     def query_vector(self, question: str) -> np.ndarray:
         """The question's embedding; recent ones are kept, as people re-ask and methods are compared."""
@@ -228,25 +230,31 @@ class Searcher:
         size = self.index.size
         if size < 2:
             return 0.0
-        query = self.query_vector(question)
         if size <= STANDING_SAMPLE or self.index.manifest.get("index_type", "flat") == "flat":
-            scores = self.index.all_passage_scores(query, WHOLE_WEIGHT)
+            scores = self._every(question)
             best = float(scores.max())
         else:
             rows = np.random.default_rng(0).choice(size, STANDING_SAMPLE, replace=False)
-            scores = self.index.passage_scores(query, np.sort(rows), WHOLE_WEIGHT)
+            scores = self.index.passage_scores(self.query_vector(question), np.sort(rows), WHOLE_WEIGHT)
             best = self.closest(question)
         spread = float(scores.std())
         return (best - float(scores.mean())) / spread if spread > 1e-9 else 0.0
 
+    def _every(self, question: str) -> np.ndarray:
+        """Every passage's dense score for the question: one product over all stored vectors. The scope check,
+        the standing and the search of one question all read it; the last question's is kept (one tuple
+        assignment, so a concurrent question never reads another's scores)."""
+        last = self._last_every
+        if last is not None and last[0] == question:
+            return last[1]
+        scores = self.index.all_passage_scores(self.query_vector(question), WHOLE_WEIGHT)
+        self._last_every = (question, scores)
+        return scores
+
     def place_not_covered(self, question: str) -> str | None:
         """A region or country the question names (« aides cyber en Bretagne ») that no passage names."""
         if getattr(self, "_places", None) is None:
-            from .asked import places_in
-
             self._places = places_in(f"{p.title} {p.section or ''} {p.text}" for p in self.index.passages)
-        from .asked import places_named
-
         return next((place for place in places_named(question) if place not in self._places), None)
 
     def uncovered_period(self, question: str) -> TimeHints | None:
@@ -325,7 +333,7 @@ class Searcher:
         query = self.query_vector(question)
         if self.index.manifest.get("index_type", "flat") == "flat":
             # An exact index scans every vector anyway: one product scores every passage, no second pass.
-            every = self.index.all_passage_scores(query, WHOLE_WEIGHT)
+            every = self._every(question)
             rows = np.flatnonzero(allowed) if allowed is not None else np.arange(self.index.size)
             if n < rows.size:
                 rows = rows[np.argpartition(-every[rows], n - 1)[:n]]

@@ -12,8 +12,8 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
-from .answer import Certainty, compose_answer, off_topic, period_not_found
 from . import rules
+from .answer import Certainty, compose_answer, off_topic, period_not_found
 from .catalog import catalog_of, covered_text
 from .config import Settings
 from .embed import Embedder, get_embedder
@@ -41,6 +41,7 @@ class Assistant:
     _reload_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _checked: float = field(default=0.0, repr=False)
     _refused: object = field(default=None, repr=False)
+    _coverage: tuple | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> "Assistant":
@@ -103,10 +104,17 @@ class Assistant:
         answer = self._answer(understood, k, filters)
         return replace(answer, question=question, understood_as=understood if understood != question.strip() else None)
 
+    def _covered(self, index: LoadedIndex) -> str:
+        """What the index covers, in one sentence: read from its passages once per loaded index."""
+        cached = self._coverage
+        if cached is None or cached[0] is not index:
+            cached = self._coverage = (index, covered_text(catalog_of(index)))
+        return cached[1]
+
     def _answer(self, question: str, k: int | None, filters: Filters | None) -> Answer:
         searcher = self.searcher  # one read: the whole answer comes from this index
         if self.scope is not None and self.scope.off_topic(searcher, question):
-            return off_topic(question, covered_text(catalog_of(searcher.index)))
+            return off_topic(question, self._covered(searcher.index))
         hits = searcher.search(question, k=k or self.settings.k, filters=filters)
         missing = searcher.uncovered_period(question)
         if missing is not None:
