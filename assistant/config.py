@@ -36,7 +36,7 @@ class Settings:
     model: str = "e5-small"
     # How e5-small runs (embed.ENCODERS): "onnx" (ONNX Runtime, float), "torch" (sentence-transformers, float),
     # "onnx-int8". ONNX float gives the torch vectors (cosine ≥ 0.9999, same PIAF scores) with queries ~3× faster;
-    # int8 cost the shipped retriever 0.006 of Recall@1 on PIAF (README, Speed).
+    # int8 cost the shipped retriever 0.006 of Recall@1 on PIAF (docs/evaluation-and-speed.md).
     encoder: str = "onnx"
     chunk_size: int = 900
     chunk_overlap: int = 120
