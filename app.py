@@ -10,11 +10,12 @@ import warnings
 
 import chainlit as cl
 from chainlit.input_widget import Select
+from chainlit.mode import Mode, ModeOption
 
 from assistant.api import get_runtime
 from assistant.chat import (
-    ALL, MAX_QUESTION_CHARS, PRODUCT_NAME, STARTERS, filter_choices, filters_from_settings, passage_panel, pdf_panel,
-    render_reply, welcome_markdown,
+    ALL, MAX_QUESTION_CHARS, PRODUCT_NAME, STARTERS, filter_choices, filters_from_settings, filters_indicator,
+    passage_panel, pdf_panel, render_reply, welcome_markdown,
 )
 from assistant.feedback import chainlit_data_layer
 from assistant.highlight import page_boxes, page_count
@@ -70,12 +71,24 @@ async def start():
     ]).send()
     cl.user_session.set("filters", Filters())
     cl.user_session.set("history", [])
+    await _show_filters(Filters())
 
 
 @cl.on_settings_update
 async def settings_update(values: dict):
-    """Keep the filters chosen in the settings panel for the next questions."""
-    cl.user_session.set("filters", filters_from_settings(values))
+    """Keep the filters chosen in the settings panel for the next questions, and show them by the input."""
+    filters = filters_from_settings(values)
+    cl.user_session.set("filters", filters)
+    await _show_filters(filters)
+
+
+async def _show_filters(filters: Filters) -> None:
+    """The active filters, shown beside the settings button under the input (Chainlit's composer « modes »)."""
+    indicator = filters_indicator(filters)
+    modes = [] if indicator is None else [Mode(id="filtres", name="Filtres", options=[
+        ModeOption(id="actifs", name=indicator.label, description=indicator.description, icon="filter",
+                   default=True)])]
+    await cl.context.emitter.set_modes(modes)
 
 
 @cl.on_message

@@ -168,6 +168,26 @@ def describe_filters(filters: Filters | None) -> str:
     return " · ".join(parts)
 
 
+@dataclass(frozen=True)
+class FiltersIndicator:
+    """What the chip beside the input says while filters are on: a short label, and the filters in full."""
+
+    label: str
+    description: str
+
+
+def filters_indicator(filters: Filters | None) -> FiltersIndicator | None:
+    """The chip shown by the input while filters restrict the search (None without filters)."""
+    active = describe_filters(filters)
+    if not active:
+        return None
+    count = sum(bool(x) for x in (filters.doc_types, filters.practices, filters.topics)) + bool(
+        filters.date_from or filters.date_to)
+    return FiltersIndicator(label=f"Filtres : {active}",
+                            description=f"{count_of(count, 'filtre actif', 'filtres actifs')} — modifiez-les "
+                                        "ou retirez-les avec le bouton des réglages, à gauche.")
+
+
 def filters_as_dict(filters: Filters | None) -> dict:
     """JSON form of filters for the questions log (empty lists and None left out)."""
     if not filters:
