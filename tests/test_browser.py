@@ -302,6 +302,7 @@ def test_filters_are_shown_by_the_input_and_restrict_the_sources(any_page, serve
     assert page.locator("#message-composer #mode-picker-trigger-filtres").count() == 1
     indicator.click()
     assert expected in squash(page.inner_text("#mode-picker-popover-filtres"))
+    page.wait_for_timeout(300)  # the popover fades in
     shot(page, "05-filtres-indicateur")
     page.keyboard.press("Escape")
     answer = ask(page, "Quelles cyberattaques ont visé les entreprises ?")
