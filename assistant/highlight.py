@@ -42,7 +42,7 @@ def _key(text: str) -> tuple[str, list[int]]:
 
 def _parts(quote: str) -> list[str]:
     """The quote whole first, then its sentences and list items (for a quote only partly in this text)."""
-    pieces = [p for p in re.split(r"(?<=[.:;!?…])\s+", quote) if p.strip()]
+    pieces = [p for p in re.split(r"(?<=[.:;!?…])\s+|\s+(?=\d{1,2}[.)]\s)", quote) if p.strip()]
     return [quote] + (pieces if len(pieces) > 1 else [])
 
 
@@ -59,9 +59,15 @@ def spans(text: str, quotes: list[str] | tuple[str, ...]) -> list[tuple[int, int
             if at < 0:
                 continue
             end = where[at + len(needle) - 1] + 1
-            # The sentence's closing punctuation is part of it (« … productivité. », « … ? »).
-            while end < len(text) and text[end] in _CLOSING:
-                end += 1
+            # The sentence's closing punctuation is part of it (« … productivité. », « … : », « … ? »).
+            while True:
+                after = end
+                while after < len(text) and text[after] in " \u00a0\u202f":
+                    after += 1
+                if after < len(text) and text[after] in _CLOSING:
+                    end = after + 1
+                else:
+                    break
             found.append((where[at], end))
             if part is quote:
                 break  # found whole: its sentences need no search of their own
