@@ -74,6 +74,14 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """One piece of an answer's text, word for word, and the rank [n] of the passage it was taken from."""
+
+    rank: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Answer:
     """What the assistant says: a short text with [n] marks, the hits it cites, and its outcome.
 
@@ -88,6 +96,7 @@ class Answer:
     outcome: str = "answered"
     reason: str | None = None  # why uncertain or off topic, in one sentence for the reader
     understood_as: str | None = None  # a follow-up read with the previous question's topic (None: as asked)
+    quotes: tuple[Quote, ...] = ()  # the quoted pieces of `text`, in order, each with the passage it comes from
 
     def to_dict(self) -> dict:
         """The JSON object printed by `assistant ask --json` and served by /api/ask."""
