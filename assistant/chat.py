@@ -18,7 +18,7 @@ from typing import Callable
 from .answer import CLOSEST, DOUBT, NOT_FOUND, NOT_FOUND_SCOPE, OFF_TOPIC, UNCERTAIN
 from .catalog import DOC_TYPE_PLURALS, Catalog, IndexedDocument, catalog_of, count_of, month_label, type_line
 from .highlight import Box, segments
-from .render import citation, french_date, where_parts
+from .render import NEAREST_TOPICS, SEE_ALSO, citation, french_date, help_lines, where_parts
 from .schema import DOC_TYPES, Answer, Hit, Passage
 from .search import Filters
 from .themes import PRACTICE_LABELS, PRACTICES, TOPIC_LABELS, TOPICS
@@ -330,7 +330,8 @@ def _source_line(hit: Hit) -> str:
     return "- " + " — ".join(parts)
 
 
-def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None, reason: str | None = None) -> str:
+def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None, reason: str | None = None,
+                       answer: Answer | None = None) -> str:
     """The honest reply when no passage is shown, with what the assistant does cover.
 
     `reason` is the answer's own explanation when it has one (off topic, no passage under the filters);
@@ -345,9 +346,18 @@ def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None, 
                       "élargissez-les dans les réglages puis reposez la question."]
     if catalog:
         lines += ["", coverage_markdown(catalog)]
-    lines += ["", "Vous pouvez par exemple demander : « " + escape_markdown(STARTERS[2].message) + " » ou « "
-              + escape_markdown(STARTERS[0].message) + " »"]
-    return "\n".join(lines)
+    pointers = help_lines(answer, escape_markdown) if answer else []
+    if pointers:  # chosen for the question: the nearest topics covered and the contacts the documents give
+        lines += [""] + _bold_heads(pointers)
+    else:
+        lines += ["", "Vous pouvez par exemple demander : « " + escape_markdown(STARTERS[2].message) + " » ou « "
+                  + escape_markdown(STARTERS[0].message) + " »"]
+    return "\n".join(lines).rstrip()
+
+
+def _bold_heads(lines: list[str]) -> list[str]:
+    """help_lines for the chat: their headings in bold."""
+    return [f"**{line}**" if line in (NEAREST_TOPICS, SEE_ALSO) else line for line in lines]
 
 
 def _quotes(answer: Answer) -> str:
@@ -368,8 +378,8 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
         # The list of what the assistant covers follows: the answer's own sentence about it would repeat it.
         reason = answer.reason.replace(NOT_FOUND_SCOPE, "").strip() if answer.reason else None
         reason = None if reason == NOT_FOUND else reason
-        return ChatReply(content="\n".join(understood) + not_found_markdown(catalog, filters, reason), buttons=(),
-                         answer=answer)
+        return ChatReply(content="\n".join(understood) + not_found_markdown(catalog, filters, reason, answer),
+                         buttons=(), answer=answer)
     uncertain = answer.outcome == UNCERTAIN
     by_rank = {h.rank: h for h in answer.hits}
     # Buttons and sources in mark order ([1] [2] [3]), whatever order the quotes cite them in.
@@ -398,6 +408,8 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
     content += [_source_line(h) for h in cited]
     if others:
         content += ["", "**Autres passages trouvés**", ""] + [_source_line(h) for h in others]
+    if answer.contacts:
+        content += [""] + _bold_heads(help_lines(answer, escape_markdown))
     content += ["", "_Boutons ci-dessous : lire un passage" + (" ou ouvrir le PDF à la page citée._" if pdfs else "._")]
     active = describe_filters(filters)
     if active:

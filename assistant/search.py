@@ -242,6 +242,12 @@ class Searcher:
         spread = float(scores.std())
         return (best - float(scores.mean())) / spread if spread > 1e-9 else 0.0
 
+    def dense_scores(self, question: str) -> np.ndarray:
+        """Every passage's dense score for the question, whatever the filters (a copy: the caller may keep it)."""
+        if self.index.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        return self._every(question).copy()
+
     def _every(self, question: str) -> np.ndarray:
         """Every passage's dense score for the question: one product over all stored vectors. The scope check,
         the standing and the search of one question all read it; the last question's is kept (one tuple
