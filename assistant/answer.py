@@ -16,15 +16,15 @@ It has one of three outcomes (`OUTCOMES`):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from . import rules
-from .asked import AskedValue, answer_shape, asked_value
+from .asked import AskedValue
 from .chunking import SENTENCE_END, sentences_of
 from .lexical import analyze, fold, stem_set
-from .dates import time_words
+from .query import Query
 from .readers import SAMPLE_MARK
 from .schema import Answer, Hit, Passage, Quote
 
@@ -97,7 +97,7 @@ def off_topic(question: str, covered: str = "") -> Answer:
 class Lexical(Protocol):
     """What the answer needs of the index's lexical side (lexical.LexicalIndex)."""
 
-    def terms(self, question: str, ignored: frozenset[str] = frozenset()) -> list[str]: ...
+    def terms(self, question: str | Sequence[str], ignored: frozenset[str] = frozenset()) -> list[str]: ...
 
     def idf(self, tokens: list[str]) -> dict[str, float]: ...
 
@@ -123,7 +123,7 @@ class Certainty:
     coverage_weight: float = 0.0
     max_similarity: float = float("inf")
 
-    def doubt(self, hits: list[Hit], question: str, lexical: Lexical | None = None,
+    def doubt(self, hits: list[Hit], question: str | Query, lexical: Lexical | None = None,
               standing: float | None = None) -> str | None:
         """Why the passages may not answer the question, in a sentence for the reader; None when they do.
 
@@ -139,16 +139,16 @@ def _read(passage) -> str:
     return f"{passage.section or ''} {passage.text}"
 
 
-def signals(hits: list[Hit], question: str, lexical: Lexical | None = None) -> tuple[float, float]:
+def signals(hits: list[Hit], question: str | Query, lexical: Lexical | None = None) -> tuple[float, float]:
     """What the confidence is made of: the best dense similarity of the top 3, the best passage's coverage."""
     if not hits:
         return 0.0, 0.0
     return max(h.dense for h in hits[:3]), coverage(question, _read(hits[0].passage), lexical)
 
 
-def value_missing(hits: list[Hit], question: str) -> AskedValue | None:
+def value_missing(hits: list[Hit], question: str | Query) -> AskedValue | None:
     """The value the question asks for (an amount, a phone number…) when none of the passages shown gives one."""
-    asked = asked_value(question)
+    asked = Query.of(question).asked
     if asked is None or _value_source(hits, asked) is not None:
         return None
     return asked
@@ -165,7 +165,7 @@ def _value_source(hits: list[Hit], asked: AskedValue) -> Hit | None:
                  if asked.given_by(_read(h.passage)) or asked.given_by(h.passage.title)), None)
 
 
-def coverage(question: str, text: str, lexical: Lexical | None = None) -> float:
+def coverage(question: str | Query, text: str, lexical: Lexical | None = None) -> float:
     """Share of the question's content words (stems, as the index reads them) found in the text, rare words
     weighing more."""
     wanted, weights = _question_words(question, lexical)
@@ -176,13 +176,14 @@ def coverage(question: str, text: str, lexical: Lexical | None = None) -> float:
     return sum(w for t, w in weights.items() if t in present) / total
 
 
-def _question_words(question: str, lexical: Lexical | None,
+def _question_words(question: str | Query, lexical: Lexical | None,
                     ignored: frozenset[str] = frozenset()) -> tuple[set[str], dict[str, float]]:
     """The question's stems, as the index reads them, and their weights (all 1 without an index)."""
+    stems = Query.of(question).stems
     if lexical is None:
-        wanted = set(analyze(question)) - ignored
+        wanted = set(stems) - ignored
         return wanted, {t: 1.0 for t in wanted}
-    wanted = set(lexical.terms(question, ignored))
+    wanted = set(lexical.terms(stems, ignored))
     return wanted, (lexical.idf(sorted(wanted)) if wanted else {})
 
 
@@ -295,7 +296,7 @@ def _lines_with_sequel(passage: Passage, following: Callable[[Passage], Passage 
     return lines, owners
 
 
-def compose_answer(question: str, hits: list[Hit], certainty: Certainty | None = None,
+def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty | None = None,
                    max_sentences: int = 3, max_chars: int = 600, lexical: Lexical | None = None,
                    following: Callable[[Passage], Passage | None] | None = None,
                    standing: float | None = None, doubt: str | None = None) -> Answer:
@@ -308,12 +309,14 @@ def compose_answer(question: str, hits: list[Hit], certainty: Certainty | None =
     `standing` is how far the best passage stands above the index (`Searcher.standing`), which the certainty reads.
     `doubt` is a reason found before (a place no passage names): the answer is then uncertain.
     """
+    query = Query.of(question)
+    question = query.text
     certainty = certainty or Certainty()
     if not hits:
         return Answer(question=question, text=NOT_FOUND, abstained=False, hits=(), outcome=UNCERTAIN, reason=NOT_FOUND)
-    doubt = doubt or certainty.doubt(hits, question, lexical, standing)
+    doubt = doubt or certainty.doubt(hits, query, lexical, standing)
     sources = hits[:3]
-    asked = asked_value(question) if rules.on("value") else None
+    asked = query.asked if rules.on("value") else None
     source = _value_source(hits, asked) if asked is not None else None
     if asked is not None and source is None:
         # The passages are on the topic but none holds what is asked: say so, then quote the closest.
@@ -321,9 +324,9 @@ def compose_answer(question: str, hits: list[Hit], certainty: Certainty | None =
                           "ne l'indique.")
     elif source is not None and source not in sources:
         sources = [*sources, source]
-    wanted, weights = _question_words(question, lexical, time_words(question))
+    wanted, weights = _question_words(query, lexical, query.time_words)
     total_weight = sum(weights.values()) or 1.0
-    shape = answer_shape(question)
+    shape = query.shape
     lines = {hit.rank: sentences_of(hit.passage.text) for hit in sources}
     passages = {hit.rank: hit.passage for hit in sources}
     candidates = []

@@ -158,9 +158,11 @@ _ANSWER_SHAPES = [
 ]
 
 
-def answer_shape(question: str) -> re.Pattern | None:
-    """What a sentence that answers the question holds: the value asked for, else a name, place or year."""
-    asked = asked_value(question)
+def answer_shape(question: str, asked: AskedValue | None = None) -> re.Pattern | None:
+    """What a sentence that answers the question holds: the value asked for, else a name, place or year.
+
+    `asked` is the question's `asked_value` when already read (None: read here)."""
+    asked = asked if asked is not None else asked_value(question)
     if asked is not None:
         return VALUE_PATTERNS[asked.kind]
     return next((shape for asks, shape in _ANSWER_SHAPES if asks.search(question)), None)

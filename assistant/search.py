@@ -15,12 +15,13 @@ from functools import lru_cache
 import numpy as np
 
 from . import rules
-from .asked import places_in, places_named
+from .asked import places_in
 from .config import Settings
-from .dates import TimeHints, issue_topic, time_hints, time_words
+from .dates import TimeHints
 from .embed import Embedder
 from .index import LoadedIndex
-from .lexical import fold, scale_to_max, stem_set
+from .lexical import scale_to_max, stem_set
+from .query import Query, text_of
 from .schema import Hit, Passage
 
 MODES = ("hybrid", "dense", "lexical")
@@ -117,11 +118,13 @@ class Searcher:
             for question, vector in vectors.items():
                 self._vectors[question] = np.asarray(vector, dtype=np.float32).reshape(1, -1)
 
-    def search(self, question: str, k: int | None = None, filters: Filters | None = None,
+    def search(self, question: str | Query, k: int | None = None, filters: Filters | None = None,
                mode: str = "hybrid", candidates: int | None = None) -> list[Hit]:
-        """The k best passages for the question, best first."""
+        """The k best passages for the question (its text or its Query), best first."""
         k = k or self.settings.k
         size = self.index.size
+        query = Query.of(question)
+        question = query.text
         if size == 0 or not question.strip():
             return []
         allowed = None
@@ -139,7 +142,7 @@ class Searcher:
         lexical = np.zeros(size, dtype=np.float32)
         if mode in ("hybrid", "lexical"):
             # The words that say which issue are read by the date ranking, which only the fused mode has.
-            lexical = self.index.lexical.scores(question, time_words(question) if mode == "hybrid" else frozenset())
+            lexical = self.index.lexical.scores(query.stems, query.time_words if mode == "hybrid" else frozenset())
             if allowed is not None:
                 lexical = np.where(allowed, lexical, 0.0)
 
@@ -162,14 +165,14 @@ class Searcher:
             d = dense[pool]
             fused = self.settings.dense_weight * _minmax(d) + (1 - self.settings.dense_weight) * scale_to_max(lexical[pool])
         if mode == "hybrid":
-            pool, fused = self._time_aware(question, pool, fused, lexical, allowed)
+            pool, fused = self._time_aware(query, pool, fused, lexical, allowed)
         if pool.size == 0:
             return []
         order = np.argsort(-fused, kind="stable")
         # A question on a topic in a named issue or period (« veille blockchain 2025 ») wants the items: every
         # cover and table of contents of the period shares its words. They come after the items found.
-        reorders = mode == "hybrid" and rules.on("pointers") and not _ASKS_CONTENTS.search(fold(question))
-        topic = issue_topic(question) if reorders else None
+        reorders = mode == "hybrid" and rules.on("pointers") and not _ASKS_CONTENTS.search(query.folded)
+        topic = query.topic if reorders else None
         kept: list[tuple[int, float]] = []  # (row, fused score), best first
         pointers: list[tuple[int, float]] = []  # covers and tables of contents, when a topic is asked
         kept_shingles: list[set] = []
@@ -219,16 +222,18 @@ class Searcher:
                 out.insert(at, content)
         return out
 
-    def closest(self, question: str) -> float:
+    def closest(self, question: str | Query) -> float:
         """The question's highest dense score over the whole index, whatever the filters (0 when empty)."""
+        question = text_of(question)
         if self.index.size == 0:
             return 0.0
         _, scores, _ = self._dense(question, 1, None)
         return float(scores[0]) if len(scores) else 0.0
 
-    def standing(self, question: str) -> float:
+    def standing(self, question: str | Query) -> float:
         """How far the question's best passage stands above the rest of the index: (best - mean) / standard
         deviation of its dense scores over every passage (a sample of STANDING_SAMPLE in a large index)."""
+        question = text_of(question)
         size = self.index.size
         if size < 2:
             return 0.0
@@ -242,8 +247,9 @@ class Searcher:
         spread = float(scores.std())
         return (best - float(scores.mean())) / spread if spread > 1e-9 else 0.0
 
-    def dense_scores(self, question: str) -> np.ndarray:
+    def dense_scores(self, question: str | Query) -> np.ndarray:
         """Every passage's dense score for the question, whatever the filters (a copy: the caller may keep it)."""
+        question = text_of(question)
         if self.index.size == 0:
             return np.zeros(0, dtype=np.float32)
         return self._every(question).copy()
@@ -259,15 +265,15 @@ class Searcher:
         self._last_every = (question, scores)
         return scores
 
-    def place_not_covered(self, question: str) -> str | None:
+    def place_not_covered(self, question: str | Query) -> str | None:
         """A region or country the question names (« aides cyber en Bretagne ») that no passage names."""
         if getattr(self, "_places", None) is None:
             self._places = places_in(f"{p.title} {p.section or ''} {p.text}" for p in self.index.passages)
-        return next((place for place in places_named(question) if place not in self._places), None)
+        return next((place for place in Query.of(question).places if place not in self._places), None)
 
-    def uncovered_period(self, question: str) -> TimeHints | None:
+    def uncovered_period(self, question: str | Query) -> TimeHints | None:
         """The issue a question asks for (« le bulletin de novembre 2026 », « n° 60 ») when nothing indexed has it."""
-        hints = time_hints(question)
+        hints = Query.of(question).hints
         if not hints.publication:
             return None
         # « le bulletin de décembre 2023 » asks for an issue: a guide dated 2023 does not cover it.
@@ -285,10 +291,10 @@ class Searcher:
         dated = [p for p in self.index.passages if p.doc_type == "bulletin" and p.date]
         return max(dated, key=lambda p: p.date) if dated else None
 
-    def _time_aware(self, question: str, pool: np.ndarray, fused: np.ndarray, lexical: np.ndarray,
+    def _time_aware(self, query: Query, pool: np.ndarray, fused: np.ndarray, lexical: np.ndarray,
                     allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Favour the issues a question names: a month or year, a number, or the latest one."""
-        hints = time_hints(question)
+        hints = query.hints
         if not hints.any():
             return pool, fused
         dates = self._dates()
@@ -306,7 +312,7 @@ class Searcher:
         if hints.number is not None:
             boost[self._numbered(hints.number)] += TIME_BOOST
         if hints.latest:
-            bulletin_dates = self._latest_candidates(question, pool, allowed)
+            bulletin_dates = self._latest_candidates(query, pool, allowed)
             if bulletin_dates:
                 rank_of = {d: len(bulletin_dates) - 1 - i for i, d in enumerate(bulletin_dates)}
                 for row, passage in enumerate(self.index.passages):
@@ -314,14 +320,14 @@ class Searcher:
                         boost[row] += TIME_BOOST * 0.5 ** rank_of[passage.date]
         return pool, fused + boost[pool]
 
-    def _latest_candidates(self, question: str, pool: np.ndarray, allowed: np.ndarray | None) -> list[str]:
+    def _latest_candidates(self, query: Query, pool: np.ndarray, allowed: np.ndarray | None) -> list[str]:
         """The dates of the issues « le dernier » may mean, oldest first: those within the filters (a January-June
         filter makes June the latest), and for a topic (« le dernier bulletin sur la blockchain ») those of the
         issues that treat it: whose candidate passages hold the most of the topic's words (heading and text)."""
         bulletin = (self._doc_types() == "bulletin") & (self._dates() != "")
         if allowed is not None:
             bulletin &= allowed
-        topic = issue_topic(question)
+        topic = query.topic
         if topic:
             rows = pool[bulletin[pool]]
             shares = np.array([len(topic & stem_set(f"{self.index.passages[r].section or ''} "

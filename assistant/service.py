@@ -20,6 +20,7 @@ from .contacts import MAX_CONTACTS, contacts_of, nearest_contacts, nearest_topic
 from .embed import Embedder, get_embedder
 from .followup import understand
 from .index import IndexError, LoadedIndex, current_generation, load_index
+from .query import Query
 from .schema import Answer, Contact
 from .scope import Background, Scope
 from .search import Filters, Searcher
@@ -122,7 +123,7 @@ class Assistant:
 
     def _answer(self, question: str, k: int | None, filters: Filters | None) -> Answer:
         searcher = self.searcher  # one read: the whole answer comes from this index
-        answer = self._decide(searcher, question, k, filters)
+        answer = self._decide(searcher, Query.parse(question), k, filters)
         if answer.outcome == ANSWERED:
             return answer
         # Not answered: name what the documents hold nearest the question, the contacts they give first.
@@ -138,15 +139,16 @@ class Assistant:
         topics = tuple(nearest_topics(scores, index)) if off else ()
         return replace(answer, contacts=tuple(contacts), nearest_topics=topics)
 
-    def _decide(self, searcher: Searcher, question: str, k: int | None, filters: Filters | None) -> Answer:
-        if self.scope is not None and self.scope.off_topic(searcher, question):
+    def _decide(self, searcher: Searcher, query: Query, k: int | None, filters: Filters | None) -> Answer:
+        question = query.text
+        if self.scope is not None and self.scope.off_topic(searcher, query):
             return off_topic(question, self._covered(searcher.index))
-        hits = searcher.search(question, k=k or self.settings.k, filters=filters)
-        missing = searcher.uncovered_period(question)
+        hits = searcher.search(query, k=k or self.settings.k, filters=filters)
+        missing = searcher.uncovered_period(query)
         if missing is not None:
             return period_not_found(question, missing, searcher.latest_bulletin(), hits)
         threshold, weight, similarity = self.settings.certainty()
-        place = searcher.place_not_covered(question) if rules.on("place") else None
+        place = searcher.place_not_covered(query) if rules.on("place") else None
         doubt = f"Les documents indexés ne parlent pas de « {place} »." if place else None
-        return compose_answer(question, hits, Certainty(threshold, weight, similarity), lexical=searcher.index.lexical,
-                              following=searcher.index.following, standing=searcher.standing(question), doubt=doubt)
+        return compose_answer(query, hits, Certainty(threshold, weight, similarity), lexical=searcher.index.lexical,
+                              following=searcher.index.following, standing=searcher.standing(query), doubt=doubt)

@@ -64,7 +64,8 @@ class _RareModes:
     """A lexical side where « modes » is rare and every other word common; it reads « modse » as « modes »."""
 
     def terms(self, question, ignored=frozenset()):
-        return ["mod" if t == "mods" else t for t in analyze(question) if t not in ignored]
+        stems = analyze(question) if isinstance(question, str) else question  # its text or its Query's stems
+        return ["mod" if t == "mods" else t for t in stems if t not in ignored]
 
     def idf(self, tokens):
         return {t: (5.0 if t == "mod" else 0.1) for t in tokens}
