@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import chunk_document, passage_windows
+from .chunking import chunk_document, mark_pointers, passage_windows
 from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
 from .index import LoadedIndex, build_index, load_index
@@ -86,6 +86,7 @@ def in_memory_index(passages: list[Passage], embedder: Embedder, cache_dir: Path
     """An index held in memory, with passage vectors cached on disk by content hash."""
     import faiss
 
+    passages = mark_pointers(passages)
     windows, owners = [], []
     for row, passage in enumerate(passages):
         for window in passage_windows(passage):

@@ -50,6 +50,9 @@ class Passage:
     sample: bool = False
     practice: str | None = None
     topic: str | None = None
+    # A table of contents or a masthead: it points to its document's content rather than holds it (marked when
+    # the index is built, chunking.mark_pointers); the search shows it after the content it announces.
+    points_elsewhere: bool = False
 
     def to_dict(self) -> dict:
         """Plain dict for JSON lines."""

@@ -183,7 +183,7 @@ class Searcher:
             if any(_jaccard(shingles, other) >= 0.7 for other in kept_shingles):
                 continue
             kept_shingles.append(shingles)
-            (pointers if topic is not None and self.index.points_elsewhere(row) else kept).append((row, float(fused[i])))
+            (pointers if topic is not None and self.index.passages[row].points_elsewhere else kept).append((row, float(fused[i])))
             if len(kept) == k:
                 break
         # With a topic the reader wants its item; with none (« le dernier bulletin ») the content: a
@@ -211,12 +211,12 @@ class Searcher:
         out = list(kept)
         for entry in kept:
             row = entry[0]
-            if not self.index.points_elsewhere(row):
+            if not self.index.passages[row].points_elsewhere:
                 continue
             at = out.index(entry)
             source = self.index.passages[row].source
             content = next((other for other in out[at + 1:] if self.index.passages[other[0]].source == source
-                            and not self.index.points_elsewhere(other[0])), None)
+                            and not self.index.passages[other[0]].points_elsewhere), None)
             if content is not None:
                 out.remove(content)
                 out.insert(at, content)
