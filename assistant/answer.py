@@ -20,13 +20,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from . import rules
+from . import rules, stages
 from .asked import AskedValue
 from .chunking import SENTENCE_END, sentences_of
 from .lexical import analyze, fold, stem_set
 from .query import Query
 from .readers import SAMPLE_MARK
 from .schema import Answer, Hit, Passage, Quote
+from .stages import Context, read, value_source
 
 # Share of the best sentence's score given to the sentence that follows it in its passage: it raised the share
 # of answers holding the gold answer from 0.739 to 0.757 on PIAF and from 0.610 to 0.638 on Service-Public
@@ -51,8 +52,6 @@ SEQUELS = 2
 LONG_FRAGMENT = 450
 EXCERPT_WORDS = 40
 EXCERPT_LEAD = 3
-# How many passages may hold the value a question asks for: those shown under the answer.
-VALUE_DEPTH = 5
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-–—•*▪◦])\s")
 _BULLET = re.compile(r"^\s*[-–—•*▪◦]\s+")
 
@@ -134,35 +133,19 @@ class Certainty:
         return DOUBT if confidence < self.min_confidence and best < self.max_similarity else None
 
 
-def _read(passage) -> str:
-    """What the answer checks read of a passage: its section heading and its text."""
-    return f"{passage.section or ''} {passage.text}"
-
-
 def signals(hits: list[Hit], question: str | Query, lexical: Lexical | None = None) -> tuple[float, float]:
     """What the confidence is made of: the best dense similarity of the top 3, the best passage's coverage."""
     if not hits:
         return 0.0, 0.0
-    return max(h.dense for h in hits[:3]), coverage(question, _read(hits[0].passage), lexical)
+    return max(h.dense for h in hits[:3]), coverage(question, read(hits[0].passage), lexical)
 
 
 def value_missing(hits: list[Hit], question: str | Query) -> AskedValue | None:
     """The value the question asks for (an amount, a phone number…) when none of the passages shown gives one."""
     asked = Query.of(question).asked
-    if asked is None or _value_source(hits, asked) is not None:
+    if asked is None or value_source(hits, asked) is not None:
         return None
     return asked
-
-
-def _value_source(hits: list[Hit], asked: AskedValue) -> Hit | None:
-    """The first of the passages shown (VALUE_DEPTH) that gives the value asked for, in its text or its title.
-
-    The best passages are often about the topic and a lower one states the
-    value (« combien de pôles ? » : the page's definition ranks first, the
-    sentence naming the six pôles fourth).
-    """
-    return next((h for h in hits[:VALUE_DEPTH]
-                 if asked.given_by(_read(h.passage)) or asked.given_by(h.passage.title)), None)
 
 
 def coverage(question: str | Query, text: str, lexical: Lexical | None = None) -> float:
@@ -299,7 +282,8 @@ def _lines_with_sequel(passage: Passage, following: Callable[[Passage], Passage 
 def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty | None = None,
                    max_sentences: int = 3, max_chars: int = 600, lexical: Lexical | None = None,
                    following: Callable[[Passage], Passage | None] | None = None,
-                   standing: float | None = None, doubt: str | None = None) -> Answer:
+                   standing: float | None = None, doubt: str | None = None,
+                   context: Context | None = None) -> Answer:
     """The sentences that best match the question, each marked [n] with its passage's rank.
 
     `lexical` is the index's lexical side: it weighs the question's words (rare ones count more) and reads
@@ -307,22 +291,23 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     `following` gives the passage cut after a passage, so that a list announced at the end of one goes on
     into the next (same document and heading, cited under the same mark).
     `standing` is how far the best passage stands above the index (`Searcher.standing`), which the certainty reads.
-    `doubt` is a reason found before (a place no passage names): the answer is then uncertain.
+    `doubt` is a reason found before: the answer is then uncertain.
+    `context` is what the checks read (stages.DOUBTS: a place no passage names, the certainty, a value no
+    passage gives); without it, the certainty and the value are checked, with `certainty`, `lexical`, `standing`.
     """
     query = Query.of(question)
     question = query.text
     certainty = certainty or Certainty()
     if not hits:
         return Answer(question=question, text=NOT_FOUND, abstained=False, hits=(), outcome=UNCERTAIN, reason=NOT_FOUND)
-    doubt = doubt or certainty.doubt(hits, query, lexical, standing)
+    context = context or Context(certainty=certainty, lexical=lexical, standing=standing)
+    # The passages may be on the topic yet not answer (a place none names, too far, a value none gives): say so,
+    # then quote the closest.
+    doubt = doubt or stages.doubt(query, hits, context)
     sources = hits[:3]
     asked = query.asked if rules.on("value") else None
-    source = _value_source(hits, asked) if asked is not None else None
-    if asked is not None and source is None:
-        # The passages are on the topic but none holds what is asked: say so, then quote the closest.
-        doubt = doubt or (f"Les documents indexés ne donnent pas {asked.missing} : aucun des passages trouvés "
-                          "ne l'indique.")
-    elif source is not None and source not in sources:
+    source = value_source(hits, asked) if asked is not None else None
+    if source is not None and source not in sources:
         sources = [*sources, source]
     wanted, weights = _question_words(query, lexical, query.time_words)
     total_weight = sum(weights.values()) or 1.0
@@ -343,7 +328,7 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
             if not SENTENCE_END.search(sentence) or sentence.rstrip().endswith("?"):
                 score -= FRAGMENT_PENALTY
             candidates.append((score, hit.rank, position, sentence))
-    if source is not None and not asked.given_by(_read(source.passage)):
+    if source is not None and not asked.given_by(read(source.passage)):
         # Only the title gives the value (« Les six pôles de compétitivité normands »): it leads the answer.
         top = max((c[0] for c in candidates), default=0.0)
         candidates.append((top + 0.01, source.rank, -1, source.passage.title))

@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-from . import rules
 from .config import Settings
 from .embed import Embedder
 from .lexical import analyze
@@ -169,8 +168,9 @@ class Scope:
         return margin + self.known_weight * known + self.odds_weight * odds
 
     def off_topic(self, searcher, question: str | Query) -> bool:
-        """Whether the question is off topic (never when no threshold is learnt for the model)."""
+        """Whether the question is off topic (never when no threshold is learnt for the model); the rule « scope »
+        that switches it off is read by its stage (stages.off_topic)."""
         query = Query.of(question)
-        if self.threshold is None or not rules.on("scope") or not query.text.strip() or searcher.index.size == 0:
+        if self.threshold is None or not query.text.strip() or searcher.index.size == 0:
             return False
         return self.score(*self.signals(searcher, query)) < self.threshold

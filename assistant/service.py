@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
-from . import rules
+from . import rules, stages
 from .answer import ANSWERED, OFF_TOPIC, Certainty, compose_answer, off_topic, period_not_found
 from .catalog import catalog_of, covered_text
 from .config import Settings
@@ -24,6 +24,7 @@ from .query import Query
 from .schema import Answer, Contact
 from .scope import Background, Scope
 from .search import Filters, Searcher
+from .stages import Context
 
 log = logging.getLogger("assistant.service")
 
@@ -140,15 +141,15 @@ class Assistant:
         return replace(answer, contacts=tuple(contacts), nearest_topics=topics)
 
     def _decide(self, searcher: Searcher, query: Query, k: int | None, filters: Filters | None) -> Answer:
+        """The checks and the search in the order stages.PIPELINE lists them."""
         question = query.text
-        if self.scope is not None and self.scope.off_topic(searcher, query):
+        context = Context(searcher, scope=self.scope, certainty=Certainty(*self.settings.certainty()),
+                          lexical=searcher.index.lexical)
+        if stages.off_topic(query, (), context):
             return off_topic(question, self._covered(searcher.index))
         hits = searcher.search(query, k=k or self.settings.k, filters=filters)
-        missing = searcher.uncovered_period(query)
+        missing = stages.uncovered_period(query, hits, context)
         if missing is not None:
             return period_not_found(question, missing, searcher.latest_bulletin(), hits)
-        threshold, weight, similarity = self.settings.certainty()
-        place = searcher.place_not_covered(query) if rules.on("place") else None
-        doubt = f"Les documents indexés ne parlent pas de « {place} »." if place else None
-        return compose_answer(query, hits, Certainty(threshold, weight, similarity), lexical=searcher.index.lexical,
-                              following=searcher.index.following, standing=searcher.standing(query), doubt=doubt)
+        return compose_answer(query, hits, context.certainty, lexical=searcher.index.lexical,
+                              following=searcher.index.following, context=context)
