@@ -23,6 +23,7 @@ from typing import Protocol
 from . import rules, stages
 from .asked import AskedValue
 from .chunking import SENTENCE_END, sentences_of
+from .french import BULLET_ITEM, LIST_ITEM
 from .lexical import analyze, fold, stem_set
 from .query import Query
 from .readers import SAMPLE_MARK
@@ -52,8 +53,6 @@ SEQUELS = 2
 LONG_FRAGMENT = 450
 EXCERPT_WORDS = 40
 EXCERPT_LEAD = 3
-_LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-–—•*▪◦])\s")
-_BULLET = re.compile(r"^\s*[-–—•*▪◦]\s+")
 
 ANSWERED, UNCERTAIN, OFF_TOPIC = "answered", "uncertain", "off_topic"
 OUTCOMES = (ANSWERED, UNCERTAIN, OFF_TOPIC)
@@ -189,7 +188,7 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
     for following in range(position + 1, end):
         line = lines[following]
         # Items led by a number or a bullet end where such lines end; others at the first period.
-        item = bool(_LIST_ITEM.match(line))
+        item = bool(LIST_ITEM.match(line))
         numbered = item if numbered is None else numbered
         if numbered and not item:
             break
@@ -203,13 +202,13 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
             closing = f" [{current}]"
             sentence, room, current = sentence + closing, room - len(closing), line_mark
         # A bullet is layout, not words: « avec : la CCI ; la Chambre… » reads on one line, numbers stay.
-        line = _BULLET.sub("", line)
+        line = BULLET_ITEM.sub("", line)
         sentence, room = f"{sentence} {line}", room - len(line) - 1
         taken.append(following)
         if not numbered and line.rstrip().endswith("."):
             break
     else:
-        if numbered and end < len(lines) and _LIST_ITEM.match(lines[end]):
+        if numbered and end < len(lines) and LIST_ITEM.match(lines[end]):
             sentence += " …"
     return (score, rank, position, sentence), taken, current
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from .lexical import analyze, fold
-from .readers import FRENCH_MONTHS
+from .french import MONTH_NUMBERS
 
-_MONTHS = {fold(name): number for name, number in FRENCH_MONTHS.items()}  # questions are folded
+_MONTHS = {fold(name): number for name, number in MONTH_NUMBERS.items()}  # questions are folded
 _MONTH = "|".join(_MONTHS)
 _PUBLICATION = re.compile(r"\b(bulletins?|veilles?|numeros?|parutions?|editions?|lettres?|newsletters?)\b")
 _LATEST = re.compile(r"\b(derniere?s?|plus recente?s?|recente?s?|actuel(le)?|nouve(au|l|lle)|nouveautes?|quoi de neuf)\b")
@@ -86,7 +86,7 @@ _ISSUE_WORDS = _PUBLICATION_STEMS | _LATEST_STEMS | frozenset(analyze(
     "collaborative sommaire mois année parle parlent parler dit disent dire traite traitent traiter évoque "
     "évoquer aborde aborder contient contenir quoi sujet sujets thème thèmes question questions article articles "
     "nouveautés quel quelle quels quelles faire"))
-_MONTH_STEMS = frozenset(analyze(" ".join(FRENCH_MONTHS)))
+_MONTH_STEMS = frozenset(analyze(" ".join(MONTH_NUMBERS)))
 
 
 def time_words(question: str) -> frozenset[str]:
