@@ -170,7 +170,7 @@ def _question_words(question: str | Query, lexical: Lexical | None,
 
 
 def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
-               mark: Callable[[int, int], int] | None = None) -> tuple[tuple, list[int], int]:
+               mark: Callable[[int, int], int] | None = None) -> tuple[tuple, list[int], tuple[tuple[str, int], ...]]:
     """The candidate with the lines of the list it announces (« … en cinq étapes : »), as many as fit in `room`.
 
     A reader left with « Il est réalisé en partenariat avec : » and no partners is not answered. The list joins
@@ -178,12 +178,14 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
     benchmarks' answers is unchanged by this (they rarely sit in lists); answers grow on Service-Public.
     `mark(i, current)` gives the [n] mark of line i, `current` being the mark of the line before (a list that
     runs onto the next page is cited with that page); where it changes, the lines before are closed with theirs.
-    Returns the candidate, the positions of the lines it took, and the mark that closes it.
+    Returns the candidate, the positions of the lines it took, and its pieces: (text, mark) in order, the
+    candidate's sentence being the pieces joined with their marks but the last.
     """
     score, rank, position, sentence = cand
     if not _announces_list(sentence):
-        return cand, [], rank
+        return cand, [], ((sentence, rank),)
     taken, numbered, current = [], None, rank
+    pieces, opened = [], 0  # the pieces closed so far; where the open one starts in `sentence`
     end = min(position + 1 + LIST_LINES, len(lines))
     for following in range(position + 1, end):
         line = lines[following]
@@ -200,7 +202,9 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
         line_mark = mark(following, current) if mark is not None else rank
         if line_mark != current:
             closing = f" [{current}]"
+            pieces.append((sentence[opened:], current))
             sentence, room, current = sentence + closing, room - len(closing), line_mark
+            opened = len(sentence) + 1
         # A bullet is layout, not words: « avec : la CCI ; la Chambre… » reads on one line, numbers stay.
         line = BULLET_ITEM.sub("", line)
         sentence, room = f"{sentence} {line}", room - len(line) - 1
@@ -210,7 +214,7 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
     else:
         if numbered and end < len(lines) and LIST_ITEM.match(lines[end]):
             sentence += " …"
-    return (score, rank, position, sentence), taken, current
+    return (score, rank, position, sentence), taken, (*pieces, (sentence[opened:], current))
 
 
 def _announces_list(sentence: str) -> bool:
@@ -333,7 +337,8 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
         candidates.append((top + 0.01, source.rank, -1, source.passage.title))
     if not candidates:
         first = hits[0]
-        return _answer(question, f"{first.passage.text[:max_chars]} [{first.rank}]", tuple(hits), doubt)
+        return _answer(question, _quoted([(first.passage.text[:max_chars], first.rank)], {first.rank: first}),
+                       tuple(hits), doubt)
     candidates.sort(key=lambda c: -c[0])
     # The sentence right after the best one often completes it (« … trois modes d'action. » then the three).
     best = candidates[0]
@@ -353,7 +358,7 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
             rank_of[owner.id], cited[added[-1].rank] = added[-1].rank, added[-1]
         return rank_of[owner.id]
 
-    chosen, absorbed, total, closes = [], set(), 0, {}
+    chosen, absorbed, total, pieces = [], set(), 0, {}
     for cand in candidates:
         if chosen and (len(chosen) >= max_sentences or cand[0] < candidates[0][0] * 0.6):
             break
@@ -368,7 +373,7 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
         # of its passage, then of the passages cut after it.
         if _announces_list(cand[3]):
             sequel, owners = _lines_with_sequel(passages[cand[1]], following)
-            cand, taken, closes[(cand[1], cand[2])] = _with_list(
+            cand, taken, pieces[(cand[1], cand[2])] = _with_list(
                 cand, sequel, max_chars - total - len(cand[3]),
                 mark=lambda i, current, owners=owners: cite(owners[i], current))
             absorbed |= {(cand[1], position) for position in taken} | {sequel[position] for position in taken}
@@ -380,8 +385,9 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
         total += len(cand[3])
     # Read in document order: by passage rank, then position in the passage.
     chosen.sort(key=lambda c: (c[1], c[2]))
-    text = " ".join(f"{sentence} [{closes.get((rank, position), rank)}]" for _, rank, position, sentence in chosen)
-    return _answer(question, text, (*hits, *added), doubt)
+    quoted = [piece for _, rank, position, sentence in chosen
+              for piece in pieces.get((rank, position), ((sentence, rank),))]
+    return _answer(question, _quoted(quoted, cited), (*hits, *added), doubt)
 
 
 _MARK = re.compile(r"\s*\[(\d+)\]")
@@ -390,7 +396,7 @@ _MARK = re.compile(r"\s*\[(\d+)\]")
 def quotes_of(text: str) -> tuple[Quote, ...]:
     """The pieces of quoted text, each with the mark that closes it (« A. [1] B : c d [2] » -> (1, A.), (2, B : c d)).
 
-    The chat highlights each piece in its passage and on its PDF page.
+    For answers written by hand (tests): the composer builds its quotes as it quotes (`_quoted`).
     """
     quotes, start = [], 0
     for mark in _MARK.finditer(text):
@@ -401,10 +407,18 @@ def quotes_of(text: str) -> tuple[Quote, ...]:
     return tuple(quotes)
 
 
-def _answer(question: str, quotes: str, hits: tuple[Hit, ...], doubt: str | None) -> Answer:
+def _quoted(pieces: list[tuple[str, int]], cited: dict[int, Hit]) -> tuple[str, tuple[Quote, ...]]:
+    """The answer's words, each piece closed by its [n] mark, and its quotes: each piece with its mark and the id
+    of the passage it was taken from (`cited`: the hit of each mark)."""
+    text = " ".join(f"{piece} [{mark}]" for piece, mark in pieces)
+    return text, tuple(Quote(rank=mark, text=piece.strip(), passage_id=cited[mark].passage.id)
+                       for piece, mark in pieces if piece.strip())
+
+
+def _answer(question: str, quoted: tuple[str, tuple[Quote, ...]], hits: tuple[Hit, ...], doubt: str | None) -> Answer:
     """The quotes as the answer, or after the reason for doubt as the closest passages' words."""
+    text, quotes = quoted
     if doubt is None:
-        return Answer(question=question, text=quotes, abstained=False, hits=hits, outcome=ANSWERED,
-                      quotes=quotes_of(quotes))
-    return Answer(question=question, text=f"{doubt} {CLOSEST} {quotes}", abstained=False, hits=hits,
-                  outcome=UNCERTAIN, reason=doubt, quotes=quotes_of(quotes))
+        return Answer(question=question, text=text, abstained=False, hits=hits, outcome=ANSWERED, quotes=quotes)
+    return Answer(question=question, text=f"{doubt} {CLOSEST} {text}", abstained=False, hits=hits,
+                  outcome=UNCERTAIN, reason=doubt, quotes=quotes)

@@ -184,6 +184,10 @@ def test_a_list_over_a_page_break_cites_the_next_page():
                            "2. Collecter les informations. [1] 3. Analyser ce qui est collecté. "
                            "4. Diffuser une note. [3]"), answer.text
     assert [(h.rank, h.passage.page) for h in answer.hits] == [(1, 4), (2, 2), (3, 5)]
+    # The quotes are built as the answer quotes: each piece with its mark and the passage it was read from.
+    assert [(q.rank, q.passage_id) for q in answer.quotes] == [(1, "memo-p4"), (3, "memo-p5")], answer.quotes
+    assert answer.quotes[1].text == "3. Analyser ce qui est collecté. 4. Diffuser une note."
+    assert answer.cited_ranks() == [1, 3]
     # When page 5's passage is already among the hits, its own mark is used.
     ranked = compose_answer("quelles étapes du cycle de la veille ?", [*hits[:1], Hit(page5, 0.6, 2, 0.8)],
                             max_sentences=1, following={first: page5}.get)
