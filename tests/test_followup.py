@@ -34,7 +34,7 @@ def test_a_follow_up_carries_the_previous_topic_and_its_own_period():
     assert understand("et ça coûte combien ?", []) == "et ça coûte combien ?"
     # A period replaces the previous one; a month alone keeps the previous year; « d'avant » counts back.
     ransom = ["les bulletins de mars 2025 sur les rançongiciels"]
-    assert understand("et en 2024 ?", ransom) == "et en 2024 ? — les bulletins de sur les rançongiciels"
+    assert understand("et en 2024 ?", ransom) == "et en 2024 ? — les bulletins sur les rançongiciels"
     assert understand("et en janvier ?", ["les bulletins de 2025 sur les rançongiciels"]).endswith(
         "les bulletins de 2025 sur les rançongiciels")
     assert understand("et le mois d'avant ?", ["les articles IA du bulletin de décembre 2025"]).endswith(
