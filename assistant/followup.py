@@ -74,6 +74,9 @@ _PERIOD = re.compile("|".join(p.pattern for p in (_YEAR, _MONTH, _ISSUE)), re.I)
 _LEAD = r"(?:\b(?:en|pour|de|du|des|sur|dans|depuis|au|à|le|la|les|l['’]|d['’])\s*)*"
 
 
+_RUN = re.compile(f"(?:{_PERIOD.pattern})(?:\\s+(?:{_PERIOD.pattern}))*", re.I)  # « décembre 2025 », « n° 38 »
+
+
 def _drop(kind: re.Pattern, text: str) -> str:
     """`text` without the words of `kind` (a run of them: « janvier 2025 ») and the little words leading in."""
     return re.sub(f"{_LEAD}(?:{kind.pattern})(?:\\s+(?:{kind.pattern}))*", " ", text, flags=re.I)
@@ -107,15 +110,18 @@ def understand_one(question: str, previous: str) -> str:
         return question.strip()
     context = previous.strip()
     shifted = _shifted_period(question, context)
-    if shifted or _YEAR.search(question) or _ISSUE.search(question):
+    if shifted and _RUN.search(context):
+        # « le mois d'avant » « du bulletin de décembre 2025 »: the period counted from it takes its place.
+        context = _RUN.sub(shifted, context, count=1)
+    elif shifted or _YEAR.search(question) or _ISSUE.search(question):
         # The follow-up names its own period or issue: the previous one's goes.
         context = _drop(_PERIOD, context)
+        if shifted:
+            context = f"{context.rstrip(' ?')} {shifted}"
     elif _MONTH.search(question):
         # A month alone (« et en janvier ? »): the previous year stays, its month goes.
         context = _ISSUE.sub(" ", _MONTH.sub(" ", context))
-    context = " ".join(context.split()).replace(" ?", "?").replace("?", " ?")
-    if shifted:
-        context = f"{context[:-2]} {shifted} ?" if context.endswith(" ?") else f"{context} {shifted}"
+    context = " ".join(context.split())
     return f"{question.strip()} — {context}"
 
 
