@@ -43,7 +43,7 @@ test: install
 # Faults, load and hostile input, measured into eval/reliability.md and .json (about 10 min, plus about 10 min
 # the first time for the e5-small index of the corpus). RELIABILITY_SCALE=0.1 is the bounded form CI runs.
 reliability: install
-	$(BIN)/python -m assistant.reliability
+	$(BIN)/python -m tools.reliability
 
 eval: install
 	$(BIN)/assistant eval
@@ -56,7 +56,7 @@ $(BENCH_STAMP): $(STAMP)
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	$(BIN)/assistant bench
+	$(BIN)/python -m benchmarks.bench
 
 corpus: install
 	$(BIN)/python tools/sample_corpus/build_pdfs.py

@@ -663,9 +663,8 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
         owners = np.concatenate(owner_blocks)
 
         files_manifest = {key: record for key, record, _, _ in entries}
-        generation = _write_generation(index_dir, settings, embedder, passages_all, vectors, owners,
-                                       files_manifest)
-        _switch(index_dir, generation)
+        generation = publish_generation(index_dir, settings, embedder, passages_all, vectors, owners,
+                                        files_manifest)
         _cleanup(index_dir, keep={generation.name, previous.folder.name if previous else ""})
         report.generation = generation
         report.passages = len(passages_all)
@@ -841,6 +840,15 @@ def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, p
     os.rename(tmp, folder)
     fsync_dir(index_dir)
     return folder
+
+
+def publish_generation(index_dir: Path, settings: Settings, embedder: Embedder, passages: list[Passage],
+                       vectors: np.ndarray, owners: np.ndarray, files: dict) -> Path:
+    """Write a generation of these passages and their window vectors (vector v belongs to passage owners[v]),
+    then make it current; `files` is the manifest's per-file record. Returns the generation folder."""
+    generation = _write_generation(index_dir, settings, embedder, passages, vectors, owners, files)
+    _switch(index_dir, generation)
+    return generation
 
 
 def _switch(index_dir: Path, generation: Path) -> None:
