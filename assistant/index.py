@@ -496,16 +496,17 @@ Claim = tuple[Path, str, dict]  # (file as found, its key: the resolved path, it
 class BuildPlan:
     """What a build will do, decided from the files' hashes and the previous generation before any file is read.
 
-    Files are claimed in the order they are applied: each content's own path first (`reads`), then the other
-    paths holding the same bytes (`copies`), recorded as duplicates of it once it is read. What happened to
-    each file is the BuildReport's to say: a file planned for reading may turn out unreadable.
+    Files are listed in the order they are applied: the path that holds each content first (`holders`),
+    then the other paths of the same bytes (`copies`), recorded as duplicates of it once it is read. What
+    happened to each file is the BuildReport's to say: a file planned for reading may turn out unreadable.
     """
 
     previous: LoadedIndex | None
     found: Discovery
     found_keys: frozenset[str]
-    reads: list[Claim]  # found files (and kept paths now holding a content alone), in reading order
-    copies: list[Claim]  # other paths of a content read above; read on their own if it could not be
+    # Each content's one path (and kept copies whose original is gone), read unless in same_as_before.
+    holders: list[Claim]
+    copies: list[Claim]  # the other paths of a holder's content; read on their own if it could not be
     kept: dict[str, dict]  # indexed before from other paths, outside the folders given now: left as they were
     kept_as_is: frozenset[str]  # of `kept`, the entries carried over without reading
     same_as_before: frozenset[str]  # paths whose bytes are those indexed under them: passages and vectors reused
@@ -537,10 +538,10 @@ def plan_build(paths: list[Path], previous: LoadedIndex | None) -> BuildPlan:
     primary = _primaries(claims, kept, providers)
 
     # The path that holds each content first, then the other paths of the same content.
-    reads: list[Claim] = []
+    holders: list[Claim] = []
     copies: list[Claim] = []
     for file, key, record in claims:
-        (copies if primary.get(_identity(key, record), key) != key else reads).append((file, key, record))
+        (copies if primary.get(_identity(key, record), key) != key else holders).append((file, key, record))
     kept_as_is = set()
     for key, old in kept.items():
         holder = primary.get(_identity(key, old))
@@ -548,13 +549,13 @@ def plan_build(paths: list[Path], previous: LoadedIndex | None) -> BuildPlan:
             kept_as_is.add(key)
         elif holder == key:
             # The path it duplicated is gone: this copy now holds the content.
-            reads.append((Path(key), key, _hashed(Path(key))))
+            holders.append((Path(key), key, _hashed(Path(key))))
         else:
             # A copy, or content an index written before content identity holds twice: one path keeps it.
             copies.append((Path(key), key, _hashed(Path(key))))
 
     same_as_before, reused_from = set(), {}
-    for _, key, record in reads + copies:
+    for _, key, record in holders + copies:
         old = old_files.get(key)
         if (old and "error" not in record and old.get("sha256") == record.get("sha256") and not old.get("error")
                 and old.get("status") != "duplicate"):
@@ -563,7 +564,7 @@ def plan_build(paths: list[Path], previous: LoadedIndex | None) -> BuildPlan:
         if provider and provider != key:
             reused_from[key] = provider
     dropped = frozenset(key for key in old_files if key not in found_keys and key not in kept)
-    return BuildPlan(previous=previous, found=found, found_keys=found_keys, reads=reads, copies=copies, kept=kept,
+    return BuildPlan(previous=previous, found=found, found_keys=found_keys, holders=holders, copies=copies, kept=kept,
                      kept_as_is=frozenset(kept_as_is), same_as_before=frozenset(same_as_before),
                      reused_from=reused_from, primary=primary, dropped=dropped)
 
@@ -588,7 +589,7 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
 
 def _apply(plan: BuildPlan, settings: Settings, embedder: Embedder, report: BuildReport,
            show_progress: bool) -> None:
-    """Read what the plan reads, embed what is new, write the generation and make it current (lock held)."""
+    """Read what the plan says changed, embed what is new, write the generation and make it current (lock held)."""
     index_dir = Path(settings.index_dir)
     previous = plan.previous
     entries = _read(plan, settings, report, show_progress)
@@ -697,7 +698,7 @@ def _read(plan: BuildPlan, settings: Settings, report: BuildReport, show_progres
         (report.unchanged if vectors is not None else report.indexed).append(label)
         served[key] = label
 
-    for file, key, record in plan.reads:
+    for file, key, record in plan.holders:
         index_file(file, key, record)
         if key in plan.found_keys:
             files_bar.update(1)

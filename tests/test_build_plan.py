@@ -31,7 +31,7 @@ def test_plan_of_one_added_one_changed_one_removed_one_moved_file(tiny_corpus, s
     plan = plan_build([tiny_corpus], previous)
     added, changed, moved = key("nouveau.md"), key("guides/sauvegarde.md"), key("archive/programme.html")
     unchanged = key("bulletin-2025-03.pdf")
-    assert {k for _, k, _ in plan.reads} == {added, changed, moved, unchanged}, plan.reads
+    assert {k for _, k, _ in plan.holders} == {added, changed, moved, unchanged}, plan.holders
     assert not plan.copies and not plan.kept and not plan.kept_as_is
     assert added not in plan.old_files and changed in plan.old_files, "added: new path; changed: known path"
     assert plan.same_as_before == {unchanged}, "only the untouched file keeps its passages without reading"
@@ -40,7 +40,7 @@ def test_plan_of_one_added_one_changed_one_removed_one_moved_file(tiny_corpus, s
     assert current_generation(settings.index_dir) == before, "planning writes nothing"
 
     # Applied, the build does what the plan said: only the added and changed files are read into new vectors.
-    source = {k: record["source"] for _, k, record in plan.reads}
+    source = {k: record["source"] for _, k, record in plan.holders}
     embedder = CountingEmbedder()
     report = build_index([tiny_corpus], settings, embedder, show_progress=False)
     assert sorted(report.indexed) == sorted([source[added], source[changed]])
@@ -52,7 +52,7 @@ def test_plan_of_one_added_one_changed_one_removed_one_moved_file(tiny_corpus, s
 
 def test_plan_of_a_first_build_reads_everything(tiny_corpus):
     plan = plan_build([tiny_corpus], None)
-    assert len(plan.reads) == 3 and not plan.copies
+    assert len(plan.holders) == 3 and not plan.copies
     assert not plan.same_as_before and not plan.reused_from and not plan.dropped and not plan.old_files
 
 
