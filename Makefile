@@ -49,14 +49,16 @@ eval: install
 	$(BIN)/assistant eval
 
 # Speed and scale side by side into eval/bench.md and bench.json (about 25 min on 2 cores). LangChain,
-# the peer it is compared with, is installed for the benchmark only (the `bench` extra).
+# the peer it is compared with, is installed for the benchmark only (the `bench` extra). BENCH_ARGS passes
+# options (`.venv/bin/python -m benchmarks.bench --help`), e.g. a short run into another folder:
+# make bench BENCH_ARGS="--out /tmp/bench --questions 20 --sizes 10000 --server-passages 0 --no-model-prep"
 BENCH_STAMP := $(VENV)/.bench-stamp
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	$(BIN)/python -m benchmarks.bench
+	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 
 corpus: install
 	$(BIN)/python tools/sample_corpus/build_pdfs.py
