@@ -10,13 +10,15 @@ import warnings
 
 import chainlit as cl
 from chainlit.input_widget import Select
+from chainlit.mode import Mode, ModeOption
 
 from assistant.api import get_runtime
 from assistant.chat import (
-    ALL, MAX_QUESTION_CHARS, PRODUCT_NAME, STARTERS, filter_choices, filters_from_settings, passage_panel, pdf_panel,
-    render_reply, welcome_markdown,
+    ALL, MAX_QUESTION_CHARS, PRODUCT_NAME, STARTERS, filter_choices, filters_from_settings, filters_indicator,
+    passage_panel, pdf_panel, render_reply, welcome_markdown,
 )
 from assistant.feedback import chainlit_data_layer
+from assistant.highlight import page_boxes, page_count
 from assistant.followup import HISTORY_KEPT
 from assistant.search import Filters
 
@@ -25,6 +27,8 @@ log = logging.getLogger("assistant.chat")
 # config overrides (we have none) and drops it: silence its warning, not the others.
 warnings.filterwarnings("ignore", message="coroutine 'chat_profiles' was never awaited", category=RuntimeWarning)
 OPEN_SOURCE = "ouvrir_source"
+# Quotes of one source highlighted at most (an answer has three sentences and a list).
+MAX_QUOTES = 12
 
 
 @cl.data_layer
@@ -67,12 +71,24 @@ async def start():
     ]).send()
     cl.user_session.set("filters", Filters())
     cl.user_session.set("history", [])
+    await _show_filters(Filters())
 
 
 @cl.on_settings_update
 async def settings_update(values: dict):
-    """Keep the filters chosen in the settings panel for the next questions."""
-    cl.user_session.set("filters", filters_from_settings(values))
+    """Keep the filters chosen in the settings panel for the next questions, and show them by the input."""
+    filters = filters_from_settings(values)
+    cl.user_session.set("filters", filters)
+    await _show_filters(filters)
+
+
+async def _show_filters(filters: Filters) -> None:
+    """The active filters, shown beside the settings button under the input (Chainlit's composer « modes »)."""
+    indicator = filters_indicator(filters)
+    modes = [] if indicator is None else [Mode(id="filtres", name="Filtres", options=[
+        ModeOption(id="actifs", name=indicator.label, description=indicator.description, icon="filter",
+                   default=True)])]
+    await cl.context.emitter.set_modes(modes)
 
 
 @cl.on_message
@@ -101,7 +117,7 @@ async def on_message(message: cl.Message):
     reply = render_reply(answer, filters=filters, catalog=runtime.catalog, has_pdf=runtime.has_pdf)
     actions = [cl.Action(name=OPEN_SOURCE, label=b.label, tooltip=b.tooltip,
                          icon="file-text" if b.kind == "pdf" else "text-quote",
-                         payload={"kind": b.kind, "passage": b.passage_id, "rank": b.rank})
+                         payload={"kind": b.kind, "passage": b.passage_id, "rank": b.rank, "quotes": list(b.quotes)})
                for b in reply.buttons]
     reply_message = cl.Message(content=reply.content, actions=actions)
     await reply_message.send()
@@ -126,32 +142,40 @@ def _client_address() -> str:
 
 @cl.action_callback(OPEN_SOURCE)
 async def open_source(action: cl.Action):
-    """Show one source in the side panel: the passage, or its PDF at the cited page.
+    """Show one source in the side panel: the passage with the quoted runs marked, or its PDF's cited page.
 
     Not as display="side" elements of the message: Chainlit 2.12 then opens the
     panel by itself on every answer with all the side elements of the conversation
     stacked. And not through ElementSidebar.set_elements either, which first sends
     each element as a message element, so that Chainlit closes the panel again if
-    the two events cross. The element (display="page": the full PDF viewer, and
-    ignored by that auto-opening) fetches its content from the API by URL.
+    the two events cross. The element is a custom one (public/elements/): the passage
+    comes as props, the PDF page as an image the panel's width from the API.
+    The quotes come back with the button's payload: they only mark text the passage has.
     """
     runtime = get_runtime()
     passage = runtime.passages.get(str(action.payload.get("passage")))
     rank = action.payload.get("rank")
     rank = rank if isinstance(rank, int) else 0
+    quotes = tuple(q for q in (action.payload.get("quotes") or ()) if isinstance(q, str))[:MAX_QUOTES]
     if passage is None:
         await cl.Message(content="Ce passage n'est plus dans l'index (il a été reconstruit depuis) : "
                                  "reposez la question.").send()
         return
-    if action.payload.get("kind") == "pdf" and runtime.has_pdf(passage):
-        panel = pdf_panel(passage, rank, runtime.pdf_url(passage))
-        element = cl.Pdf(name=panel.title, url=panel.url, page=panel.page, display="page")
+    path = runtime.pdf_path(passage.source) if action.payload.get("kind") == "pdf" else None
+    if path is not None:
+        pages, boxes = await cl.make_async(_pdf_page)(path, passage.page, quotes)
+        panel = pdf_panel(passage, rank, runtime.pdf_url(passage), runtime.page_image_url(passage), pages, boxes)
     else:
-        panel = passage_panel(passage, rank, runtime.panel_url(passage))
-        element = cl.Text(name=panel.title, url=panel.url, display="page")
+        panel = passage_panel(passage, rank, quotes)
+    element = cl.CustomElement(name=panel.element, props=panel.props, display="page")
     await cl.context.emitter.emit("set_sidebar_elements",
                                   {"elements": [element.to_dict()], "key": f"{panel.kind}:{passage.id}"})
     await cl.ElementSidebar.set_title(panel.title)
+
+
+def _pdf_page(path, page: int | None, quotes: tuple[str, ...]):
+    """The PDF's page count and the boxes of the quotes on the cited page."""
+    return page_count(path), (page_boxes(path, page, quotes) if page else ())
 
 
 @cl.on_feedback

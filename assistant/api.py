@@ -22,7 +22,8 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import (FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse,
+                               Response)
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .chat import MAX_QUESTION_CHARS, PRODUCT_NAME, Catalog, catalog_of, filters_as_dict, passage_markdown
@@ -177,6 +178,10 @@ class Runtime:
     def pdf_url(self, passage: Passage) -> str:
         """Where the browser fetches the PDF of a passage."""
         return "/api/sources/" + quote(passage.source)
+
+    def page_image_url(self, passage: Passage) -> str:
+        """Where the browser fetches the image of one page of a passage's PDF, « {page} » standing for its number."""
+        return "/api/pages/{page}/" + quote(passage.source)
 
     def panel_url(self, passage: Passage) -> str:
         """Where the chat's side panel fetches the Markdown of a passage."""
@@ -482,6 +487,20 @@ def create_app(runtime: Runtime, *, with_chat: bool = True) -> FastAPI:
                 "message": f"{source} n'est pas un PDF de l'index / is not a PDF of the index", "fields": []})
         return FileResponse(path, media_type="application/pdf", content_disposition_type="inline",
                             filename=path.name)
+
+    @app.get("/api/pages/{page}/{source:path}", include_in_schema=False)
+    def page_image(page: int, source: str):
+        """One page of an indexed PDF as a PNG (the chat's side panel shows it at the panel's width)."""
+        from .highlight import page_png
+
+        path = runtime.pdf_path(source)
+        image = page_png(path, page, path.stat().st_mtime_ns) if path is not None else None
+        if image is None:
+            return JSONResponse(status_code=404, content={
+                "error": "page introuvable / page not found",
+                "message": f"{source} n'a pas de page {page} dans l'index / has no page {page} in the index",
+                "fields": []})
+        return Response(image, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     @app.get("/api/passages/{passage_id}", response_model=PassageOut, summary="Un passage par son id",
              tags=["sources"], responses={404: {"model": ErrorOut}})

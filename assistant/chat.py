@@ -17,7 +17,8 @@ from typing import Callable
 
 from .answer import CLOSEST, DOUBT, NOT_FOUND, NOT_FOUND_SCOPE, OFF_TOPIC, UNCERTAIN
 from .catalog import DOC_TYPE_PLURALS, Catalog, IndexedDocument, catalog_of, count_of, month_label, type_line
-from .render import citation, french_date, where_parts
+from .highlight import Box, segments
+from .render import NEAREST_TOPICS, SEE_ALSO, citation, french_date, help_lines, where_parts
 from .schema import DOC_TYPES, Answer, Hit, Passage
 from .search import Filters
 from .themes import PRACTICE_LABELS, PRACTICES, TOPIC_LABELS, TOPICS
@@ -32,22 +33,33 @@ SAMPLE_NOTE = "Document d'exemple rédigé pour la démonstration de l'assistant
 
 @dataclass(frozen=True)
 class Starter:
-    """A suggested first question on the welcome screen."""
+    """A suggested first question on the welcome screen: its label is the question it asks.
 
-    label: str
+    `section` is the heading of the documents' section that answers it (the browser tests check the answer
+    quotes from there).
+    """
+
     message: str
+    section: str
     icon: str | None = None
 
+    @property
+    def label(self) -> str:
+        return self.message
 
-# One per practice, one for the bulletin archives, one on the programme itself.
+
+# A business owner's questions: one per practice, one on the bulletins, one on whom to contact. Each was asked
+# through the assistant as it is and is answered from its section.
 STARTERS = (
-    Starter("Anticiper", "Comment organiser une veille collaborative dans mon entreprise ?", "/public/anticiper.svg"),
-    Starter("Influencer", "Comment une PME peut-elle faire valoir ses intérêts auprès des réseaux professionnels ?",
-            "/public/influencer.svg"),
-    Starter("Se protéger", "Que propose la charte cybersécurité aux prestataires ?", "/public/se-proteger.svg"),
-    Starter("Bulletins de veille", "Que disent les bulletins de veille sur les rançongiciels ?",
+    Starter("Comment organiser la veille dans ma PME ?", "Organiser la veille dans l'entreprise",
+            "/public/anticiper.svg"),
+    Starter("Comment défendre les intérêts de mon entreprise auprès des décideurs publics ?",
+            "Pratiquer un lobbying responsable", "/public/influencer.svg"),
+    Starter("Je pars à l'étranger pour un salon, que faut-il prévoir ?", "Voyager à l'étranger en sécurité",
+            "/public/se-proteger.svg"),
+    Starter("Que dit le dernier bulletin de veille sur l'intelligence artificielle ?", "Intelligence artificielle",
             "/public/bulletins.svg"),
-    Starter("Le programme", "Quels sont les trois modes d'action de l'intelligence économique ?",
+    Starter("Qui contacter en Normandie pour être accompagné ?", "Entreprises : comment être accompagné ?",
             "/public/programme.svg"),
 )
 
@@ -156,6 +168,26 @@ def describe_filters(filters: Filters | None) -> str:
     return " · ".join(parts)
 
 
+@dataclass(frozen=True)
+class FiltersIndicator:
+    """What the chip beside the input says while filters are on: a short label, and the filters in full."""
+
+    label: str
+    description: str
+
+
+def filters_indicator(filters: Filters | None) -> FiltersIndicator | None:
+    """The chip shown by the input while filters restrict the search (None without filters)."""
+    active = describe_filters(filters)
+    if not active:
+        return None
+    count = sum(bool(x) for x in (filters.doc_types, filters.practices, filters.topics)) + bool(
+        filters.date_from or filters.date_to)
+    return FiltersIndicator(label=f"Filtres : {active}",
+                            description=f"{count_of(count, 'filtre actif', 'filtres actifs')} — modifiez-les "
+                                        "ou retirez-les avec le bouton des réglages, à gauche.")
+
+
 def filters_as_dict(filters: Filters | None) -> dict:
     """JSON form of filters for the questions log (empty lists and None left out)."""
     if not filters:
@@ -192,6 +224,7 @@ class SourceButton:
     tooltip: str
     passage_id: str
     rank: int
+    quotes: tuple[str, ...] = ()  # what the answer quotes from this source, to highlight there
 
 
 @dataclass(frozen=True)
@@ -205,11 +238,16 @@ class ChatReply:
 
 @dataclass(frozen=True)
 class SidePanel:
-    """What the side panel shows for one source: a passage (Markdown fetched from `url`) or a PDF at a page."""
+    """What the side panel shows for one source: the custom element (public/elements/<element>.jsx) and its props.
+
+    A passage: its text first, the quoted runs marked, then its details on one line. A PDF: the cited page
+    as an image the panel's width, the quoted lines highlighted, with the other pages a click away.
+    """
 
     title: str
     kind: str  # "text" or "pdf"
-    url: str
+    element: str
+    props: dict
     page: int | None = None
 
 
@@ -244,15 +282,40 @@ def passage_markdown(passage: Passage) -> str:
     return "\n".join(lines)
 
 
-def passage_panel(passage: Passage, rank: int, url: str) -> SidePanel:
-    """The side panel for the passage cited as [rank]; `url` serves passage_markdown(passage)."""
-    return SidePanel(title=f"[{rank}] {citation(passage)}", kind="text", url=url)
+def details_line(passage: Passage) -> str:
+    """Type, page, section and date of a passage on one line (plain text: the panel shows it as text)."""
+    return " · ".join(where_parts(passage))
 
 
-def pdf_panel(passage: Passage, rank: int, url: str) -> SidePanel:
-    """The side panel showing the PDF of passage [rank], open at its page."""
-    page = f" — page {passage.page}" if passage.page else ""
-    return SidePanel(title=f"[{rank}] {passage.title}{page}", kind="pdf", url=url, page=passage.page)
+def passage_panel(passage: Passage, rank: int, quotes: tuple[str, ...] | list[str] = ()) -> SidePanel:
+    """The side panel for the passage cited as [rank]: its text with the quoted runs marked, then its details."""
+    p = passage
+    themes = [PRACTICE_LABELS.get(p.practice or "", ""), TOPIC_LABELS.get(p.topic or "", "")]
+    # Only http(s) addresses become links; anything else is shown as the text it is.
+    href = p.url if p.url and re.match(r"https?://", p.url) else None
+    props = {
+        "segments": [{"text": s.text, "mark": s.marked} for s in segments(p.text, tuple(quotes))],
+        "details": details_line(p),
+        "source": {"label": href or p.source, "href": href},
+        "themes": " · ".join(t for t in themes if t and t != "Autre"),
+        "sample": SAMPLE_NOTE if p.sample else "",
+    }
+    return SidePanel(title=f"[{rank}] {p.title}", kind="text", element="Passage", props=props, page=p.page)
+
+
+def pdf_panel(passage: Passage, rank: int, url: str, page_url: str = "", pages: int | None = None,
+              boxes: tuple[Box, ...] = ()) -> SidePanel:
+    """The side panel showing the PDF of passage [rank] at its page: `page_url` gives a page's image (« {page} »
+    replaced by its number), `boxes` the quoted lines on the cited page."""
+    page = passage.page or 1
+    props = {
+        "title": passage.title, "pdf": url, "image": page_url, "page": page, "pages": pages or page,
+        "details": details_line(passage),
+        "boxes": [{"left": b.left, "top": b.top, "width": b.width, "height": b.height} for b in boxes],
+    }
+    suffix = f" — page {passage.page}" if passage.page else ""
+    return SidePanel(title=f"[{rank}] {passage.title}{suffix}", kind="pdf", element="PdfPage", props=props,
+                     page=passage.page)
 
 
 def _cited_ranks(text: str) -> list[int]:
@@ -267,7 +330,8 @@ def _source_line(hit: Hit) -> str:
     return "- " + " — ".join(parts)
 
 
-def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None, reason: str | None = None) -> str:
+def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None, reason: str | None = None,
+                       answer: Answer | None = None) -> str:
     """The honest reply when no passage is shown, with what the assistant does cover.
 
     `reason` is the answer's own explanation when it has one (off topic, no passage under the filters);
@@ -282,9 +346,18 @@ def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None, 
                       "élargissez-les dans les réglages puis reposez la question."]
     if catalog:
         lines += ["", coverage_markdown(catalog)]
-    lines += ["", "Vous pouvez par exemple demander : « " + escape_markdown(STARTERS[2].message) + " » ou « "
-              + escape_markdown(STARTERS[0].message) + " »"]
-    return "\n".join(lines)
+    pointers = help_lines(answer, escape_markdown) if answer else []
+    if pointers:  # chosen for the question: the nearest topics covered and the contacts the documents give
+        lines += [""] + _bold_heads(pointers)
+    else:
+        lines += ["", "Vous pouvez par exemple demander : « " + escape_markdown(STARTERS[2].message) + " » ou « "
+                  + escape_markdown(STARTERS[0].message) + " »"]
+    return "\n".join(lines).rstrip()
+
+
+def _bold_heads(lines: list[str]) -> list[str]:
+    """help_lines for the chat: their headings in bold."""
+    return [f"**{line}**" if line in (NEAREST_TOPICS, SEE_ALSO) else line for line in lines]
 
 
 def _quotes(answer: Answer) -> str:
@@ -305,24 +378,27 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
         # The list of what the assistant covers follows: the answer's own sentence about it would repeat it.
         reason = answer.reason.replace(NOT_FOUND_SCOPE, "").strip() if answer.reason else None
         reason = None if reason == NOT_FOUND else reason
-        return ChatReply(content="\n".join(understood) + not_found_markdown(catalog, filters, reason), buttons=(),
-                         answer=answer)
+        return ChatReply(content="\n".join(understood) + not_found_markdown(catalog, filters, reason, answer),
+                         buttons=(), answer=answer)
     uncertain = answer.outcome == UNCERTAIN
     by_rank = {h.rank: h for h in answer.hits}
     # Buttons and sources in mark order ([1] [2] [3]), whatever order the quotes cite them in.
     cited = sorted((by_rank[r] for r in _cited_ranks(answer.text) if r in by_rank), key=lambda h: h.rank) \
         or [answer.hits[0]]
     others = [h for h in answer.hits if h not in cited]
+    quoted: dict[int, tuple[str, ...]] = {}
+    for quote in answer.quotes:
+        quoted[quote.rank] = quoted.get(quote.rank, ()) + (quote.text,)
     buttons: list[SourceButton] = []
     for hit in cited + others:
         buttons.append(SourceButton(kind="passage", label=f"[{hit.rank}]",
                                     tooltip=f"Lire le passage : {citation(hit.passage)}",
-                                    passage_id=hit.passage.id, rank=hit.rank))
+                                    passage_id=hit.passage.id, rank=hit.rank, quotes=quoted.get(hit.rank, ())))
     pdfs = [hit for hit in cited if has_pdf(hit.passage)]
     for hit in pdfs:
         buttons.append(SourceButton(kind="pdf", label=pdf_label(hit.rank, hit.passage),
                                     tooltip=f"Ouvrir le PDF à la page citée : {hit.passage.title}",
-                                    passage_id=hit.passage.id, rank=hit.rank))
+                                    passage_id=hit.passage.id, rank=hit.rank, quotes=quoted.get(hit.rank, ())))
     content = list(understood)
     if uncertain:
         content += [f"> ⚠️ **Réponse incertaine.** {escape_markdown(answer.reason or DOUBT)}", "",
@@ -332,6 +408,8 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
     content += [_source_line(h) for h in cited]
     if others:
         content += ["", "**Autres passages trouvés**", ""] + [_source_line(h) for h in others]
+    if answer.contacts:
+        content += [""] + _bold_heads(help_lines(answer, escape_markdown))
     content += ["", "_Boutons ci-dessous : lire un passage" + (" ou ouvrir le PDF à la page citée._" if pdfs else "._")]
     active = describe_filters(filters)
     if active:

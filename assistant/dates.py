@@ -13,7 +13,7 @@ from .readers import FRENCH_MONTHS
 _MONTHS = {fold(name): number for name, number in FRENCH_MONTHS.items()}  # questions are folded
 _MONTH = "|".join(_MONTHS)
 _PUBLICATION = re.compile(r"\b(bulletins?|veilles?|numeros?|parutions?|editions?|lettres?|newsletters?)\b")
-_LATEST = re.compile(r"\b(derniere?s?|plus recente?s?|recente?s?|actuel(le)?|nouve(au|l|lle))\b")
+_LATEST = re.compile(r"\b(derniere?s?|plus recente?s?|recente?s?|actuel(le)?|nouve(au|l|lle)|nouveautes?|quoi de neuf)\b")
 
 
 @dataclass(frozen=True)

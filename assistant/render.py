@@ -45,6 +45,20 @@ def citation(passage: Passage) -> str:
     return " — ".join(p for p in [passage.title, *where_parts(passage)] if p)
 
 
+NEAREST_TOPICS = "Sujets les plus proches dans les documents :"
+SEE_ALSO = "Pour aller plus loin :"
+
+
+def help_lines(answer: Answer, escape=lambda text: text, bullet: str = "- ") -> list[str]:
+    """What an answer that is not one points to: the nearest topics covered, the contacts the documents give."""
+    lines = []
+    if answer.nearest_topics:
+        lines += [NEAREST_TOPICS] + [f"{bullet}{escape(topic)}" for topic in answer.nearest_topics] + [""]
+    if answer.contacts:
+        lines += [SEE_ALSO] + [f"{bullet}{escape(c.text)} ({escape(c.where())})" for c in answer.contacts] + [""]
+    return lines
+
+
 def answer_as_text(answer: Answer) -> str:
     """The terminal rendering of `assistant ask`."""
     lines = [f"Question : {answer.question}", ""]
@@ -53,6 +67,7 @@ def answer_as_text(answer: Answer) -> str:
     if answer.outcome in OUTCOME_LABELS:
         lines += [OUTCOME_LABELS[answer.outcome], ""]
     lines += [answer.text, ""]
+    lines += help_lines(answer, bullet="  - ")
     if answer.hits:
         lines.append("Passages les plus proches (à vérifier) :" if answer.outcome == "uncertain" else "Sources :")
     for hit in answer.hits:

@@ -73,6 +73,42 @@ class Hit:
     lexical: float = 0.0
 
 
+def last_heading(section: str) -> str:
+    """The innermost heading of a section path (« Partie 3 › Voyager » -> « Voyager »)."""
+    return section.split(" › ")[-1]
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A sentence of an indexed passage that gives a contact (an address, a number, a site, a public service),
+    with where it is written: what an uncertain or off-topic answer points to (contacts.py)."""
+
+    row: int
+    text: str
+    source: str
+    title: str
+    section: str | None = None
+    page: int | None = None
+
+    def where(self) -> str:
+        """« Title › heading », or « Title, p. N »."""
+        if self.section:
+            return f"{self.title} › {last_heading(self.section)}"
+        return f"{self.title}, p. {self.page}" if self.page else self.title
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "source": self.source, "title": self.title, "section": self.section,
+                "page": self.page}
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One piece of an answer's text, word for word, and the rank [n] of the passage it was taken from."""
+
+    rank: int
+    text: str
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the assistant says: a short text with [n] marks, the hits it cites, and its outcome.
@@ -88,6 +124,11 @@ class Answer:
     outcome: str = "answered"
     reason: str | None = None  # why uncertain or off topic, in one sentence for the reader
     understood_as: str | None = None  # a follow-up read with the previous question's topic (None: as asked)
+    quotes: tuple[Quote, ...] = ()  # the quoted pieces of `text`, in order, each with the passage it comes from
+    # Uncertain or off topic: the contacts the documents give nearest the question, and (off topic, where no
+    # passage is shown) the headings of the sections nearest it.
+    contacts: tuple[Contact, ...] = ()
+    nearest_topics: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """The JSON object printed by `assistant ask --json` and served by /api/ask."""
@@ -98,6 +139,8 @@ class Answer:
             "reason": self.reason,
             "understood_as": self.understood_as,
             "abstained": self.abstained,
+            "contacts": [c.to_dict() for c in self.contacts],
+            "nearest_topics": list(self.nearest_topics),
             "passages": [
                 {
                     "rank": h.rank,

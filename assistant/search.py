@@ -20,7 +20,7 @@ from .config import Settings
 from .dates import TimeHints, issue_topic, time_hints, time_words
 from .embed import Embedder
 from .index import LoadedIndex
-from .lexical import fold, scale_to_max
+from .lexical import fold, scale_to_max, stem_set
 from .schema import Hit, Passage
 
 MODES = ("hybrid", "dense", "lexical")
@@ -180,10 +180,12 @@ class Searcher:
             if any(_jaccard(shingles, other) >= 0.7 for other in kept_shingles):
                 continue
             kept_shingles.append(shingles)
-            (pointers if topic and self.index.points_elsewhere(row) else kept).append((row, float(fused[i])))
+            (pointers if topic is not None and self.index.points_elsewhere(row) else kept).append((row, float(fused[i])))
             if len(kept) == k:
                 break
-        if topic:
+        # With a topic the reader wants its item; with none (« le dernier bulletin ») the issue's content: a
+        # masthead or a table of contents is never the answer, it follows what it points to.
+        if topic is not None:
             kept = (kept + pointers)[:k]
         # Elsewhere a table of contents or a cover follows the content it points to; a question on what a
         # document contains, or on an issue alone (« le dernier bulletin »), is answered by them: they stay.
@@ -239,6 +241,12 @@ class Searcher:
             best = self.closest(question)
         spread = float(scores.std())
         return (best - float(scores.mean())) / spread if spread > 1e-9 else 0.0
+
+    def dense_scores(self, question: str) -> np.ndarray:
+        """Every passage's dense score for the question, whatever the filters (a copy: the caller may keep it)."""
+        if self.index.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        return self._every(question).copy()
 
     def _every(self, question: str) -> np.ndarray:
         """Every passage's dense score for the question: one product over all stored vectors. The scope check,
@@ -298,13 +306,31 @@ class Searcher:
         if hints.number is not None:
             boost[self._numbered(hints.number)] += TIME_BOOST
         if hints.latest:
-            bulletin_dates = sorted({d for d, p in zip(dates, self.index.passages) if d and p.doc_type == "bulletin"})
+            bulletin_dates = self._latest_candidates(question, pool, allowed)
             if bulletin_dates:
                 rank_of = {d: len(bulletin_dates) - 1 - i for i, d in enumerate(bulletin_dates)}
                 for row, passage in enumerate(self.index.passages):
                     if passage.doc_type == "bulletin" and passage.date in rank_of:
                         boost[row] += TIME_BOOST * 0.5 ** rank_of[passage.date]
         return pool, fused + boost[pool]
+
+    def _latest_candidates(self, question: str, pool: np.ndarray, allowed: np.ndarray | None) -> list[str]:
+        """The dates of the issues « le dernier » may mean, oldest first: those within the filters (a January-June
+        filter makes June the latest), and for a topic (« le dernier bulletin sur la blockchain ») those of the
+        issues that treat it: whose candidate passages hold the most of the topic's words (heading and text)."""
+        bulletin = (self._doc_types() == "bulletin") & (self._dates() != "")
+        if allowed is not None:
+            bulletin &= allowed
+        topic = issue_topic(question)
+        if topic:
+            rows = pool[bulletin[pool]]
+            shares = np.array([len(topic & stem_set(f"{self.index.passages[r].section or ''} "
+                                                    f"{self.index.passages[r].text}")) for r in rows])
+            if rows.size and shares.max() > 0:
+                treating = np.zeros_like(bulletin)
+                treating[rows[shares == shares.max()]] = True
+                bulletin &= treating
+        return sorted(set(self._dates()[bulletin].tolist()))
 
     def _in_period(self, hints: TimeHints) -> np.ndarray:
         """Which passages are dated within the period the hints name."""

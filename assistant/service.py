@@ -13,13 +13,14 @@ import time
 from dataclasses import dataclass, field, replace
 
 from . import rules
-from .answer import Certainty, compose_answer, off_topic, period_not_found
+from .answer import ANSWERED, OFF_TOPIC, Certainty, compose_answer, off_topic, period_not_found
 from .catalog import catalog_of, covered_text
 from .config import Settings
+from .contacts import MAX_CONTACTS, contacts_of, nearest_contacts, nearest_topics
 from .embed import Embedder, get_embedder
 from .followup import understand
 from .index import IndexError, LoadedIndex, current_generation, load_index
-from .schema import Answer
+from .schema import Answer, Contact
 from .scope import Background, Scope
 from .search import Filters, Searcher
 
@@ -42,6 +43,7 @@ class Assistant:
     _checked: float = field(default=0.0, repr=False)
     _refused: object = field(default=None, repr=False)
     _coverage: tuple | None = field(default=None, repr=False)
+    _contact_cache: tuple | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> "Assistant":
@@ -111,8 +113,32 @@ class Assistant:
             cached = self._coverage = (index, covered_text(catalog_of(index)))
         return cached[1]
 
+    def _contacts(self, index: LoadedIndex) -> tuple[Contact, ...]:
+        """The contacts the index gives: read from its passages once per loaded index."""
+        cached = self._contact_cache
+        if cached is None or cached[0] is not index:
+            cached = self._contact_cache = (index, contacts_of(index))
+        return cached[1]
+
     def _answer(self, question: str, k: int | None, filters: Filters | None) -> Answer:
         searcher = self.searcher  # one read: the whole answer comes from this index
+        answer = self._decide(searcher, question, k, filters)
+        if answer.outcome == ANSWERED:
+            return answer
+        # Not answered: name what the documents hold nearest the question, the contacts they give first.
+        scores = searcher.dense_scores(question)
+        if scores.size == 0:
+            return answer
+        index = searcher.index
+        cited = {h.passage.id for h in answer.hits}
+        shown = frozenset(row for row, p in enumerate(index.passages) if p.id in cited)
+        off = answer.outcome == OFF_TOPIC
+        contacts = nearest_contacts(scores, self._contacts(index), n=1 if off else MAX_CONTACTS, shown=shown,
+                                    addresses_only=off)
+        topics = tuple(nearest_topics(scores, index)) if off else ()
+        return replace(answer, contacts=tuple(contacts), nearest_topics=topics)
+
+    def _decide(self, searcher: Searcher, question: str, k: int | None, filters: Filters | None) -> Answer:
         if self.scope is not None and self.scope.off_topic(searcher, question):
             return off_topic(question, self._covered(searcher.index))
         hits = searcher.search(question, k=k or self.settings.k, filters=filters)

@@ -16,12 +16,17 @@ from pathlib import Path
 
 import pytest
 
+from assistant.chat import STARTERS
 from conftest import HOSTILE, ROOT
 from test_api import free_port, start_server, stop_server
 
 pytestmark = pytest.mark.model
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
+# A second folder for the screenshots, to look at them outside the work tree (ASSISTANT_SHOTS=/tmp/shots).
+SHOTS = os.environ.get("ASSISTANT_SHOTS")
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT = 30_000  # ms, for anything the server computes
@@ -93,10 +98,9 @@ class Watch:
         self.dialogs: list[str] = []
 
 
-@pytest.fixture
-def page(browser, server):
+def _open_chat(browser, server, viewport):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    context = browser.new_context(viewport=viewport, locale="fr-FR")
     context.set_default_timeout(TIMEOUT)
     watch = Watch()
 
@@ -111,8 +115,25 @@ def page(browser, server):
     tab = context.new_page()
     tab.on("dialog", lambda dialog: (watch.dialogs.append(dialog.message), dialog.dismiss()))
     tab.goto(server["url"] + "/")
-    tab.wait_for_selector("#starter-anticiper:not([disabled])")  # enabled once the socket is up
+    tab.wait_for_selector("#starters button:not([disabled])")  # enabled once the socket is up
     tab.watch = watch
+    return context, tab, watch
+
+
+@pytest.fixture(params=[pytest.param(DESKTOP, id="desktop")])
+def page(browser, server, request):
+    context, tab, watch = _open_chat(browser, server, request.param)
+    yield tab
+    context.close()
+    assert watch.outside == [], f"the chat made requests outside the server: {watch.outside}"
+    assert watch.dialogs == [], f"a script ran in the page: {watch.dialogs}"
+
+
+@pytest.fixture(params=[pytest.param(DESKTOP, id="desktop"), pytest.param(PHONE, id="phone")])
+def any_page(browser, server, request):
+    """The chat at desktop and at phone width: the test runs once for each."""
+    context, tab, watch = _open_chat(browser, server, request.param)
+    tab.width = "phone" if request.param is PHONE else "desktop"
     yield tab
     context.close()
     assert watch.outside == [], f"the chat made requests outside the server: {watch.outside}"
@@ -120,7 +141,11 @@ def page(browser, server):
 
 
 def shot(page, name: str) -> None:
+    name = f"{name}-{page.width}" if hasattr(page, "width") else name
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 
 
 def messages(page):
@@ -160,38 +185,69 @@ def test_welcome_is_french_and_lists_the_documents(page):
     text = page.inner_text("body")
     for expected in ("Posez vos questions sur l'intelligence économique en Normandie", "Documents indexés",
                      "14 documents", "6 bulletins de veille, de septembre 2024 à octobre 2026",
-                     "le plus récent : Bulletin de veille collaborative n° 49", "Anticiper", "Influencer",
-                     "Se protéger", "Bulletins de veille"):
+                     "le plus récent : Bulletin de veille collaborative n° 49",
+                     *(s.message for s in STARTERS)):
         assert expected in text, f"{expected!r} not on the welcome screen"
     assert page.get_attribute("#chat-input", "placeholder") == "Posez votre question…"
     assert page.title() == "Assistant IE Normandie"
     shot(page, "01-accueil")
 
 
-def test_starter_answers_with_marks_and_sources_that_open(page, server):
-    page.click('[id="starter-se-protéger"]')
-    page.wait_for_selector('[data-step-type="assistant_message"]')
-    answer = messages(page).last
+def test_side_panel_shows_the_passage_with_the_quote_highlighted(any_page, server):
+    page = any_page
+    question = "Que propose la charte cybersécurité aux prestataires ?"
+    answer = ask(page, question)
     text = answer.inner_text()
     assert re.search(r"\[\d+\]", text.split("Sources")[0]), "the answer carries [n] marks"
     assert "Sources" in text and "Charte cybersécurité" in text and "document d'exemple" in text
-    expected = api_ask(server, "Que propose la charte cybersécurité aux prestataires ?")
+    expected = api_ask(server, question)
     first = expected["passages"][0]
     assert first["source"].startswith("corpus/charte/")
+    quoted = [q.strip() for q in re.split(r"\s*\[\d+\]\s*", expected["answer"]) if q.strip()]
     panel = squash(open_passage(page, "[1]", "[1] Charte"))
-    assert squash(first["text"])[:120] in panel, "the side panel shows the cited passage"
-    assert f"page {first['page']}" in page.inner_text("#side-view-title")
+    # The passage comes first, its details after it on one line.
+    assert panel.startswith(squash(first["text"])[:80]), panel[:200]
+    assert panel.index(squash(first["text"])[-40:]) < panel.index(f"page {first['page']}")
+    marks = [squash(m) for m in page.locator("#side-view-content mark").all_inner_texts()]
+    assert marks, "the quoted sentences are highlighted"
+    assert any(squash(q)[:60] in " ".join(marks) for q in quoted), (marks, quoted)
     assert "Document d'exemple rédigé pour la démonstration" in panel
     page.wait_for_timeout(600)  # the panel slides in
-    shot(page, "02-reponse-et-passage")
+    shot(page, "02-passage-surligne")
 
-    with page.expect_response(lambda r: "/api/sources/corpus/charte/" in r.url) as pdf_response:
+    if page.width == "phone":
+        page.keyboard.press("Escape")  # the sheet covers the buttons
+        page.wait_for_selector("#side-view-content", state="detached")
+    with page.expect_response(lambda r: "/api/pages/" in r.url) as image_response:
         page.get_by_role("button", name=re.compile(r"^PDF \[1\] p\. \d+$")).click()
-    assert pdf_response.value.status == 200
-    page.wait_for_selector("#side-view-content canvas", state="attached")
+    assert image_response.value.status == 200 and image_response.value.headers["content-type"] == "image/png"
+    page.wait_for_selector("#side-view-content .pdf-highlight")
     assert page.inner_text("#side-view-title").startswith("[1] Charte cybersécurité")
-    page.wait_for_timeout(1500)  # let pdf.js paint the page before the screenshot
-    shot(page, "03-pdf-a-la-page")
+    assert f"Page {first['page']} /" in page.inner_text("#side-view-content")
+    assert "Loading" not in page.inner_text("body")
+    # The page fits the panel: the image is no wider than the panel's content.
+    widths = page.evaluate("""() => [document.querySelector('#side-view-content img').getBoundingClientRect().width,
+                                    document.querySelector('#side-view-content').getBoundingClientRect().width]""")
+    assert 0 < widths[0] <= widths[1], widths
+    page.wait_for_timeout(500)
+    shot(page, "03-pdf-a-la-page-surligne")
+
+
+@pytest.mark.parametrize("starter", STARTERS, ids=[s.icon.rsplit("/", 1)[-1][:-4] for s in STARTERS])
+def test_each_starter_is_answered_from_its_section(any_page, starter):
+    page = any_page
+    page.locator("#starters button", has_text=starter.message).click()
+    page.wait_for_selector('[data-step-type="assistant_message"]')
+    answer = messages(page).last
+    text = answer.inner_text()
+    assert page.locator('[data-step-type="user_message"]').last.inner_text().strip() == starter.message
+    assert re.search(r"\[\d+\]", text.split("Sources")[0]), text[:300]
+    assert "Réponse incertaine" not in text and "Sources" in text
+    # Every source the answer quotes is listed under « Sources »: the first is from the starter's section.
+    cited = answer.locator("ul").first.locator("li").all_inner_texts()
+    assert cited and starter.section in cited[0], (starter.section, cited)
+    answer.evaluate("e => e.scrollIntoView({block: 'start'})")
+    shot(page, f"11-suggestion-{starter.icon.rsplit('/', 1)[-1][:-4]}")
 
 
 def test_typed_question_gets_an_answer(page):
@@ -226,13 +282,29 @@ def choose(page, select_id: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
-def test_filters_restrict_the_sources(page, server):
+def set_filters(page, **choices) -> None:
+    """Open the settings, choose each option, confirm."""
     page.click("#chat-settings-open-modal")
-    choose(page, "doc_type", "Bulletins de veille")
-    choose(page, "date_from", "septembre 2024")
-    choose(page, "date_to", "décembre 2024")
-    shot(page, "05-filtres")
+    for select_id, option in choices.items():
+        choose(page, select_id, option)
     page.get_by_role("button", name="Confirmer").click()
+
+
+def test_filters_are_shown_by_the_input_and_restrict_the_sources(any_page, server):
+    page = any_page
+    assert page.locator("#mode-picker-trigger-filtres").count() == 0, "no filters, no indicator"
+    set_filters(page, doc_type="Bulletins de veille", date_from="septembre 2024", date_to="décembre 2024")
+    indicator = page.locator("#mode-picker-trigger-filtres")
+    indicator.wait_for()
+    expected = "Filtres : bulletins de veille · de septembre 2024 à décembre 2024"
+    assert squash(indicator.inner_text()).startswith("Filtres : bulletins"), indicator.inner_text()
+    # The chip sits in the composer, beside the settings button.
+    assert page.locator("#message-composer #mode-picker-trigger-filtres").count() == 1
+    indicator.click()
+    assert expected in squash(page.inner_text("#mode-picker-popover-filtres"))
+    page.wait_for_timeout(300)  # the popover fades in
+    shot(page, "05-filtres-indicateur")
+    page.keyboard.press("Escape")
     answer = ask(page, "Quelles cyberattaques ont visé les entreprises ?")
     text = answer.inner_text()
     assert "Filtres actifs : bulletins de veille · de septembre 2024 à décembre 2024" in text
@@ -241,6 +313,26 @@ def test_filters_restrict_the_sources(page, server):
     for item in items:
         assert re.search(r"Bulletin de veille collaborative n° 2[4-7] — \w+ 2024 — bulletin de veille", item), item
     shot(page, "06-reponse-filtree")
+    set_filters(page, doc_type="Tous les documents", date_from="Sans limite", date_to="Sans limite")
+    indicator.wait_for(state="detached")
+
+
+def test_latest_bulletin_is_the_newest_within_the_period_filter(any_page):
+    page = any_page
+    set_filters(page, date_from="septembre 2024", date_to="décembre 2024")
+    page.locator("#mode-picker-trigger-filtres").wait_for()
+    answer = ask(page, "Que dit le dernier bulletin ?")
+    text = answer.inner_text()
+    quoted = text.split("Sources")[0]
+    assert "Réponse incertaine" not in text and re.search(r"\[\d+\]", quoted), text[:300]
+    cited = answer.locator("ul").first.locator("li").all_inner_texts()
+    assert cited, text
+    for item in cited:
+        assert "Bulletin de veille collaborative n° 27 — décembre 2024" in item, item
+    # The quote is the issue's content, never its masthead or table of contents.
+    assert "INTELLIGENCE ÉCONOMIQUE TERRITORIALE" not in quoted and "Au sommaire" not in quoted, quoted
+    answer.evaluate("e => e.scrollIntoView({block: 'start'})")
+    shot(page, "12-dernier-bulletin-filtre")
 
 
 def test_hostile_document_is_shown_as_text(page):
@@ -269,6 +361,30 @@ def test_thumbs_down_is_stored(page, server):
             if q["question"] == "Comment organiser une veille collaborative dans mon entreprise ?"]
     assert rows and rows[-1]["feedback"] == 0 and rows[-1]["comment"] == "Il manque un exemple concret."
     assert rows[-1]["channel"] == "chat" and rows[-1]["passages"]
+
+
+def test_thumb_is_recorded_when_its_comment_box_is_closed(any_page, server):
+    from assistant.feedback import FeedbackStore
+
+    page = any_page
+    question = f"Comment organiser la veille dans ma PME ? ({page.width})"
+    ask(page, question)
+    page.locator("button.positive-feedback-off").last.click()
+    page.wait_for_selector('[role="dialog"] #submit-feedback')
+    # The box's × (its only button besides « Envoyer »).
+    page.locator('[role="dialog"] button:not(#submit-feedback)').first.click()
+    page.wait_for_selector('[role="dialog"]', state="detached")
+    page.wait_for_selector("button.positive-feedback-on")
+    shot(page, "08b-pouce-leve-ferme")
+    rows = [q for q in FeedbackStore(server["db"]).questions() if q["question"] == question]
+    assert rows and rows[-1]["feedback"] == 1 and rows[-1]["comment"] is None, rows[-1:]
+    # Échap on the other thumb: recorded as well, and it replaces the first.
+    page.locator("button.negative-feedback-off").last.click()
+    page.wait_for_selector('[role="dialog"] #submit-feedback')
+    page.keyboard.press("Escape")
+    page.wait_for_selector("button.negative-feedback-on")
+    rows = [q for q in FeedbackStore(server["db"]).questions() if q["question"] == question]
+    assert rows[-1]["feedback"] == 0, rows[-1:]
 
 
 def test_a_follow_up_question_is_read_with_the_previous_one(page):

@@ -34,7 +34,9 @@ def passage(n: int, **kw) -> Passage:
 
 def answer_with(text: str, passages: list[Passage], abstained: bool = False) -> Answer:
     hits = tuple(Hit(passage=p, score=1.0 - i / 10, rank=i + 1, dense=0.9) for i, p in enumerate(passages))
-    return Answer(question="q ?", text=text, abstained=abstained, hits=hits)
+    from assistant.answer import quotes_of
+
+    return Answer(question="q ?", text=text, abstained=abstained, hits=hits, quotes=quotes_of(text))
 
 
 # ---------------------------------------------------------------- rendering
@@ -74,15 +76,27 @@ def test_a_follow_up_says_how_it_was_understood():
 
 
 def test_side_panels():
-    p = passage(1)
-    panel = passage_panel(p, 1, "/api/passages/p1/panel")
-    assert panel.title == "[1] Document 1 — charte — page 1 — 21 mai 2024" and panel.kind == "text"
-    side = passage_markdown(p)
-    for expected in ("**Document 1**", "charte · page 1 · 21 mai 2024", "Source : `corpus/doc1.pdf`",
-                     "Document d'exemple", r"Texte du passage 1\."):
-        assert expected in side, f"{expected!r} missing from the side panel:\n{side}"
-    pdf = pdf_panel(p, 2, "/api/sources/corpus/doc1.pdf")
-    assert (pdf.title, pdf.kind, pdf.page) == ("[2] Document 1 — page 1", "pdf", 1)
+    p = passage(1, text="Préambule.\nIl faut agir :\n- vite ;\n- bien.\nAutre chose.")
+    panel = passage_panel(p, 1, ["Il faut agir : vite ; bien."])
+    assert (panel.title, panel.kind, panel.element) == ("[1] Document 1", "text", "Passage")
+    marked = [s["text"] for s in panel.props["segments"] if s["mark"]]
+    assert marked == ["Il faut agir :\n- vite ;\n- bien."], "the list quoted on one line is marked in the passage"
+    assert "".join(s["text"] for s in panel.props["segments"]) == p.text, "the passage is shown whole"
+    assert panel.props["details"] == "charte · page 1 · 21 mai 2024"
+    assert panel.props["source"] == {"label": "corpus/doc1.pdf", "href": None}
+    assert panel.props["sample"].startswith("Document d'exemple")
+    assert not any(s["mark"] for s in passage_panel(p, 1, ["Une phrase que le passage n'a pas."]).props["segments"])
+    pdf = pdf_panel(p, 2, "/api/sources/corpus/doc1.pdf", "/api/pages/{page}/corpus/doc1.pdf", 5)
+    assert (pdf.title, pdf.kind, pdf.page, pdf.element) == ("[2] Document 1 — page 1", "pdf", 1, "PdfPage")
+    assert (pdf.props["page"], pdf.props["pages"], pdf.props["boxes"]) == (1, 5, [])
+
+
+def test_quotes_are_passed_to_the_source_buttons():
+    answer = answer_with("Une phrase. [1] Une autre. [2] Et la suite. [1]", [passage(1), passage(2)])
+    reply = render_reply(answer, has_pdf=lambda p: True)
+    quotes = {(b.kind, b.rank): b.quotes for b in reply.buttons}
+    assert quotes[("passage", 1)] == quotes[("pdf", 1)] == ("Une phrase.", "Et la suite.")
+    assert quotes[("passage", 2)] == ("Une autre.",)
 
 
 def test_reply_without_pdf_or_sample():
@@ -93,6 +107,9 @@ def test_reply_without_pdf_or_sample():
     assert "document d'exemple" not in reply.content.lower()
     side = passage_markdown(p)
     assert "section « Les trois pratiques »" in side and "(<https://www.normandie.fr/ie>)" in side
+    props = passage_panel(p, 1).props
+    assert "section « Les trois pratiques »" in props["details"]
+    assert props["source"] == {"label": "https://www.normandie.fr/ie", "href": "https://www.normandie.fr/ie"}
 
 
 def test_abstention_is_honest_and_shows_no_passage():
@@ -161,11 +178,15 @@ def test_filters_from_settings():
     assert junk == Filters()
 
 
-def test_starters_cover_each_practice_and_the_bulletins():
+def test_starters_are_questions_that_show_what_they_ask():
     labels = [s.label for s in STARTERS]
-    for wanted in ("Anticiper", "Influencer", "Se protéger", "Bulletins de veille"):
-        assert wanted in labels
-    assert len(set(labels)) == len(labels)
+    assert len(set(labels)) == len(labels) >= 4
+    for starter in STARTERS:
+        assert starter.label == starter.message and starter.message.endswith("?"), starter
+        assert starter.section, f"{starter.message!r} names the section that answers it"
+    icons = {s.icon for s in STARTERS}
+    for practice in ("anticiper", "influencer", "se-proteger", "bulletins"):
+        assert f"/public/{practice}.svg" in icons, f"no starter on {practice}"
 
 
 # ---------------------------------------------------------------- over a real corpus (hash model)
@@ -335,10 +356,12 @@ def test_source_button_opens_the_side_panel(app, runtime):
     assert not [e for e in recorder.events if e[0] == "element"], "no message element: Chainlit would close the panel"
     panels = [data for event, data in recorder.events if event == "set_sidebar_elements"]
     titles = [data for event, data in recorder.events if event == "set_sidebar_title"]
-    assert titles[0].startswith("[1] Charte cybersécurité") and titles[0].endswith("21 mai 2024")
+    assert titles[0] == f"[1] {charter.title}" and titles[1] == f"[1] {charter.title} — page 2"
     (text,), (pdf,) = panels[0]["elements"], panels[1]["elements"]
-    assert text["type"] == "text" and text["url"] == runtime.panel_url(charter)
-    assert pdf["type"] == "pdf" and pdf["page"] == 2 and pdf["url"].startswith("/api/sources/corpus/charte/")
+    assert text["type"] == "custom" and text["name"] == "Passage"
+    assert "".join(s["text"] for s in text["props"]["segments"]) == charter.text
+    assert pdf["type"] == "custom" and pdf["name"] == "PdfPage" and pdf["props"]["page"] == 2
+    assert pdf["props"]["pdf"].startswith("/api/sources/corpus/charte/") and pdf["props"]["pages"] >= 2
     assert {text["display"], pdf["display"]} == {"page"}
     (gone,) = _assistant_outputs(recorder)
     assert "n'est plus dans l'index" in gone["output"]

@@ -104,3 +104,17 @@ def test_near_domain_questions_are_uncertain_with_the_closest_passages(assistant
     # On the documents' topics, asking what they do not hold: flagged, and the closest passages shown.
     answer = assistant.ask("Quel est le numéro de téléphone du délégué à la sécurité économique du Calvados ?")
     assert answer.outcome == "uncertain" and not answer.abstained and answer.hits, answer.text
+    # It points to the contacts the documents give, none repeating a passage already shown.
+    assert answer.contacts, answer.text
+    shown = {h.passage.source for h in answer.hits if h.passage.section}
+    assert all((c.source, c.section) not in {(h.passage.source, h.passage.section) for h in answer.hits}
+               for c in answer.contacts), shown
+
+
+def test_a_refusal_names_the_nearest_topics_and_a_contact_chosen_for_the_question(assistant):
+    recipe = assistant.ask("Quelle est la recette de la tarte normande aux pommes ?")
+    assert recipe.outcome == "off_topic" and len(recipe.nearest_topics) == 3
+    # The programme's own address: a named cyber service (« contactez 17Cyber ») would answer another question.
+    assert [c.text for c in recipe.contacts if "@" in c.text], recipe.contacts
+    payload = recipe.to_dict()
+    assert payload["nearest_topics"] == list(recipe.nearest_topics) and payload["contacts"][0]["title"]

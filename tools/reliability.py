@@ -764,7 +764,7 @@ def _chat_sessions(url: str, sessions: int, questions: list[str], check: Check) 
         try:
             await page.goto(url + "/", timeout=120_000)
             # The starters are enabled once the socket is up; a question sent before is silently dropped.
-            await page.wait_for_selector("#starter-anticiper:not([disabled])", timeout=120_000)
+            await page.wait_for_selector("#starters button:not([disabled])", timeout=120_000)
             for turn, question in enumerate(random.Random(number).sample(questions, 2), start=1):
                 await page.fill("#chat-input", question, timeout=120_000)
                 await page.wait_for_selector("#chat-submit:not([disabled])", timeout=120_000)
