@@ -1,4 +1,5 @@
-"""`make reliability`: faults, load and hostile input, measured; writes eval/reliability.md and .json.
+"""`make reliability` (`python -m tools.reliability [CHECK ...]`, from the project folder): faults, load and
+hostile input, measured; writes eval/reliability.md and .json.
 
 Each check runs the real thing (the `assistant` command in subprocesses, the
 HTTP server over a socket, Chromium for the chat) and counts what it tried and
