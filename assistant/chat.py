@@ -356,8 +356,9 @@ def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None, 
 
 
 def _bold_heads(lines: list[str]) -> list[str]:
-    """help_lines for the chat: their headings in bold."""
-    return [f"**{line}**" if line in (NEAREST_TOPICS, SEE_ALSO) else line for line in lines]
+    """help_lines for the chat: their headings in bold, each line its own (a hard break: not a list, which
+    would read as more sources)."""
+    return [f"**{line}**  " if line in (NEAREST_TOPICS, SEE_ALSO) else (f"{line}  " if line else line) for line in lines]
 
 
 def _quotes(answer: Answer) -> str:
