@@ -43,20 +43,22 @@ test: install
 # Faults, load and hostile input, measured into eval/reliability.md and .json (about 10 min, plus about 10 min
 # the first time for the e5-small index of the corpus). RELIABILITY_SCALE=0.1 is the bounded form CI runs.
 reliability: install
-	$(BIN)/python -m assistant.reliability
+	$(BIN)/python -m tools.reliability
 
 eval: install
 	$(BIN)/assistant eval
 
 # Speed and scale side by side into eval/bench.md and bench.json (about 25 min on 2 cores). LangChain,
-# the peer it is compared with, is installed for the benchmark only (the `bench` extra).
+# the peer it is compared with, is installed for the benchmark only (the `bench` extra). BENCH_ARGS passes
+# options (`.venv/bin/python -m benchmarks.bench --help`), e.g. a short run into another folder:
+# make bench BENCH_ARGS="--out /tmp/bench --questions 20 --sizes 10000 --server-passages 0 --no-model-prep"
 BENCH_STAMP := $(VENV)/.bench-stamp
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	$(BIN)/assistant bench
+	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 
 corpus: install
 	$(BIN)/python tools/sample_corpus/build_pdfs.py

@@ -327,6 +327,16 @@ class PassageOut(BaseModel):
     topic: str | None = None
 
 
+class ContactOut(BaseModel):
+    """A sentence of an indexed passage that gives a contact."""
+
+    text: str = Field(description="La phrase, mot pour mot (ou les mots autour du contact dans un tableau)")
+    source: str
+    title: str
+    section: str | None = None
+    page: int | None = None
+
+
 class AskOut(BaseModel):
     """The answer: the same JSON object as `assistant ask --json`."""
 
@@ -347,6 +357,11 @@ class AskOut(BaseModel):
     reason: str | None = Field(default=None, description="Pour « uncertain » et « off_topic » : la phrase qui dit "
                                                           "pourquoi (null pour « answered »)")
     abstained: bool = Field(description="Vrai pour « off_topic » seulement (aucun passage alors)")
+    contacts: list[ContactOut] = Field(default_factory=list, description="Pour « uncertain » et « off_topic » : les "
+                                       "contacts que donnent les documents (adresse, numéro, site, service public), "
+                                       "les plus proches de la question d'abord ; vide pour « answered »")
+    nearest_topics: list[str] = Field(default_factory=list, description="Pour « off_topic » : les titres des trois "
+                                      "sections les plus proches de la question, avec leur document")
     passages: list[PassageOut]
 
 

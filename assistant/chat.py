@@ -352,7 +352,8 @@ def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None, 
 
 
 def _bold_heads(lines: list[str]) -> list[str]:
-    """help_lines for the chat: their headings in bold."""
+    """help_lines for the chat: their headings in bold; each line stays its own (the chat breaks lines), not a
+    list, which would read as more sources."""
     return [f"**{line}**" if line in (NEAREST_TOPICS, SEE_ALSO) else line for line in lines]
 
 

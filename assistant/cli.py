@@ -1,4 +1,4 @@
-"""`assistant index | ask | eval | bench | serve | report`: a thin command line over the library.
+"""`assistant index | ask | eval | serve | report`: a thin command line over the library.
 
 The library raises domain errors; this module turns them into one French
 line on stderr and an exit code (0 ok, 1 failed files with --strict or a
@@ -148,44 +148,6 @@ def ask_command(question, index_dir, k, as_json, batch, doc_types):
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(answer_as_text(answer))
-
-
-@main.command("bench")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Dossier de bench.md et bench.json (défaut : eval/).")
-@click.option("--encoder", default=None, help="Encodeur mesuré face au float de sentence-transformers "
-              "(onnx, onnx-int8, torch ; défaut : celui des réglages, onnx).")
-@click.option("--questions", type=click.IntRange(1, None), default=300, show_default=True,
-              help="Questions par mesure de latence.")
-@click.option("--sizes", default="10000,100000,1000000", show_default=True,
-              help="Tailles des collections synthétiques (vecteurs), séparées par des virgules.")
-@click.option("--server-passages", type=click.IntRange(0, None), default=100_000, show_default=True,
-              help="Passages de l'index synthétique servi pour la mesure mémoire (0 : sans).")
-@click.option("--clients", type=click.IntRange(1, 200), default=20, show_default=True, help="Clients HTTP simultanés.")
-@click.option("--no-http", is_flag=True, help="Sans les mesures du serveur HTTP.")
-@click.option("--no-langchain", is_flag=True, help="Sans la comparaison LangChain.")
-@click.option("--no-model-prep", is_flag=True, help="Sans chronométrer la conversion et l'export du modèle.")
-def bench_command(out_dir, encoder, questions, sizes, server_passages, clients, no_http, no_langchain,
-                  no_model_prep):
-    """Mesurer vitesse et passage à l'échelle : ingestion, latences, HTTP, LangChain, FAISS, mémoire."""
-    from .bench import ANSSI, BenchConfig, run_bench
-    from .config import PROJECT_ROOT
-
-    settings = _settings(None)
-    try:
-        scale_sizes = tuple(int(x) for x in sizes.split(",") if x.strip())
-    except ValueError:
-        raise Failure(f"--sizes {sizes!r} : des entiers séparés par des virgules, par exemple 10000,100000", 2) from None
-    out = out_dir or PROJECT_ROOT / "eval"
-    config = BenchConfig(out_dir=out, corpus=list(settings.corpus_dirs) + ([ANSSI] if ANSSI.exists() else []),
-                         encoder=encoder or settings.encoder, questions=questions, scale_sizes=scale_sizes,
-                         server_passages=server_passages, concurrency=clients, http=not no_http,
-                         langchain=not no_langchain, model_prep=not no_model_prep)
-    try:
-        run_bench(settings, config)
-    except (RuntimeError, ValueError) as err:
-        raise Failure(str(err), 1) from None
-    click.echo(f"Mesures écrites dans {out}/bench.md et bench.json")
 
 
 @main.command("eval")

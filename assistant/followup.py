@@ -69,6 +69,17 @@ _MONTH = re.compile(r"\b(?:" + "|".join(MONTH_NUMBERS) + r"|printemps|[ée]t[ée
                     re.I)
 _ISSUE = re.compile(r"\b(?:n\s*°\s*\d+|num[ée]ro\s+\d+|derni[eè]re?s?|r[ée]cente?s?|ann[ée]e)\b", re.I)
 _PERIOD = re.compile("|".join(p.pattern for p in (_YEAR, _MONTH, _ISSUE)), re.I)
+# The little words that lead into a period (« pour l'année 2025 », « de janvier 2025 »): they go with it, or the
+# reading shown to the user says « pour l' ? » and « la veille de parlait de quoi ».
+_LEAD = r"(?:\b(?:en|pour|de|du|des|sur|dans|depuis|au|à|le|la|les|l['’]|d['’])\s*)*"
+
+
+_RUN = re.compile(f"(?:{_PERIOD.pattern})(?:\\s+(?:{_PERIOD.pattern}))*", re.I)  # « décembre 2025 », « n° 38 »
+
+
+def _drop(kind: re.Pattern, text: str) -> str:
+    """`text` without the words of `kind` (a run of them: « janvier 2025 ») and the little words leading in."""
+    return re.sub(f"{_LEAD}(?:{kind.pattern})(?:\\s+(?:{kind.pattern}))*", " ", text, flags=re.I)
 
 
 def depends_on_context(question: str) -> bool:
@@ -99,15 +110,18 @@ def understand_one(question: str, previous: str) -> str:
         return question.strip()
     context = previous.strip()
     shifted = _shifted_period(question, context)
-    if shifted or _YEAR.search(question) or _ISSUE.search(question):
+    if shifted and _RUN.search(context):
+        # « le mois d'avant » « du bulletin de décembre 2025 »: the period counted from it takes its place.
+        context = _RUN.sub(shifted, context, count=1)
+    elif shifted or _YEAR.search(question) or _ISSUE.search(question):
         # The follow-up names its own period or issue: the previous one's goes.
-        context = _PERIOD.sub(" ", context)
+        context = _drop(_PERIOD, context)
+        if shifted:
+            context = f"{context.rstrip(' ?')} {shifted}"
     elif _MONTH.search(question):
         # A month alone (« et en janvier ? »): the previous year stays, its month goes.
         context = _ISSUE.sub(" ", _MONTH.sub(" ", context))
     context = " ".join(context.split())
-    if shifted:
-        context = f"{context} {shifted}"
     return f"{question.strip()} — {context}"
 
 

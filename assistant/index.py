@@ -9,8 +9,11 @@ Layout of an index folder (default `index/`):
     gen-.../manifest.json                   settings, fingerprint, per-file hashes and failures, checksums
     .lock                                   held by the one build running
 
-A build writes a new generation beside the current one and only then points
-`current` at it, so a crash or Ctrl-C mid-build leaves the previous index in use.
+A build is planned, then applied. The plan (`plan_build`) discovers and hashes
+the files and diffs them against the current generation, reading and writing
+nothing; the apply reads what changed, embeds what is new, writes a new
+generation beside the current one and only then points `current` at it, so a
+crash or Ctrl-C mid-build leaves the previous index in use.
 
 Files are known by their content (SHA-256 and suffix), not their path: content
 already indexed is never embedded again, whether the file moved, was renamed or
@@ -432,6 +435,86 @@ def _under(path: Path, roots: list[Path]) -> bool:
     return False
 
 
+Claim = tuple[Path, str, dict]  # (file as found, its key: the resolved path, its record: _hashed(file))
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What a build will do, decided from the files' hashes and the previous generation before any file is read.
+
+    Files are listed in the order they are applied: the path that holds each content first (`holders`),
+    then the other paths of the same bytes (`copies`), recorded as duplicates of it once it is read. What
+    happened to each file is the BuildReport's to say: a file planned for reading may turn out unreadable.
+    """
+
+    previous: LoadedIndex | None
+    found: Discovery
+    found_keys: frozenset[str]
+    # Each content's one path (and kept copies whose original is gone), read unless in same_as_before.
+    holders: list[Claim]
+    copies: list[Claim]  # the other paths of a holder's content; read on their own if it could not be
+    kept: dict[str, dict]  # indexed before from other paths, outside the folders given now: left as they were
+    kept_as_is: frozenset[str]  # of `kept`, the entries carried over without reading
+    same_as_before: frozenset[str]  # paths whose bytes are those indexed under them: passages and vectors reused
+    reused_from: dict[str, str]  # path -> the path whose passages held the same bytes (moved, renamed, copied)
+    primary: dict[str, str]  # content (_identity) -> the one path indexed and cited for it
+    dropped: frozenset[str]  # paths of the previous index neither found now nor kept
+
+    @property
+    def old_files(self) -> dict:
+        """The previous generation's per-file records, by key."""
+        return self.previous.manifest.get("files", {}) if self.previous else {}
+
+
+def plan_build(paths: list[Path], previous: LoadedIndex | None) -> BuildPlan:
+    """Discover and hash the given files and folders and diff them against the previous generation."""
+    found = discover(paths)
+    if not found.files and not found.problems:
+        raise NoDocuments(f"aucun document indexable dans {', '.join(map(str, paths))} : "
+                          f"formats acceptés {', '.join(SUPPORTED_SUFFIXES)}")
+    old_files: dict = previous.manifest.get("files", {}) if previous else {}
+    # Every file is hashed before any is read: which path holds a content is decided first.
+    claims: list[Claim] = [(file, str(file.resolve()), _hashed(file)) for file in found.files]
+    given_roots = [Path(p).resolve() for p in paths]
+    found_keys = frozenset(key for _, key, _ in claims)
+    # Entries of other paths, left as they were: still on disk and outside the folders given now.
+    kept = {key: old for key, old in old_files.items()
+            if key not in found_keys and Path(key).exists() and not _under(Path(key), given_roots)}
+    providers = _providers(old_files)
+    primary = _primaries(claims, kept, providers)
+
+    # The path that holds each content first, then the other paths of the same content.
+    holders: list[Claim] = []
+    copies: list[Claim] = []
+    for file, key, record in claims:
+        (copies if primary.get(_identity(key, record), key) != key else holders).append((file, key, record))
+    kept_as_is = set()
+    for key, old in kept.items():
+        holder = primary.get(_identity(key, old))
+        if old.get("error") or (old.get("status") != "duplicate" and holder in (None, key)):
+            kept_as_is.add(key)
+        elif holder == key:
+            # The path it duplicated is gone: this copy now holds the content.
+            holders.append((Path(key), key, _hashed(Path(key))))
+        else:
+            # A copy, or content an index written before content identity holds twice: one path keeps it.
+            copies.append((Path(key), key, _hashed(Path(key))))
+
+    same_as_before, reused_from = set(), {}
+    for _, key, record in holders + copies:
+        old = old_files.get(key)
+        if (old and "error" not in record and old.get("sha256") == record.get("sha256") and not old.get("error")
+                and old.get("status") != "duplicate"):
+            same_as_before.add(key)
+        provider = providers.get(_identity(key, record))
+        if provider and provider != key:
+            reused_from[key] = provider
+    dropped = frozenset(key for key in old_files if key not in found_keys and key not in kept)
+    return BuildPlan(previous=previous, found=found, found_keys=found_keys, holders=holders, copies=copies, kept=kept,
+                     kept_as_is=frozenset(kept_as_is), same_as_before=frozenset(same_as_before),
+                     reused_from=reused_from, primary=primary, dropped=dropped)
+
+
 def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, log=None,
                 show_progress: bool = True, wait: bool = True) -> BuildReport:
     """Index the given files and folders into settings.index_dir, re-embedding only what changed."""
@@ -442,181 +525,158 @@ def build_index(paths: list[Path], settings: Settings, embedder: Embedder, *, lo
     with build_lock(index_dir, wait=wait, log=log):
         previous = _previous(index_dir, settings, log)
         report.full_rebuild = previous is None
-        found = discover(paths)
-        report.ignored = found.ignored
-        report.failed.extend(found.problems)
-        if not found.files and not found.problems:
-            raise NoDocuments(f"aucun document indexable dans {', '.join(map(str, paths))} : "
-                              f"formats acceptés {', '.join(SUPPORTED_SUFFIXES)}")
+        plan = plan_build(paths, previous)
+        report.ignored = plan.found.ignored
+        report.failed.extend(plan.found.problems)
+        _apply(plan, settings, embedder, report, show_progress)
+    report.seconds = time.perf_counter() - started
+    return report
 
-        old_files: dict = previous.manifest.get("files", {}) if previous else {}
-        old_rows: dict[str, list[int]] = {}
-        if previous:
-            for row, passage in enumerate(previous.passages):
-                old_rows.setdefault(passage.source, []).append(row)
-        old_vectors = previous.all_vectors() if previous else None
 
-        def reuse(rows):
-            return previous.vectors_of(rows, old_vectors) if rows else None
+def _apply(plan: BuildPlan, settings: Settings, embedder: Embedder, report: BuildReport,
+           show_progress: bool) -> None:
+    """Read what the plan says changed, embed what is new, write the generation and make it current (lock held)."""
+    index_dir = Path(settings.index_dir)
+    previous = plan.previous
+    entries = _read(plan, settings, report, show_progress)
+    if not any(p for _, _, p, _ in entries):
+        raise NoDocuments("aucun document lisible : rien n'a été indexé, l'index précédent est inchangé"
+                          + "".join(f"\n  échec : {p} : {r}" for p, r in report.failed))
 
-        # Each entry: (key, record, passages, vectors or None when they must be embedded)
-        entries: list[tuple[str, dict, list[Passage], np.ndarray | None]] = []
-        # Every file is hashed before any is read: which path holds a content is decided first.
-        claims: list[tuple[Path, str, dict]] = []
-        for file in found.files:
-            claims.append((file, str(file.resolve()), _hashed(file)))
-        given_roots = [Path(p).resolve() for p in paths]
-        build_keys = {key for _, key, _ in claims}
-        # Entries of other paths, left as they were: still on disk and outside the folders given now.
-        kept = {key: old for key, old in old_files.items()
-                if key not in build_keys and Path(key).exists() and not _under(Path(key), given_roots)}
-        providers = _providers(old_files)
-        primary = _primaries(claims, kept, providers)
+    if previous and _unchanged(entries, plan.old_files, report):
+        report.generation = previous.folder
+        report.passages = previous.size
+        return
 
-        # Each file is read in a worker process bounded in time and memory (see guard.py).
-        reader = BoundedReader(Limits.of(settings))
-        files_bar = _bar(len(found.files), "fichiers", show_progress)
-        served: dict[str, str] = {}  # key -> source label, for the paths whose entry holds passages
+    entries.sort(key=lambda e: e[1].get("source", e[0]))
+    to_embed = [p for _, _, passages, vecs in entries if vecs is None for p in passages]
+    new_vectors, new_owners = _embed(embedder, to_embed, show_progress)
+    report.embedded = len(to_embed)
 
-        def index_file(file: Path, key: str, record: dict) -> None:
-            label = record["source"]
-            old = old_files.get(key)
-            sha = record.get("sha256")
-            if (old and "error" not in record and old.get("sha256") == sha and not old.get("error")
-                    and old.get("status") != "duplicate"):
-                rows = old_rows.get(old["source"], [])
-                entries.append((key, {**old, "status": "unchanged"},
-                                [previous.passages[r] for r in rows], reuse(rows)))
-                report.unchanged.append(label)
+    passages_all: list[Passage] = []
+    blocks: list[np.ndarray] = []
+    owner_blocks: list[np.ndarray] = []
+    cursor = 0
+    for _, _, passages, encoded in entries:
+        if not passages:
+            continue
+        if encoded is None:
+            mask = (new_owners >= cursor) & (new_owners < cursor + len(passages))
+            encoded = (new_vectors[mask], new_owners[mask] - cursor)
+            cursor += len(passages)
+        vecs, owners = encoded
+        blocks.append(np.asarray(vecs, dtype=np.float32))
+        owner_blocks.append(np.asarray(owners, dtype=np.int64) + len(passages_all))
+        passages_all.extend(passages)
+    vectors = np.concatenate(blocks)
+    owners = np.concatenate(owner_blocks)
+
+    files_manifest = {key: record for key, record, _, _ in entries}
+    generation = publish_generation(index_dir, settings, embedder, passages_all, vectors, owners, files_manifest)
+    _cleanup(index_dir, keep={generation.name, previous.folder.name if previous else ""})
+    report.generation = generation
+    report.passages = len(passages_all)
+
+
+def _read(plan: BuildPlan, settings: Settings, report: BuildReport, show_progress: bool) -> list[tuple]:
+    """The entries of the new generation: (key, record, passages, vectors or None when they must be embedded)."""
+    previous, old_files = plan.previous, plan.old_files
+    old_rows: dict[str, list[int]] = {}
+    if previous:
+        for row, passage in enumerate(previous.passages):
+            old_rows.setdefault(passage.source, []).append(row)
+    old_vectors = previous.all_vectors() if previous else None
+
+    def reuse(rows):
+        return previous.vectors_of(rows, old_vectors) if rows else None
+
+    entries: list[tuple[str, dict, list[Passage], np.ndarray | None]] = []
+    # Each file is read in a worker process bounded in time and memory (see guard.py).
+    reader = BoundedReader(Limits.of(settings))
+    files_bar = _bar(len(plan.found.files), "fichiers", show_progress)
+    served: dict[str, str] = {}  # key -> source label, for the paths whose entry holds passages
+
+    def index_file(file: Path, key: str, record: dict) -> None:
+        label = record["source"]
+        old = old_files.get(key)
+        if key in plan.same_as_before:
+            rows = old_rows.get(old["source"], [])
+            entries.append((key, {**old, "status": "unchanged"},
+                            [previous.passages[r] for r in rows], reuse(rows)))
+            report.unchanged.append(label)
+            served[key] = old["source"]
+            return
+        try:
+            if "error" in record:
+                raise ReadError(file, record["error"])
+            document, passages = reader.read_passages(file, label, settings.chunk_size, settings.chunk_overlap)
+            if not passages:
+                raise ReadError(file, "aucun passage produit après découpage")
+        except ReadError as err:
+            reason = err.reason
+            kept_rows = old_rows.get(old["source"], []) if old and old.get("status") != "duplicate" else []
+            if kept_rows:
+                # Losing nothing: the last good version stays searchable.
+                reason += " (version précédente conservée dans l'index)"
+                entries.append((key, {**old, "error": reason, "status": "failed"},
+                                [previous.passages[r] for r in kept_rows], reuse(kept_rows)))
                 served[key] = old["source"]
-                return
-            try:
-                if "error" in record:
-                    raise ReadError(file, record["error"])
-                document, passages = reader.read_passages(file, label, settings.chunk_size, settings.chunk_overlap)
-                if not passages:
-                    raise ReadError(file, "aucun passage produit après découpage")
-            except ReadError as err:
-                reason = err.reason
-                kept_rows = old_rows.get(old["source"], []) if old and old.get("status") != "duplicate" else []
-                if kept_rows:
-                    # Losing nothing: the last good version stays searchable.
-                    reason += " (version précédente conservée dans l'index)"
-                    entries.append((key, {**old, "error": reason, "status": "failed"},
-                                    [previous.passages[r] for r in kept_rows], reuse(kept_rows)))
-                    served[key] = old["source"]
-                else:
-                    entries.append((key, {**record, "error": reason, "status": "failed", "passages": 0}, [], None))
-                report.failed.append((str(file), reason))
-                return
-            record.update(title=document.title, doc_type=document.doc_type, date=document.date,
-                          passages=len(passages), status="indexed")
-            vectors = None
-            provider = providers.get(_identity(key, record))
-            if provider and provider != key:
-                # The same bytes were indexed from another path. The file is read again (the whole
-                # shipped corpus reads in 1.6 s, where embedding it takes about 70 s) because a title
-                # taken from the file name, or a type from the folder, may differ at the new path; the
-                # vectors are reused when every passage embeds the same texts as before.
-                rows = old_rows.get(old_files[provider]["source"], [])
-                if [passage_windows(previous.passages[r]) for r in rows] == [passage_windows(p) for p in passages]:
-                    vectors = reuse(rows)
-                if not Path(provider).exists():
-                    report.moved.append((old_files[provider]["source"], label))
-                    record.update(status="moved")
-            entries.append((key, record, passages, vectors))
-            (report.unchanged if vectors is not None else report.indexed).append(label)
-            served[key] = label
-
-        # The path that holds each content first, then the other paths of the same content.
-        later = []
-        for file, key, record in claims:
-            if primary.get(_identity(key, record), key) != key:
-                later.append((file, key, record))
-                continue
-            index_file(file, key, record)
-            files_bar.update(1)
-        for key, old in kept.items():
-            holder = primary.get(_identity(key, old))
-            if old.get("error") or (old.get("status") != "duplicate" and holder in (None, key)):
-                if old.get("passages"):
-                    served[key] = old.get("source", key)
-            elif holder == key:
-                # The path it duplicated is gone: this copy now holds the content.
-                index_file(Path(key), key, _hashed(Path(key)))
             else:
-                # A copy, or content an index written before content identity holds twice: one path keeps it.
-                later.append((Path(key), key, _hashed(Path(key))))
-        for file, key, record in later:
-            holder = primary.get(_identity(key, record))
-            if holder in served and holder != key:
-                entries.append((key, {**record, "passages": 0, "status": "duplicate", "same_as": served[holder]},
-                                [], None))
-                report.duplicates.append((record["source"], served[holder]))
-            else:  # the holder could not be read (or the copy changed since): this path is read on its own
-                index_file(file, key, record)
-            if key in build_keys:
-                files_bar.update(1)
-        files_bar.close()
-        reader.close()
+                entries.append((key, {**record, "error": reason, "status": "failed", "passages": 0}, [], None))
+            report.failed.append((str(file), reason))
+            return
+        record = {**record, "title": document.title, "doc_type": document.doc_type, "date": document.date,
+                  "passages": len(passages), "status": "indexed"}
+        vectors = None
+        provider = plan.reused_from.get(key)
+        if provider:
+            # The same bytes were indexed from another path. The file is read again (the whole
+            # shipped corpus reads in 1.6 s, where embedding it takes about 70 s) because a title
+            # taken from the file name, or a type from the folder, may differ at the new path; the
+            # vectors are reused when every passage embeds the same texts as before.
+            rows = old_rows.get(old_files[provider]["source"], [])
+            if [passage_windows(previous.passages[r]) for r in rows] == [passage_windows(p) for p in passages]:
+                vectors = reuse(rows)
+            if not Path(provider).exists():
+                report.moved.append((old_files[provider]["source"], label))
+                record.update(status="moved")
+        entries.append((key, record, passages, vectors))
+        (report.unchanged if vectors is not None else report.indexed).append(label)
+        served[key] = label
 
-        # Files indexed before and not part of this build: dropped when deleted or when they lived under a
-        # folder given now (not reported as removed when their content is still indexed at another path);
-        # otherwise kept as they were.
-        current_keys = {key for key, *_ in entries}
-        current_contents = {_identity(key, record) for key, record, passages, _ in entries if passages}
-        for key, old in old_files.items():
-            if key in current_keys:
-                continue
-            if key not in kept:
-                if old.get("passages") and _identity(key, old) not in current_contents:
-                    report.removed.append(old.get("source", key))
-                continue
+    for file, key, record in plan.holders:
+        index_file(file, key, record)
+        if key in plan.found_keys:
+            files_bar.update(1)
+    for key in plan.kept_as_is:
+        if old_files[key].get("passages"):
+            served[key] = old_files[key].get("source", key)
+    for file, key, record in plan.copies:
+        holder = plan.primary.get(_identity(key, record))
+        if holder in served and holder != key:
+            entries.append((key, {**record, "passages": 0, "status": "duplicate", "same_as": served[holder]},
+                            [], None))
+            report.duplicates.append((record["source"], served[holder]))
+        else:  # the holder could not be read (or the copy changed since): this path is read on its own
+            index_file(file, key, record)
+        if key in plan.found_keys:
+            files_bar.update(1)
+    files_bar.close()
+    reader.close()
+
+    # Files indexed before and not part of this build: dropped when deleted or when they lived under a
+    # folder given now (not reported as removed when their content is still indexed at another path);
+    # otherwise kept as they were.
+    current_contents = {_identity(key, record) for key, record, passages, _ in entries if passages}
+    for key, old in old_files.items():
+        if key in plan.dropped:
+            if old.get("passages") and _identity(key, old) not in current_contents:
+                report.removed.append(old.get("source", key))
+        elif key in plan.kept_as_is:
             rows = old_rows.get(old.get("source"), [])
             entries.append((key, old, [previous.passages[r] for r in rows], reuse(rows)))
 
-        if not any(p for _, _, p, _ in entries):
-            raise NoDocuments("aucun document lisible : rien n'a été indexé, l'index précédent est inchangé"
-                              + "".join(f"\n  échec : {p} : {r}" for p, r in report.failed))
-
-        if previous and _unchanged(entries, old_files, report):
-            report.generation = previous.folder
-            report.passages = previous.size
-            report.seconds = time.perf_counter() - started
-            return report
-
-        entries.sort(key=lambda e: e[1].get("source", e[0]))
-        to_embed = [p for _, _, passages, vecs in entries if vecs is None for p in passages]
-        new_vectors, new_owners = _embed(embedder, to_embed, show_progress)
-        report.embedded = len(to_embed)
-
-        passages_all: list[Passage] = []
-        blocks: list[np.ndarray] = []
-        owner_blocks: list[np.ndarray] = []
-        cursor = 0
-        for _, _, passages, encoded in entries:
-            if not passages:
-                continue
-            if encoded is None:
-                mask = (new_owners >= cursor) & (new_owners < cursor + len(passages))
-                encoded = (new_vectors[mask], new_owners[mask] - cursor)
-                cursor += len(passages)
-            vecs, owners = encoded
-            blocks.append(np.asarray(vecs, dtype=np.float32))
-            owner_blocks.append(np.asarray(owners, dtype=np.int64) + len(passages_all))
-            passages_all.extend(passages)
-        vectors = np.concatenate(blocks)
-        owners = np.concatenate(owner_blocks)
-
-        files_manifest = {key: record for key, record, _, _ in entries}
-        generation = _write_generation(index_dir, settings, embedder, passages_all, vectors, owners,
-                                       files_manifest)
-        _switch(index_dir, generation)
-        _cleanup(index_dir, keep={generation.name, previous.folder.name if previous else ""})
-        report.generation = generation
-        report.passages = len(passages_all)
-    report.seconds = time.perf_counter() - started
-    return report
+    return entries
 
 
 def _hashed(file: Path) -> dict:
@@ -788,6 +848,15 @@ def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, p
     os.rename(tmp, folder)
     fsync_dir(index_dir)
     return folder
+
+
+def publish_generation(index_dir: Path, settings: Settings, embedder: Embedder, passages: list[Passage],
+                       vectors: np.ndarray, owners: np.ndarray, files: dict) -> Path:
+    """Write a generation of these passages and their window vectors (vector v belongs to passage owners[v]),
+    then make it current; `files` is the manifest's per-file record. Returns the generation folder."""
+    generation = _write_generation(index_dir, settings, embedder, passages, vectors, owners, files)
+    _switch(index_dir, generation)
+    return generation
 
 
 def _switch(index_dir: Path, generation: Path) -> None:

@@ -48,7 +48,7 @@ NEAREST_TOPICS = "Sujets les plus proches dans les documents :"
 SEE_ALSO = "Pour aller plus loin :"
 
 
-def help_lines(answer: Answer, escape=lambda text: text, bullet: str = "- ") -> list[str]:
+def help_lines(answer: Answer, escape=lambda text: text, bullet: str = "→ ") -> list[str]:
     """What an answer that is not one points to: the nearest topics covered, the contacts the documents give."""
     lines = []
     if answer.nearest_topics:

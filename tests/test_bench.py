@@ -5,8 +5,7 @@ import json
 
 from click.testing import CliRunner
 
-from assistant.bench import BenchConfig, percentiles, run_bench, synthetic_vectors
-from assistant.cli import main
+from benchmarks.bench import BenchConfig, main, percentiles, run_bench, synthetic_vectors
 
 
 def test_percentiles_of_nothing_and_of_samples():
@@ -47,9 +46,9 @@ def test_tiny_bench_runs_every_section_and_writes_its_files(tiny_corpus, setting
 def test_bench_command_writes_its_files(tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_MODEL", "hash")
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["bench", "--out", str(out), "--questions", "5", "--sizes", "500",
+    result = CliRunner().invoke(main, ["--out", str(out), "--questions", "5", "--sizes", "500",
                                        "--server-passages", "0", "--no-http", "--no-langchain", "--no-model-prep"])
     assert result.exit_code == 0, result.output
     assert (out / "bench.md").is_file() and (out / "bench.json").is_file()
-    bad = CliRunner().invoke(main, ["bench", "--sizes", "dix"])
+    bad = CliRunner().invoke(main, ["--sizes", "dix"])
     assert bad.exit_code == 2 and "--sizes" in bad.output

@@ -28,8 +28,8 @@ def test_index_then_ask_json(run, tiny_corpus):
     result = run("ask", "Qui pilote la démarche régionale ?", "--json", "-k", "2")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"question", "answer", "outcome", "reason", "understood_as", "abstained", "passages",
-                         "contacts", "nearest_topics"}
+    assert set(data) == {"question", "answer", "outcome", "reason", "understood_as", "abstained", "contacts",
+                         "nearest_topics", "passages"}
     assert len(data["passages"]) == 2
     first = data["passages"][0]
     for key in ("rank", "score", "id", "text", "title", "source", "page", "section", "date", "doc_type"):

@@ -34,12 +34,13 @@ def test_a_follow_up_carries_the_previous_topic_and_its_own_period():
     assert understand("et ça coûte combien ?", []) == "et ça coûte combien ?"
     # A period replaces the previous one; a month alone keeps the previous year; « d'avant » counts back.
     ransom = ["les bulletins de mars 2025 sur les rançongiciels"]
-    assert understand("et en 2024 ?", ransom) == "et en 2024 ? — les bulletins de sur les rançongiciels"
+    assert understand("et en 2024 ?", ransom) == "et en 2024 ? — les bulletins sur les rançongiciels"
     assert understand("et en janvier ?", ["les bulletins de 2025 sur les rançongiciels"]).endswith(
         "les bulletins de 2025 sur les rançongiciels")
     assert understand("et le mois d'avant ?", ["les articles IA du bulletin de décembre 2025"]).endswith(
         "les articles IA du bulletin de novembre 2025")
-    assert understand("et le numéro suivant ?", ["que dit le bulletin n° 38 sur la blockchain"]).endswith("n° 39")
+    assert understand("et le numéro suivant ?", ["que dit le bulletin n° 38 sur la blockchain"]).endswith(
+        "— que dit le bulletin n° 39 sur la blockchain")
     # A chain of follow-ups keeps the first topic; a standalone question starts a new one.
     chain = ["Comment adhérer à la charte cybersécurité ?", "et ça coûte combien ?"]
     assert understand("pourquoi ?", chain).endswith("Comment adhérer à la charte cybersécurité ?")

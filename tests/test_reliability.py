@@ -1,6 +1,6 @@
 """Reliability under faults and hostile input, at a small scale (`make reliability` runs the same checks larger).
 
-Each check of assistant.reliability runs the real parts (the `assistant` command in
+Each check of tools/reliability.py runs the real parts (the `assistant` command in
 subprocesses, the server over a socket) and counts its errors; here each must count none.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import reliability
 from assistant.embed import HashEmbedder
+from tools import reliability
 
 
 def assert_clean(check: reliability.Check) -> None:
@@ -32,8 +32,8 @@ def test_reader_fuzz_gives_passages_or_one_clear_error(tmp_path):
 
 def test_hostile_files_in_one_build_with_limits_reported(tmp_path, tiny_corpus):
     from assistant.config import Settings
-    from assistant.hostile import named_cases, pdf_bytes
     from assistant.index import build_index, load_index
+    from tools.hostile import named_cases, pdf_bytes
 
     for number, case in enumerate(named_cases(heavy=False)):
         (tiny_corpus / f"piege-{number:02d}{case.suffix}").write_bytes(case.data)

@@ -1,4 +1,5 @@
-"""`make reliability`: faults, load and hostile input, measured; writes eval/reliability.md and .json.
+"""`make reliability` (`python -m tools.reliability [CHECK ...]`, from the project folder): faults, load and
+hostile input, measured; writes eval/reliability.md and .json.
 
 Each check runs the real thing (the `assistant` command in subprocesses, the
 HTTP server over a socket, Chromium for the chat) and counts what it tried and
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .config import PROJECT_ROOT, Settings
+from assistant.config import PROJECT_ROOT, Settings
 
 ASSISTANT = str(Path(sys.executable).parent / "assistant")
 
@@ -91,9 +92,9 @@ def check_fuzz(work: Path, cases: int, seed: int = 6) -> Check:
     from hypothesis import seed as hypothesis_seed
     from hypothesis import settings as hypothesis_settings
 
-    from .guard import BoundedReader, LimitReached, Limits, ReaderCrash
-    from .hostile import file_strategy, seed_files
-    from .readers import ReadError
+    from assistant.guard import BoundedReader, LimitReached, Limits, ReaderCrash
+    from assistant.readers import ReadError
+    from tools.hostile import file_strategy, seed_files
 
     check = Check("fuzz", "Documents hostiles : fuzz des lecteurs (hypothesis)")
     folder = work / "fuzz"
@@ -161,9 +162,9 @@ def check_fuzz(work: Path, cases: int, seed: int = 6) -> Check:
 
 def check_named_files_build(work: Path) -> Check:
     """Every named adversarial file in one build with good files: the build goes on, limits reported."""
-    from .embed import HashEmbedder
-    from .hostile import named_cases, seed_files
-    from .index import build_index, load_index
+    from assistant.embed import HashEmbedder
+    from assistant.index import build_index, load_index
+    from tools.hostile import named_cases, seed_files
 
     check = Check("build", "Documents hostiles : une construction d'index avec les fichiers piégés connus")
     corpus = work / "named"
@@ -197,7 +198,7 @@ def check_named_files_build(work: Path) -> Check:
         else:
             check.fail(f"{label} : ni indexé ni signalé")
     # The memory limit, on its own: a file whose processing needs more than 300 MB is stopped, the next one reads.
-    from .guard import BoundedReader, LimitReached, Limits
+    from assistant.guard import BoundedReader, LimitReached, Limits
 
     big = work / "gros.txt"
     big.write_bytes(("mot " * 2_500_000).encode())
@@ -245,9 +246,9 @@ def _alive(pid: int) -> bool:
 
 def check_kill(work: Path, points: int, seed: int = 6, parts: list[str] | None = None) -> Check:
     """kill -9 `assistant index` at random moments: the previous index answers, the next run finishes."""
-    from .embed import HashEmbedder
-    from .index import load_index
-    from .service import Assistant
+    from assistant.embed import HashEmbedder
+    from assistant.index import load_index
+    from assistant.service import Assistant
 
     check = Check("kill", "Durabilité : kill -9 de `assistant index` à des instants tirés au hasard")
     rng = random.Random(seed)
@@ -354,8 +355,8 @@ def _corrupt(path: Path, fault: str, rng: random.Random) -> None:
 
 def check_corruption(work: Path, seed: int = 6, cli: bool = True) -> Check:
     """Each index file truncated, emptied, flipped, extended or deleted: loading names it and the rebuild command."""
-    from .embed import HashEmbedder
-    from .index import IndexCorrupt, IndexError, build_index, load_index
+    from assistant.embed import HashEmbedder
+    from assistant.index import IndexCorrupt, IndexError, build_index, load_index
 
     check = Check("corruption", "Durabilité : chaque fichier de l'index tronqué, vidé, altéré, allongé ou supprimé")
     rng = random.Random(seed)
@@ -409,7 +410,7 @@ def check_corruption(work: Path, seed: int = 6, cli: bool = True) -> Check:
 
 def check_concurrent_builds(work: Path) -> Check:
     """Two builds at once wait for each other; --no-wait refuses; the result is one whole index."""
-    from .index import load_index
+    from assistant.index import load_index
 
     check = Check("concurrent", "Durabilité : deux constructions en même temps")
     corpus = _copy_corpus(work / "concurrent-corpus", ["corpus/charte", "corpus/pages", "corpus/memo"])
@@ -807,11 +808,11 @@ def _chat_sessions(url: str, sessions: int, questions: list[str], check: Check) 
 
 def _app(work: Path, rate_limit: int = 0, name: str = "app", trusted_proxies: tuple[str, ...] = ()):
     """The ASGI app (API only) over a hash index of part of the shipped corpus plus a hostile note."""
-    from .api import Runtime, create_app
-    from .embed import HashEmbedder
-    from .feedback import FeedbackStore
-    from .index import build_index
-    from .service import Assistant
+    from assistant.api import Runtime, create_app
+    from assistant.embed import HashEmbedder
+    from assistant.feedback import FeedbackStore
+    from assistant.index import build_index
+    from assistant.service import Assistant
 
     index_dir = work / f"{name}-index"
     hostile = work / f"{name}-hostile"
@@ -881,8 +882,8 @@ def check_hostile_questions(work: Path) -> Check:
     """Empty, over-long, control-character, emoji, right-to-left… questions: a clear 200 or 422, never 5xx."""
     from fastapi.testclient import TestClient
 
-    from .chat import render_reply
-    from .hostile import hostile_questions
+    from assistant.chat import render_reply
+    from tools.hostile import hostile_questions
 
     check = Check("questions", "Entrées hostiles : questions piégées (API) et texte piégé des documents")
     app, runtime = _app(work, rate_limit=0, name="questions")
@@ -980,12 +981,12 @@ def check_traversal(work: Path) -> Check:
     """Source-file routes serve only indexed PDFs: ../, absolute, encoded, and symlinks out of the corpus refused."""
     from fastapi.testclient import TestClient
 
-    from .api import Runtime, create_app
-    from .embed import HashEmbedder
-    from .feedback import FeedbackStore
-    from .hostile import pdf_bytes, traversal_paths
-    from .index import build_index, load_index
-    from .service import Assistant
+    from assistant.api import Runtime, create_app
+    from assistant.embed import HashEmbedder
+    from assistant.feedback import FeedbackStore
+    from assistant.index import build_index, load_index
+    from assistant.service import Assistant
+    from tools.hostile import pdf_bytes, traversal_paths
 
     check = Check("traversal", "Entrées hostiles : traversée de chemins sur les routes qui servent des fichiers")
     secret_mark = b"SECRET-HORS-CORPUS"

