@@ -16,17 +16,19 @@ It has one of three outcomes (`OUTCOMES`):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from . import rules
-from .asked import AskedValue, answer_shape, asked_value
+from . import rules, stages
+from .asked import AskedValue
 from .chunking import SENTENCE_END, sentences_of
+from .french import BULLET_ITEM, LIST_ITEM
 from .lexical import analyze, fold, stem_set
-from .dates import time_words
+from .query import Query
 from .readers import SAMPLE_MARK
 from .schema import Answer, Hit, Passage, Quote
+from .stages import Context, read, value_source
 
 # Share of the best sentence's score given to the sentence that follows it in its passage: it raised the share
 # of answers holding the gold answer from 0.739 to 0.757 on PIAF and from 0.610 to 0.638 on Service-Public
@@ -51,10 +53,6 @@ SEQUELS = 2
 LONG_FRAGMENT = 450
 EXCERPT_WORDS = 40
 EXCERPT_LEAD = 3
-# How many passages may hold the value a question asks for: those shown under the answer.
-VALUE_DEPTH = 5
-_LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-–—•*▪◦])\s")
-_BULLET = re.compile(r"^\s*[-–—•*▪◦]\s+")
 
 ANSWERED, UNCERTAIN, OFF_TOPIC = "answered", "uncertain", "off_topic"
 OUTCOMES = (ANSWERED, UNCERTAIN, OFF_TOPIC)
@@ -97,7 +95,7 @@ def off_topic(question: str, covered: str = "") -> Answer:
 class Lexical(Protocol):
     """What the answer needs of the index's lexical side (lexical.LexicalIndex)."""
 
-    def terms(self, question: str, ignored: frozenset[str] = frozenset()) -> list[str]: ...
+    def terms(self, question: str | Sequence[str], ignored: frozenset[str] = frozenset()) -> list[str]: ...
 
     def idf(self, tokens: list[str]) -> dict[str, float]: ...
 
@@ -123,7 +121,7 @@ class Certainty:
     coverage_weight: float = 0.0
     max_similarity: float = float("inf")
 
-    def doubt(self, hits: list[Hit], question: str, lexical: Lexical | None = None,
+    def doubt(self, hits: list[Hit], question: str | Query, lexical: Lexical | None = None,
               standing: float | None = None) -> str | None:
         """Why the passages may not answer the question, in a sentence for the reader; None when they do.
 
@@ -134,38 +132,22 @@ class Certainty:
         return DOUBT if confidence < self.min_confidence and best < self.max_similarity else None
 
 
-def _read(passage) -> str:
-    """What the answer checks read of a passage: its section heading and its text."""
-    return f"{passage.section or ''} {passage.text}"
-
-
-def signals(hits: list[Hit], question: str, lexical: Lexical | None = None) -> tuple[float, float]:
+def signals(hits: list[Hit], question: str | Query, lexical: Lexical | None = None) -> tuple[float, float]:
     """What the confidence is made of: the best dense similarity of the top 3, the best passage's coverage."""
     if not hits:
         return 0.0, 0.0
-    return max(h.dense for h in hits[:3]), coverage(question, _read(hits[0].passage), lexical)
+    return max(h.dense for h in hits[:3]), coverage(question, read(hits[0].passage), lexical)
 
 
-def value_missing(hits: list[Hit], question: str) -> AskedValue | None:
+def value_missing(hits: list[Hit], question: str | Query) -> AskedValue | None:
     """The value the question asks for (an amount, a phone number…) when none of the passages shown gives one."""
-    asked = asked_value(question)
-    if asked is None or _value_source(hits, asked) is not None:
+    asked = Query.of(question).asked
+    if asked is None or value_source(hits, asked) is not None:
         return None
     return asked
 
 
-def _value_source(hits: list[Hit], asked: AskedValue) -> Hit | None:
-    """The first of the passages shown (VALUE_DEPTH) that gives the value asked for, in its text or its title.
-
-    The best passages are often about the topic and a lower one states the
-    value (« combien de pôles ? » : the page's definition ranks first, the
-    sentence naming the six pôles fourth).
-    """
-    return next((h for h in hits[:VALUE_DEPTH]
-                 if asked.given_by(_read(h.passage)) or asked.given_by(h.passage.title)), None)
-
-
-def coverage(question: str, text: str, lexical: Lexical | None = None) -> float:
+def coverage(question: str | Query, text: str, lexical: Lexical | None = None) -> float:
     """Share of the question's content words (stems, as the index reads them) found in the text, rare words
     weighing more."""
     wanted, weights = _question_words(question, lexical)
@@ -176,18 +158,19 @@ def coverage(question: str, text: str, lexical: Lexical | None = None) -> float:
     return sum(w for t, w in weights.items() if t in present) / total
 
 
-def _question_words(question: str, lexical: Lexical | None,
+def _question_words(question: str | Query, lexical: Lexical | None,
                     ignored: frozenset[str] = frozenset()) -> tuple[set[str], dict[str, float]]:
     """The question's stems, as the index reads them, and their weights (all 1 without an index)."""
+    stems = Query.of(question).stems
     if lexical is None:
-        wanted = set(analyze(question)) - ignored
+        wanted = set(stems) - ignored
         return wanted, {t: 1.0 for t in wanted}
-    wanted = set(lexical.terms(question, ignored))
+    wanted = set(lexical.terms(stems, ignored))
     return wanted, (lexical.idf(sorted(wanted)) if wanted else {})
 
 
 def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
-               mark: Callable[[int, int], int] | None = None) -> tuple[tuple, list[int], int]:
+               mark: Callable[[int, int], int] | None = None) -> tuple[tuple, list[int], tuple[tuple[str, int], ...]]:
     """The candidate with the lines of the list it announces (« … en cinq étapes : »), as many as fit in `room`.
 
     A reader left with « Il est réalisé en partenariat avec : » and no partners is not answered. The list joins
@@ -195,17 +178,19 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
     benchmarks' answers is unchanged by this (they rarely sit in lists); answers grow on Service-Public.
     `mark(i, current)` gives the [n] mark of line i, `current` being the mark of the line before (a list that
     runs onto the next page is cited with that page); where it changes, the lines before are closed with theirs.
-    Returns the candidate, the positions of the lines it took, and the mark that closes it.
+    Returns the candidate, the positions of the lines it took, and its pieces: (text, mark) in order, the
+    candidate's sentence being the pieces joined with their marks but the last.
     """
     score, rank, position, sentence = cand
     if not _announces_list(sentence):
-        return cand, [], rank
+        return cand, [], ((sentence, rank),)
     taken, numbered, current = [], None, rank
+    pieces, opened = [], 0  # the pieces closed so far; where the open one starts in `sentence`
     end = min(position + 1 + LIST_LINES, len(lines))
     for following in range(position + 1, end):
         line = lines[following]
         # Items led by a number or a bullet end where such lines end; others at the first period.
-        item = bool(_LIST_ITEM.match(line))
+        item = bool(LIST_ITEM.match(line))
         numbered = item if numbered is None else numbered
         if numbered and not item:
             break
@@ -217,17 +202,19 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
         line_mark = mark(following, current) if mark is not None else rank
         if line_mark != current:
             closing = f" [{current}]"
+            pieces.append((sentence[opened:], current))
             sentence, room, current = sentence + closing, room - len(closing), line_mark
+            opened = len(sentence) + 1
         # A bullet is layout, not words: « avec : la CCI ; la Chambre… » reads on one line, numbers stay.
-        line = _BULLET.sub("", line)
+        line = BULLET_ITEM.sub("", line)
         sentence, room = f"{sentence} {line}", room - len(line) - 1
         taken.append(following)
         if not numbered and line.rstrip().endswith("."):
             break
     else:
-        if numbered and end < len(lines) and _LIST_ITEM.match(lines[end]):
+        if numbered and end < len(lines) and LIST_ITEM.match(lines[end]):
             sentence += " …"
-    return (score, rank, position, sentence), taken, current
+    return (score, rank, position, sentence), taken, (*pieces, (sentence[opened:], current))
 
 
 def _announces_list(sentence: str) -> bool:
@@ -295,10 +282,11 @@ def _lines_with_sequel(passage: Passage, following: Callable[[Passage], Passage 
     return lines, owners
 
 
-def compose_answer(question: str, hits: list[Hit], certainty: Certainty | None = None,
+def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty | None = None,
                    max_sentences: int = 3, max_chars: int = 600, lexical: Lexical | None = None,
                    following: Callable[[Passage], Passage | None] | None = None,
-                   standing: float | None = None, doubt: str | None = None) -> Answer:
+                   standing: float | None = None, doubt: str | None = None,
+                   context: Context | None = None) -> Answer:
     """The sentences that best match the question, each marked [n] with its passage's rank.
 
     `lexical` is the index's lexical side: it weighs the question's words (rare ones count more) and reads
@@ -306,24 +294,27 @@ def compose_answer(question: str, hits: list[Hit], certainty: Certainty | None =
     `following` gives the passage cut after a passage, so that a list announced at the end of one goes on
     into the next (same document and heading, cited under the same mark).
     `standing` is how far the best passage stands above the index (`Searcher.standing`), which the certainty reads.
-    `doubt` is a reason found before (a place no passage names): the answer is then uncertain.
+    `doubt` is a reason found before: the answer is then uncertain.
+    `context` is what the checks read (stages.DOUBTS: a place no passage names, the certainty, a value no
+    passage gives); without it, the certainty and the value are checked, with `certainty`, `lexical`, `standing`.
     """
+    query = Query.of(question)
+    question = query.text
     certainty = certainty or Certainty()
     if not hits:
         return Answer(question=question, text=NOT_FOUND, abstained=False, hits=(), outcome=UNCERTAIN, reason=NOT_FOUND)
-    doubt = doubt or certainty.doubt(hits, question, lexical, standing)
+    context = context or Context(certainty=certainty, lexical=lexical, standing=standing)
+    # The passages may be on the topic yet not answer (a place none names, too far, a value none gives): say so,
+    # then quote the closest.
+    doubt = doubt or stages.doubt(query, hits, context)
     sources = hits[:3]
-    asked = asked_value(question) if rules.on("value") else None
-    source = _value_source(hits, asked) if asked is not None else None
-    if asked is not None and source is None:
-        # The passages are on the topic but none holds what is asked: say so, then quote the closest.
-        doubt = doubt or (f"Les documents indexés ne donnent pas {asked.missing} : aucun des passages trouvés "
-                          "ne l'indique.")
-    elif source is not None and source not in sources:
+    asked = query.asked if rules.on("value") else None
+    source = value_source(hits, asked) if asked is not None else None
+    if source is not None and source not in sources:
         sources = [*sources, source]
-    wanted, weights = _question_words(question, lexical, time_words(question))
+    wanted, weights = _question_words(query, lexical, query.time_words)
     total_weight = sum(weights.values()) or 1.0
-    shape = answer_shape(question)
+    shape = query.shape
     lines = {hit.rank: sentences_of(hit.passage.text) for hit in sources}
     passages = {hit.rank: hit.passage for hit in sources}
     candidates = []
@@ -340,13 +331,14 @@ def compose_answer(question: str, hits: list[Hit], certainty: Certainty | None =
             if not SENTENCE_END.search(sentence) or sentence.rstrip().endswith("?"):
                 score -= FRAGMENT_PENALTY
             candidates.append((score, hit.rank, position, sentence))
-    if source is not None and not asked.given_by(_read(source.passage)):
+    if source is not None and not asked.given_by(read(source.passage)):
         # Only the title gives the value (« Les six pôles de compétitivité normands »): it leads the answer.
         top = max((c[0] for c in candidates), default=0.0)
         candidates.append((top + 0.01, source.rank, -1, source.passage.title))
     if not candidates:
         first = hits[0]
-        return _answer(question, f"{first.passage.text[:max_chars]} [{first.rank}]", tuple(hits), doubt)
+        return _answer(question, _quoted([(first.passage.text[:max_chars], first.rank)], {first.rank: first}),
+                       tuple(hits), doubt)
     candidates.sort(key=lambda c: -c[0])
     # The sentence right after the best one often completes it (« … trois modes d'action. » then the three).
     best = candidates[0]
@@ -366,7 +358,7 @@ def compose_answer(question: str, hits: list[Hit], certainty: Certainty | None =
             rank_of[owner.id], cited[added[-1].rank] = added[-1].rank, added[-1]
         return rank_of[owner.id]
 
-    chosen, absorbed, total, closes = [], set(), 0, {}
+    chosen, absorbed, total, pieces = [], set(), 0, {}
     for cand in candidates:
         if chosen and (len(chosen) >= max_sentences or cand[0] < candidates[0][0] * 0.6):
             break
@@ -381,7 +373,7 @@ def compose_answer(question: str, hits: list[Hit], certainty: Certainty | None =
         # of its passage, then of the passages cut after it.
         if _announces_list(cand[3]):
             sequel, owners = _lines_with_sequel(passages[cand[1]], following)
-            cand, taken, closes[(cand[1], cand[2])] = _with_list(
+            cand, taken, pieces[(cand[1], cand[2])] = _with_list(
                 cand, sequel, max_chars - total - len(cand[3]),
                 mark=lambda i, current, owners=owners: cite(owners[i], current))
             absorbed |= {(cand[1], position) for position in taken} | {sequel[position] for position in taken}
@@ -393,8 +385,9 @@ def compose_answer(question: str, hits: list[Hit], certainty: Certainty | None =
         total += len(cand[3])
     # Read in document order: by passage rank, then position in the passage.
     chosen.sort(key=lambda c: (c[1], c[2]))
-    text = " ".join(f"{sentence} [{closes.get((rank, position), rank)}]" for _, rank, position, sentence in chosen)
-    return _answer(question, text, (*hits, *added), doubt)
+    quoted = [piece for _, rank, position, sentence in chosen
+              for piece in pieces.get((rank, position), ((sentence, rank),))]
+    return _answer(question, _quoted(quoted, cited), (*hits, *added), doubt)
 
 
 _MARK = re.compile(r"\s*\[(\d+)\]")
@@ -403,7 +396,7 @@ _MARK = re.compile(r"\s*\[(\d+)\]")
 def quotes_of(text: str) -> tuple[Quote, ...]:
     """The pieces of quoted text, each with the mark that closes it (« A. [1] B : c d [2] » -> (1, A.), (2, B : c d)).
 
-    The chat highlights each piece in its passage and on its PDF page.
+    For answers written by hand (tests): the composer builds its quotes as it quotes (`_quoted`).
     """
     quotes, start = [], 0
     for mark in _MARK.finditer(text):
@@ -414,10 +407,18 @@ def quotes_of(text: str) -> tuple[Quote, ...]:
     return tuple(quotes)
 
 
-def _answer(question: str, quotes: str, hits: tuple[Hit, ...], doubt: str | None) -> Answer:
+def _quoted(pieces: list[tuple[str, int]], cited: dict[int, Hit]) -> tuple[str, tuple[Quote, ...]]:
+    """The answer's words, each piece closed by its [n] mark, and its quotes: each piece with its mark and the id
+    of the passage it was taken from (`cited`: the hit of each mark)."""
+    text = " ".join(f"{piece} [{mark}]" for piece, mark in pieces)
+    return text, tuple(Quote(rank=mark, text=piece.strip(), passage_id=cited[mark].passage.id)
+                       for piece, mark in pieces if piece.strip())
+
+
+def _answer(question: str, quoted: tuple[str, tuple[Quote, ...]], hits: tuple[Hit, ...], doubt: str | None) -> Answer:
     """The quotes as the answer, or after the reason for doubt as the closest passages' words."""
+    text, quotes = quoted
     if doubt is None:
-        return Answer(question=question, text=quotes, abstained=False, hits=hits, outcome=ANSWERED,
-                      quotes=quotes_of(quotes))
-    return Answer(question=question, text=f"{doubt} {CLOSEST} {quotes}", abstained=False, hits=hits,
-                  outcome=UNCERTAIN, reason=doubt, quotes=quotes_of(quotes))
+        return Answer(question=question, text=text, abstained=False, hits=hits, outcome=ANSWERED, quotes=quotes)
+    return Answer(question=question, text=f"{doubt} {CLOSEST} {text}", abstained=False, hits=hits,
+                  outcome=UNCERTAIN, reason=doubt, quotes=quotes)

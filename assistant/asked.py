@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import rules
+from .french import MONTH_NAMES, NUMBERED_ITEM
 from .lexical import analyze, fold, stem_set
 
 _WORD = re.compile(r"\w+")
@@ -28,7 +29,7 @@ _NUMBER_WORDS = (r"un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|dou
                  r"centaines?|milliers?")
 _OF = r"(?:(?:de la|de l['’]|du|des|de|d['’]une?|d['’])\s*)?"
 _CURRENCIES = r"(?:euros?|dollars?|livres?|francs?|yens?|yuans?)\b"
-_MONTHS = r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
+_MONTHS = MONTH_NAMES
 
 # People by their role (« le directeur », « la déléguée »): who a question may ask the name of.
 _ROLES = (r"(?:vice-)?pr[ée]sidente?|directeur|directrice|d[ée]l[ée]gu[ée]e?|responsable|conseill[eè]re?|charg[ée]e?|"
@@ -158,9 +159,11 @@ _ANSWER_SHAPES = [
 ]
 
 
-def answer_shape(question: str) -> re.Pattern | None:
-    """What a sentence that answers the question holds: the value asked for, else a name, place or year."""
-    asked = asked_value(question)
+def answer_shape(question: str, asked: AskedValue | None = None) -> re.Pattern | None:
+    """What a sentence that answers the question holds: the value asked for, else a name, place or year.
+
+    `asked` is the question's `asked_value` when already read (None: read here)."""
+    asked = asked if asked is not None else asked_value(question)
     if asked is not None:
         return VALUE_PATTERNS[asked.kind]
     return next((shape for asks, shape in _ANSWER_SHAPES if asks.search(question)), None)
@@ -199,8 +202,6 @@ _AMOUNTS = frozenset({"montant", "taux", "nombre", "durée"})
 _COMPLEMENT = re.compile(r"\s+(?:de la|de l['’]|du|des|de|d['’])\s*(?P<noun>\w+)", re.I)
 _COUNT = re.compile(r"^(?:\d+(?:[.,]\d+)?|" + _NUMBER_WORDS + r")$", re.I)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
-# « 4. Le prestataire… »: the number of a list item, not a count.
-_LIST_MARKER = re.compile(r"(?:^|(?<=\s))\d{1,2}[.)]\s+(?=[A-ZÀÂÉÈÊÎÔÛÇ])", re.M)
 # How many words may separate the value from the word it is about (a sentence, about).
 NEAR = 20
 
@@ -208,7 +209,7 @@ NEAR = 20
 @lru_cache(maxsize=4096)
 def _words(text: str) -> tuple[tuple[int, str, str | None], ...]:
     """The text's words in order: (start, word, stem or None for a stop word); list items' numbers are blanked."""
-    text = _LIST_MARKER.sub(lambda m: " " * len(m.group()), text)
+    text = NUMBERED_ITEM.sub(lambda m: " " * len(m.group()), text)
     out = []
     for match in _WORD.finditer(text):
         stems = analyze(match.group())

@@ -318,10 +318,6 @@ def pdf_panel(passage: Passage, rank: int, url: str, page_url: str = "", pages: 
                      page=passage.page)
 
 
-def _cited_ranks(text: str) -> list[int]:
-    return [int(n) for n in dict.fromkeys(re.findall(r"\[(\d+)\]", text))]
-
-
 def _source_line(hit: Hit) -> str:
     p = hit.passage
     parts = [f"**\\[{hit.rank}\\]** {escape_markdown(p.title)}", *_where(p)]
@@ -384,7 +380,7 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
     uncertain = answer.outcome == UNCERTAIN
     by_rank = {h.rank: h for h in answer.hits}
     # Buttons and sources in mark order ([1] [2] [3]), whatever order the quotes cite them in.
-    cited = sorted((by_rank[r] for r in _cited_ranks(answer.text) if r in by_rank), key=lambda h: h.rank) \
+    cited = sorted((by_rank[r] for r in answer.cited_ranks() if r in by_rank), key=lambda h: h.rank) \
         or [answer.hits[0]]
     others = [h for h in answer.hits if h not in cited]
     quoted: dict[int, tuple[str, ...]] = {}

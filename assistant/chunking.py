@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 from .config import PROJECT_ROOT
+from .lexical import plain
 from .schema import Document, Passage
 
 # Split on paragraphs first, then lines, then sentence ends, then words.
@@ -195,3 +197,52 @@ def passage_windows(passage: Passage) -> list[str]:
     # The whole passage comes first: its overall meaning tempers a window that matches on a detail
     # (see search.WHOLE_WEIGHT).
     return [whole] + [w for w in windows if w != whole]
+
+
+# ---------------------------------------------------------------- passages that point elsewhere
+
+# A passage is a table of contents when its document's headings make up this share of its text; a heading
+# is looked for whole or by its first PREFIX characters (long headlines are cut in tables).
+CONTENTS_SHARE, PREFIX = 0.5, 40
+# A masthead is shorter than this, under no heading, and has no line that ends as a sentence does.
+MASTHEAD_CHARS = 400
+
+
+def mark_pointers(passages: list[Passage]) -> list[Passage]:
+    """The passages, those that point to their document's content rather than hold it marked
+    `points_elsewhere`: a table of contents (« Au sommaire », its document's own headings) or a masthead (a
+    title, a date, a line of themes, and no sentence). Read when the index is built (and when an index built
+    before the field existed is loaded); a document is its passages of one source."""
+    headings_of: dict[str, set[str]] = {}
+    for passage in passages:
+        heading = plain(passage.section.split("›")[-1]) if passage.section else ""
+        # A document's headings by their last level, folded; 12 characters at least (shorter ones are common).
+        if len(heading) >= 12:
+            headings_of.setdefault(passage.source, set()).add(heading)
+    marked = []
+    for passage in passages:
+        elsewhere = _is_masthead(passage) or _lists_headings(passage, headings_of.get(passage.source, set()))
+        marked.append(passage if passage.points_elsewhere == elsewhere else replace(passage, points_elsewhere=elsewhere))
+    return marked
+
+
+def _is_masthead(passage: Passage) -> bool:
+    """A short passage under no heading, none of whose lines ends as a sentence does: a cover page's title,
+    date and themes. An entry under its own heading (« 17Cyber (service) » : a description and a link) is
+    content, however short."""
+    return passage.section is None and len(passage.text) < MASTHEAD_CHARS and not any(
+        SENTENCE_END.search(line) for line in passage.text.splitlines() if line.strip())
+
+
+def _lists_headings(passage: Passage, headings: set[str]) -> bool:
+    """Whether most of the passage's text is headings of its document (not its own): a table of contents.
+
+    « Blockchain › Calvados et cidre AOP… » is listed as « Blockchain — Calvados et
+    cidre AOP… »: a heading counts by its last level, compared folded, whole or
+    by its first 40 characters. In the sample corpus tables of contents are 57 to
+    88 % headings, the passages that merely name a few sections 2 to 23 %.
+    """
+    text = plain(passage.text)
+    own = plain(passage.section or "")
+    listed = sum(len(h) if h in text else PREFIX if h[:PREFIX] in text else 0 for h in headings if h not in own)
+    return listed >= CONTENTS_SHARE * max(1, len(text))

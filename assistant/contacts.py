@@ -15,6 +15,7 @@ import re
 import numpy as np
 
 from .chunking import sentences_of
+from .french import LIST_ITEM
 from .index import LoadedIndex
 from .schema import Contact, last_heading
 
@@ -24,8 +25,6 @@ ADDRESS = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|\bwww\.\S+|\b0\d(?:[ .]?\d
 SERVICE = r"\b(?:cybermalveillance(?:\.gouv\.fr)?|monaidecyber|17\s?cyber)\b"
 CONTACT = re.compile(f"{ADDRESS}|{SERVICE}", re.IGNORECASE)
 _ADDRESS = re.compile(ADDRESS, re.IGNORECASE)
-# A list item's marker (« - », « 2. », « • ») is not part of the sentence quoted.
-_MARKER = re.compile(r"^\s*(?:[-–•*]|\d{1,2}[.)])\s+")
 # Contacts and topics named in one answer: enough to choose from, short enough to read.
 MAX_CONTACTS, MAX_TOPICS = 2, 3
 MAX_CONTACT_CHARS = 200
@@ -40,7 +39,7 @@ def contacts_of(index: LoadedIndex) -> tuple[Contact, ...]:
         for sentence in sentences_of(passage.text):
             match = CONTACT.search(sentence)
             if match:
-                found.append(Contact(row, _around(_MARKER.sub("", sentence), match.group()), passage.source,
+                found.append(Contact(row, _around(LIST_ITEM.sub("", sentence), match.group()), passage.source,
                                      passage.title, passage.section, passage.page))
                 break
     return tuple(found)

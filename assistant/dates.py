@@ -5,12 +5,11 @@ import calendar
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import lru_cache
 
 from .lexical import analyze, fold
-from .readers import FRENCH_MONTHS
+from .french import MONTH_NUMBERS
 
-_MONTHS = {fold(name): number for name, number in FRENCH_MONTHS.items()}  # questions are folded
+_MONTHS = {fold(name): number for name, number in MONTH_NUMBERS.items()}  # questions are folded
 _MONTH = "|".join(_MONTHS)
 _PUBLICATION = re.compile(r"\b(bulletins?|veilles?|numeros?|parutions?|editions?|lettres?|newsletters?)\b")
 _LATEST = re.compile(r"\b(derniere?s?|plus recente?s?|recente?s?|actuel(le)?|nouve(au|l|lle)|nouveautes?|quoi de neuf)\b")
@@ -87,15 +86,18 @@ _ISSUE_WORDS = _PUBLICATION_STEMS | _LATEST_STEMS | frozenset(analyze(
     "collaborative sommaire mois année parle parlent parler dit disent dire traite traitent traiter évoque "
     "évoquer aborde aborder contient contenir quoi sujet sujets thème thèmes question questions article articles "
     "nouveautés quel quelle quels quelles faire"))
-_MONTH_STEMS = frozenset(analyze(" ".join(FRENCH_MONTHS)))
+_MONTH_STEMS = frozenset(analyze(" ".join(MONTH_NUMBERS)))
 
 
-@lru_cache(maxsize=4096)
 def time_words(question: str) -> frozenset[str]:
     """The stems that only say which issue a question wants (« le dernier bulletin », « la veille de mars
     2025 »): the ranking reads them as a date, and a passage is no closer to the question for saying « l'automne
     dernier », « mars » or « bulletin de veille » (every issue's cover does)."""
-    hints = time_hints(question)
+    return time_words_of(time_hints(question))
+
+
+def time_words_of(hints: TimeHints) -> frozenset[str]:
+    """`time_words` of a question read into these hints."""
     # « en mars 2019 » in a question on anything else is about the content (a passage that says it is closer).
     if not (hints.any() and hints.publication):
         return frozenset()
@@ -109,11 +111,14 @@ def time_words(question: str) -> frozenset[str]:
     return frozenset(words)
 
 
-@lru_cache(maxsize=4096)
 def issue_topic(question: str) -> frozenset[str] | None:
     """The stems of what a question about a named issue asks about: empty for the issue itself (« le dernier
-    bulletin »), None when the question names no issue. Kept: search and answer both ask it."""
-    hints = time_hints(question)
+    bulletin »), None when the question names no issue."""
+    return issue_topic_of(analyze(question), time_hints(question))
+
+
+def issue_topic_of(stems, hints: TimeHints) -> frozenset[str] | None:
+    """`issue_topic` of a question read into these stems (lexical.analyze) and hints."""
     if not (hints.publication and hints.any()):
         return None
-    return frozenset(t for t in analyze(question) if t not in _ISSUE_WORDS and not t.isdigit()) - _MONTH_STEMS
+    return frozenset(t for t in stems if t not in _ISSUE_WORDS and not t.isdigit()) - _MONTH_STEMS

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import chunk_document, passage_windows
+from .chunking import chunk_document, mark_pointers, passage_windows
 from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
 from .index import LoadedIndex, build_index, load_index
@@ -86,6 +86,7 @@ def in_memory_index(passages: list[Passage], embedder: Embedder, cache_dir: Path
     """An index held in memory, with passage vectors cached on disk by content hash."""
     import faiss
 
+    passages = mark_pointers(passages)
     windows, owners = [], []
     for row, passage in enumerate(passages):
         for window in passage_windows(passage):
@@ -434,21 +435,23 @@ def cli_study(name: str, settings: Settings, limit: int | None = None) -> dict |
 def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> list[dict]:
     """Per question: the scope signals and the certainty signals of the shipped pipeline."""
     from . import rules
-    from .answer import asked_value, signals
+    from .answer import signals
+    from .query import Query
 
     assistant = assistant_for(dataset, embedder, settings)
     searcher, scope = assistant.searcher, assistant.scope
     rows = []
     for q in dataset.questions:
-        margin, known, _ = scope.signals(searcher, q.question)
-        odds = {s: scope.odds(searcher, q.question, s) for s in SCOPE_SMOOTHINGS}
-        hits = searcher.search(q.question, k=settings.k)
-        best, covered = signals(hits, q.question, dataset.index.lexical)
+        query = Query.parse(q.question)
+        margin, known, _ = scope.signals(searcher, query)
+        odds = {s: scope.odds(searcher, query, s) for s in SCOPE_SMOOTHINGS}
+        hits = searcher.search(query, k=settings.k)
+        best, covered = signals(hits, query, dataset.index.lexical)
         # Questions another check decides (a named issue, an issue not indexed, a value no passage gives)
         # are not what the confidence threshold is for.
-        decided = (searcher.uncovered_period(q.question) is not None
-                   or (rules.on("value") and asked_value(q.question) is not None))
-        rows.append({"q": q, "margin": margin, "known": known, "odds": odds, "best": searcher.standing(q.question),
+        decided = (searcher.uncovered_period(query) is not None
+                   or (rules.on("value") and query.asked is not None))
+        rows.append({"q": q, "margin": margin, "known": known, "odds": odds, "best": searcher.standing(query),
                      "dense": best, "covered": covered,
                      "decided": decided})
     return rows

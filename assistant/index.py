@@ -36,11 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import SENTENCE_END, passage_windows, source_label
+from .chunking import mark_pointers, passage_windows, source_label
 from .config import Settings
 from .durable import fsync_dir, fsync_tree
 from .embed import Embedder
-from .lexical import LexicalIndex, plain
+from .lexical import LexicalIndex
 from .guard import BoundedReader, Limits
 from .readers import SUPPORTED_SUFFIXES, ReadError
 from .schema import Passage
@@ -56,11 +56,6 @@ OWNERS = "owners.npy"
 # two cores; HNSW beyond, where flat search grows linearly and HNSW keeps recall@10 >= 0.95.
 FLAT_MAX_VECTORS = 100_000
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
-# A passage is a table of contents when its document's headings make up this share of its text; a heading
-# is looked for whole or by its first PREFIX characters (long headlines are cut in tables).
-CONTENTS_SHARE, PREFIX = 0.5, 40
-# A masthead is shorter than this, under no heading, and has no line that ends as a sentence does.
-MASTHEAD_CHARS = 400
 # Files in a folder that describe the folder rather than belong to the corpus.
 _FOLDER_NOTES = {"readme.md", "readme.txt", "readme", "license", "license.md", "licence.md"}
 
@@ -199,37 +194,6 @@ class LoadedIndex:
         same = (sequel.source, sequel.title, sequel.section) == (passage.source, passage.title, passage.section)
         return sequel if same else None
 
-    def points_elsewhere(self, row: int) -> bool:
-        """True when the passage at `row` points to its document's content rather than holds it: a table of
-        contents (« Au sommaire », its document's own headings) or a masthead (a title, a date, a line of
-        themes, and no sentence).
-
-        Worked out for the rows asked about only (the hits of a question), and kept.
-        """
-        if getattr(self, "_elsewhere", None) is None:
-            self._elsewhere = {}
-        known = self._elsewhere
-        if row not in known:
-            passage = self.passages[row]
-            known[row] = _is_masthead(passage) or _lists_headings(passage, self._headings(passage.source))
-        return known[row]
-
-    def _headings(self, source: str) -> frozenset[str]:
-        """The document's headings by their last level, folded; 12 characters at least (shorter ones are common)."""
-        if getattr(self, "_headings_of", None) is None:
-            self._headings_of = {}
-        by_source = self._headings_of
-        if source not in by_source:
-            if getattr(self, "_rows_of_source", None) is None:
-                rows_of: dict[str, list[int]] = {}
-                for row, passage in enumerate(self.passages):
-                    rows_of.setdefault(passage.source, []).append(row)
-                self._rows_of_source = rows_of
-            headings = (plain(self.passages[r].section.split("›")[-1])
-                        for r in self._rows_of_source.get(source, ()) if self.passages[r].section)
-            by_source[source] = frozenset(h for h in headings if len(h) >= 12)
-        return by_source[source]
-
     def matrix(self) -> np.ndarray:
         """Every stored vector, as a read-only view of FAISS's own storage (no copy, flat or HNSW)."""
         if getattr(self, "_matrix", None) is None:
@@ -272,28 +236,6 @@ class LoadedIndex:
         keep = local >= 0
         order = np.argsort(local[keep], kind="stable")
         return all_vectors[keep][order], local[keep][order]
-
-
-def _is_masthead(passage: Passage) -> bool:
-    """A short passage under no heading, none of whose lines ends as a sentence does: a cover page's title,
-    date and themes. An entry under its own heading (« 17Cyber (service) » : a description and a link) is
-    content, however short."""
-    return passage.section is None and len(passage.text) < MASTHEAD_CHARS and not any(
-        SENTENCE_END.search(line) for line in passage.text.splitlines() if line.strip())
-
-
-def _lists_headings(passage: Passage, headings: frozenset[str]) -> bool:
-    """Whether most of the passage's text is headings of its document (not its own): a table of contents.
-
-    « Blockchain › Calvados et cidre AOP… » is listed as « Blockchain — Calvados et
-    cidre AOP… »: a heading counts by its last level, compared folded, whole or
-    by its first 40 characters. In the sample corpus tables of contents are 57 to
-    88 % headings, the passages that merely name a few sections 2 to 23 %.
-    """
-    text = plain(passage.text)
-    own = plain(passage.section or "")
-    listed = sum(len(h) if h in text else PREFIX if h[:PREFIX] in text else 0 for h in headings if h not in own)
-    return listed >= CONTENTS_SHARE * max(1, len(text))
 
 
 def _mix(sims: np.ndarray, first: np.ndarray, counts: np.ndarray, whole_weight: float) -> np.ndarray:
@@ -370,8 +312,12 @@ def load_index(index_dir: Path, settings: Settings | None = None, verify: bool =
             if file_sha256(path) != expected:
                 raise IndexCorrupt(f"{path} est altéré ou tronqué (somme de contrôle différente) : {rebuild_hint(index_dir)}")
     try:
-        passages = [Passage.from_dict(json.loads(line))
-                    for line in (folder / PASSAGES).read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = [json.loads(line) for line in (folder / PASSAGES).read_text(encoding="utf-8").splitlines()
+                if line.strip()]
+        passages = [Passage.from_dict(row) for row in rows]
+        # An index built before tables of contents and mastheads were marked at build time: marked here, alike.
+        if any("points_elsewhere" not in row for row in rows):
+            passages = mark_pointers(passages)
     except (OSError, ValueError, TypeError) as err:
         raise IndexCorrupt(f"{folder / PASSAGES} est illisible ({type(err).__name__}) : {rebuild_hint(index_dir)}") from None
     try:
@@ -877,6 +823,7 @@ def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, p
     index, kind = make_vector_index(vectors, dim)
     faiss.write_index(index, str(tmp / VECTORS))
     np.save(tmp / OWNERS, owners.astype(np.int64), allow_pickle=False)
+    passages = mark_pointers(passages)
     with open(tmp / PASSAGES, "w", encoding="utf-8") as handle:
         for passage in passages:
             handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -141,10 +142,12 @@ class LexicalIndex:
             self._df = np.diff(np.asarray(self.model.scores["indptr"]))
         return self._df
 
-    def terms(self, question: str, ignored: frozenset[str] = frozenset()) -> list[str]:
+    def terms(self, question: str | Sequence[str], ignored: frozenset[str] = frozenset()) -> list[str]:
         """The question's stems as the index knows them: a word typed with a typo or without its apostrophe
-        (« benchmarcking », « dinvention ») becomes the indexed stem it was meant to be (see `known`)."""
-        return [self.known(t) for t in analyze(question) if t not in ignored]
+        (« benchmarcking », « dinvention ») becomes the indexed stem it was meant to be (see `known`).
+        `question` is its text, or its stems when already analyzed (`Query.stems`)."""
+        return [self.known(t) for t in (analyze(question) if isinstance(question, str) else question)
+                if t not in ignored]
 
     def known(self, token: str) -> str:
         """The indexed stem closest to a stem the index does not have, or the stem itself.
@@ -188,9 +191,9 @@ class LexicalIndex:
         df = self._document_frequencies()
         return min(found, key=lambda f: (f[1], -int(df[vocab[f[0]]])))[0]
 
-    def scores(self, question: str, ignored: frozenset[str] = frozenset()) -> np.ndarray:
-        """Lexical score in [0, 1] of every passage for the question (zeros when no word is known), the stems
-        in `ignored` left out."""
+    def scores(self, question: str | Sequence[str], ignored: frozenset[str] = frozenset()) -> np.ndarray:
+        """Lexical score in [0, 1] of every passage for the question, its text or its stems (zeros when no
+        word is known), the stems in `ignored` left out."""
         analyzed = self.terms(question, ignored)
         whole = scale_to_max(_bm25_scores(self.model, analyzed, self.size))
         if self.sentences is None or self.size == 0:

@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+from .french import LIST_ITEM, MONTH_NUMBERS
 from .lexical import fold
 from .schema import Document, Section
 
@@ -19,11 +20,6 @@ SUPPORTED_SUFFIXES = (".pdf", ".html", ".htm", ".md", ".markdown", ".txt")
 
 SAMPLE_MARK = "document d'exemple"
 
-FRENCH_MONTHS = {
-    "janvier": 1, "fevrier": 2, "février": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
-    "juillet": 7, "aout": 8, "août": 8, "septembre": 9, "octobre": 10, "novembre": 11,
-    "decembre": 12, "décembre": 12,
-}
 
 
 class ReadError(Exception):
@@ -73,10 +69,10 @@ def parse_date(text: str | None) -> str | None:
     m = re.search(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", text)
     if m:
         return _iso(int(m[3]), int(m[2]), int(m[1]))
-    months = "|".join(sorted(FRENCH_MONTHS, key=len, reverse=True))
+    months = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
     m = re.search(rf"\b(?:(\d{{1,2}})(?:er)?\s+)?({months})\s+(\d{{4}})\b", text, re.IGNORECASE)
     if m:
-        return _iso(int(m[3]), FRENCH_MONTHS[m[2].lower()], int(m[1] or 1))
+        return _iso(int(m[3]), MONTH_NUMBERS[m[2].lower()], int(m[1] or 1))
     return None
 
 
@@ -369,7 +365,7 @@ def _looks_like_heading(para: str) -> bool:
     para = para.strip()
     if "\n" in para or len(para) > 90 or len(para) < 3:
         return False
-    if para[-1] in ".;,:!?»\"" or _BULLET.match(para):
+    if para[-1] in ".;,:!?»\"" or LIST_ITEM.match(para):
         return False
     return para[0].isupper() or para[0].isdigit()
 
@@ -571,7 +567,6 @@ def _hyphen_vocabulary(text: str) -> set[str]:
 _COMPOUND_ENDINGS = {"même", "mêmes", "ci", "là", "être", "il", "elle", "on", "ils", "elles", "nous", "vous",
                      "je", "tu", "t", "y", "en", "moi", "toi", "lui", "leur", "eux", "dessus", "dessous", "delà"}
 
-_BULLET = re.compile(r"^([•▪◦●■\-–*]|\d{1,2}[.)]|[a-z][.)])\s+")
 
 
 def _reflow(text: str, hyphenated_words: set[str]) -> str:
@@ -596,7 +591,7 @@ def _reflow(text: str, hyphenated_words: set[str]) -> str:
             current = current + line if keep else current[:-1] + line
             continue
         short = len(current.split("\n")[-1]) < 0.75 * full
-        if _BULLET.match(line) or (short and (current[-1] in ".!?:»" or line[:1].isupper())):
+        if LIST_ITEM.match(line) or (short and (current[-1] in ".!?:»" or line[:1].isupper())):
             paragraphs.append(current)
             current = line
         else:

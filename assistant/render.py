@@ -1,6 +1,7 @@
 """Answer -> French text for people: the terminal now, the chat later."""
 from __future__ import annotations
 
+from .french import MONTHS
 from .schema import Answer, Passage
 
 DOC_TYPE_LABELS = {
@@ -15,8 +16,6 @@ DOC_TYPE_LABELS = {
 # The line above an answer that is not a plain answer (`assistant ask`).
 OUTCOME_LABELS = {"uncertain": "[Réponse incertaine]", "off_topic": "[Hors du champ des documents]"}
 
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre")
 
 
 def french_date(iso: str | None, with_day: bool = True) -> str | None:
@@ -24,7 +23,7 @@ def french_date(iso: str | None, with_day: bool = True) -> str | None:
     if not iso or len(iso) < 10:
         return iso
     year, month, day = int(iso[:4]), int(iso[5:7]), int(iso[8:10])
-    label = f"{_MONTHS[month - 1]} {year}"
+    label = f"{MONTHS[month - 1]} {year}"
     return f"{day} {label}" if with_day else label
 
 

@@ -1,7 +1,8 @@
 """The rules that refuse, doubt or reorder, by name, each of which can be switched off to measure it.
 
 `assistant eval` runs every set with each rule on and off (eval/results.md);
-`ASSISTANT_RULES_OFF=value,typos` switches rules off in any process.
+`ASSISTANT_RULES_OFF=value,typos` switches rules off in any process. The rules
+after retrieval are the stages of stages.py, listed there in the order they run.
 """
 from __future__ import annotations
 
@@ -15,8 +16,13 @@ RULES = {
     "place": "région ou pays nommé dans la question qu'aucun passage ne nomme : incertain (asked.py)",
     "followup": "question qui dépend de la précédente (« et en 2025 ? », « ça coûte combien ? ») lue avec son sujet "
                 "(followup.py)",
-    "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (search.py)",
+    "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (stages.py)",
     "typos": "mot inconnu de l'index lu comme le mot indexé le plus proche (lexical.py)",
+    "time": "passages du mois, de l'année, du numéro ou du dernier bulletin nommés favorisés (stages.py)",
+    "duplicates": "même texte trouvé deux fois (page copiée, paragraphe répété) montré une fois (stages.py)",
+    "period": "numéro ou période demandés qu'aucun document indexé ne couvre : dit, et le dernier bulletin nommé "
+              "(stages.py)",
+    "certainty": "passages trop loin de la question pour y répondre : incertain (answer.py, stages.py)",
 }
 
 _off: set[str] = set()

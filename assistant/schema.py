@@ -50,6 +50,9 @@ class Passage:
     sample: bool = False
     practice: str | None = None
     topic: str | None = None
+    # A table of contents or a masthead: it points to its document's content rather than holds it (marked when
+    # the index is built, chunking.mark_pointers); the search shows it after the content it announces.
+    points_elsewhere: bool = False
 
     def to_dict(self) -> dict:
         """Plain dict for JSON lines."""
@@ -103,10 +106,12 @@ class Contact:
 
 @dataclass(frozen=True)
 class Quote:
-    """One piece of an answer's text, word for word, and the rank [n] of the passage it was taken from."""
+    """One piece of an answer's text, word for word, its mark [n] (the rank of the passage it was taken from)
+    and that passage's id."""
 
     rank: int
     text: str
+    passage_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,10 @@ class Answer:
     # passage is shown) the headings of the sections nearest it.
     contacts: tuple[Contact, ...] = ()
     nearest_topics: tuple[str, ...] = ()
+
+    def cited_ranks(self) -> list[int]:
+        """The marks [n] the answer's quotes cite, in the order they first appear."""
+        return list(dict.fromkeys(quote.rank for quote in self.quotes))
 
     def to_dict(self) -> dict:
         """The JSON object printed by `assistant ask --json` and served by /api/ask."""

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import rules
 from .config import Settings
 from .embed import Embedder
 from .lexical import analyze
+from .query import Query
 
 BACKGROUND = Path(__file__).resolve().parent / "data" / "background.jsonl"
 
@@ -148,25 +148,29 @@ class Scope:
         fitted = SCOPES.get(settings.model)
         return cls(background, *fitted) if fitted else cls(background)
 
-    def signals(self, searcher, question: str) -> tuple[float, float, float]:
+    def signals(self, searcher, question: str | Query) -> tuple[float, float, float]:
         """(index similarity - background similarity, share of the question's words the index knows, mean
         log-odds of its words, index against background)."""
-        margin = searcher.closest(question) - self.background.best(searcher.query_vector(question))
-        terms = searcher.index.lexical.terms(question)
+        query = Query.of(question)
+        margin = searcher.closest(query.text) - self.background.best(searcher.query_vector(query.text))
+        terms = searcher.index.lexical.terms(query.stems)
         vocab = searcher.index.lexical.model.vocab_dict
         known = sum(t in vocab for t in terms) / len(terms) if terms else 1.0
-        return margin, known, self.odds(searcher, question)
+        return margin, known, self.odds(searcher, query)
 
-    def odds(self, searcher, question: str, smoothing: float | None = None) -> float:
+    def odds(self, searcher, question: str | Query, smoothing: float | None = None) -> float:
         """The mean log-odds of the question's words, index against background (`log_odds`)."""
         lexical = searcher.index.lexical
-        return log_odds(lexical.terms(question), lexical.document_frequency, searcher.index.size,
+        return log_odds(lexical.terms(Query.of(question).stems), lexical.document_frequency, searcher.index.size,
                         self.background.document_frequencies(), self.smoothing if smoothing is None else smoothing)
 
     def score(self, margin: float, known: float, odds: float) -> float:
         return margin + self.known_weight * known + self.odds_weight * odds
 
-    def off_topic(self, searcher, question: str) -> bool:
-        if self.threshold is None or not rules.on("scope") or not question.strip() or searcher.index.size == 0:
+    def off_topic(self, searcher, question: str | Query) -> bool:
+        """Whether the question is off topic (never when no threshold is learnt for the model); the rule « scope »
+        that switches it off is read by its stage (stages.off_topic)."""
+        query = Query.of(question)
+        if self.threshold is None or not query.text.strip() or searcher.index.size == 0:
             return False
-        return self.score(*self.signals(searcher, question)) < self.threshold
+        return self.score(*self.signals(searcher, query)) < self.threshold

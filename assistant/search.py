@@ -9,18 +9,21 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from itertools import islice
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from . import rules
-from .asked import places_in, places_named
+from . import stages
+from .asked import places_in
 from .config import Settings
-from .dates import TimeHints, issue_topic, time_hints, time_words
+from .dates import TimeHints
 from .embed import Embedder
 from .index import LoadedIndex
-from .lexical import fold, scale_to_max, stem_set
+from .lexical import scale_to_max
+from .query import Query, text_of
+from .stages import Context
 from .schema import Hit, Passage
 
 MODES = ("hybrid", "dense", "lexical")
@@ -29,14 +32,6 @@ MODES = ("hybrid", "dense", "lexical")
 WHOLE_WEIGHT = 0.4
 # Passages read to tell how far a question's best passage stands above the rest, in an index too large to read all.
 STANDING_SAMPLE = 20_000
-# Added to the fused score (0..1) of passages from the period or issue a question names.
-TIME_BOOST = 0.35
-# « le dernier bulletin sur la blockchain », « le plus récent qui parle de NIS 2 »: the latest issue about a topic.
-_LATEST_ABOUT = re.compile(r"\b(?:derniere?s?|plus recente?s?)\b(?:\s+[\w']+){0,4}?\s+(?:sur|qui (?:parle|traite)\w*|"
-                           r"traitant|consacre\w*|a propos|concernant|au sujet)\b")
-# A question about what an issue or document contains: its table of contents answers it best.
-_ASKS_CONTENTS = re.compile(r"\b(?:sommaires?|au programme|de quoi parle|que contient|quels sujets|quels themes"
-                            r"|contenus?|table des matieres)\b")
 
 
 @dataclass(frozen=True)
@@ -120,11 +115,13 @@ class Searcher:
             for question, vector in vectors.items():
                 self._vectors[question] = np.asarray(vector, dtype=np.float32).reshape(1, -1)
 
-    def search(self, question: str, k: int | None = None, filters: Filters | None = None,
+    def search(self, question: str | Query, k: int | None = None, filters: Filters | None = None,
                mode: str = "hybrid", candidates: int | None = None) -> list[Hit]:
-        """The k best passages for the question, best first."""
+        """The k best passages for the question (its text or its Query), best first."""
         k = k or self.settings.k
         size = self.index.size
+        query = Query.of(question)
+        question = query.text
         if size == 0 or not question.strip():
             return []
         allowed = None
@@ -142,7 +139,7 @@ class Searcher:
         lexical = np.zeros(size, dtype=np.float32)
         if mode in ("hybrid", "lexical"):
             # The words that say which issue are read by the date ranking, which only the fused mode has.
-            lexical = self.index.lexical.scores(question, time_words(question) if mode == "hybrid" else frozenset())
+            lexical = self.index.lexical.scores(query.stems, query.time_words if mode == "hybrid" else frozenset())
             if allowed is not None:
                 lexical = np.where(allowed, lexical, 0.0)
 
@@ -164,74 +161,34 @@ class Searcher:
                     self.index.passage_scores(self.query_vector(question), missing, WHOLE_WEIGHT)
             d = dense[pool]
             fused = self.settings.dense_weight * _minmax(d) + (1 - self.settings.dense_weight) * scale_to_max(lexical[pool])
-        if mode == "hybrid":
-            pool, fused = self._time_aware(question, pool, fused, lexical, allowed)
+        # The rules after retrieval, in the order stages.PIPELINE lists them: on the scored pool, then on the
+        # ranking, read until k passages are kept.
+        context = Context(self, k=k, mode=mode, lexical_scores=lexical, allowed=allowed)
+        for run in stages.SCORING:
+            pool, fused = run(query, (pool, fused), context)
         if pool.size == 0:
             return []
         order = np.argsort(-fused, kind="stable")
-        # A question on a topic in a named issue or period (« veille blockchain 2025 ») wants the items: every
-        # cover and table of contents of the period shares its words. They come after the items found.
-        reorders = mode == "hybrid" and rules.on("pointers") and not _ASKS_CONTENTS.search(fold(question))
-        topic = issue_topic(question) if reorders else None
-        kept: list[tuple[int, float]] = []  # (row, fused score), best first
-        pointers: list[tuple[int, float]] = []  # covers and tables of contents, when a topic is asked
-        kept_shingles: list[set] = []
-        for i in order:
-            row = int(pool[i])
-            shingles = _shingles(self.index.passages[row].text)
-            # The same text twice (a page copied in two files, a repeated paragraph) is shown once.
-            if any(_jaccard(shingles, other) >= 0.7 for other in kept_shingles):
-                continue
-            kept_shingles.append(shingles)
-            (pointers if topic is not None and self.index.points_elsewhere(row) else kept).append((row, float(fused[i])))
-            if len(kept) == k:
-                break
-        # With a topic the reader wants its item; with none (« le dernier bulletin ») the issue's content: a
-        # masthead or a table of contents is never the answer, it follows what it points to.
-        if topic is not None:
-            kept = (kept + pointers)[:k]
-        # Elsewhere a table of contents or a cover follows the content it points to; a question on what a
-        # document contains, or on an issue alone (« le dernier bulletin »), is answered by them: they stay.
-        elif reorders and topic is None:
-            kept = self._content_before_pointers(kept)
+        ranked = ((int(pool[i]), float(fused[i])) for i in order)
+        for run in stages.ORDERING:
+            ranked = run(query, ranked, context)
+        kept = list(islice(ranked, k))
         return [Hit(passage=self.index.passages[row], score=score, rank=rank,
                     dense=float(0.0 if np.isnan(dense[row]) else dense[row]), lexical=float(lexical[row]))
                 for rank, (row, score) in enumerate(kept, start=1)]
 
-    def _content_before_pointers(self, kept: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """A table of contents or a masthead yields its place to the first passage with content of its own
-        document found below it, and follows it.
-
-        « Au sommaire : Blockchain — Calvados et cidre AOP… » shares every word of
-        a question about that item and ranks above the item itself; the cover of
-        the latest issue is closest to « le dernier bulletin parle de quoi sur la
-        blockchain ? ». The reader wants the item; the document keeps its rank,
-        and the pointer still shows which issue holds the item.
-        """
-        out = list(kept)
-        for entry in kept:
-            row = entry[0]
-            if not self.index.points_elsewhere(row):
-                continue
-            at = out.index(entry)
-            source = self.index.passages[row].source
-            content = next((other for other in out[at + 1:] if self.index.passages[other[0]].source == source
-                            and not self.index.points_elsewhere(other[0])), None)
-            if content is not None:
-                out.remove(content)
-                out.insert(at, content)
-        return out
-
-    def closest(self, question: str) -> float:
+    def closest(self, question: str | Query) -> float:
         """The question's highest dense score over the whole index, whatever the filters (0 when empty)."""
+        question = text_of(question)
         if self.index.size == 0:
             return 0.0
         _, scores, _ = self._dense(question, 1, None)
         return float(scores[0]) if len(scores) else 0.0
 
-    def standing(self, question: str) -> float:
+    def standing(self, question: str | Query) -> float:
         """How far the question's best passage stands above the rest of the index: (best - mean) / standard
         deviation of its dense scores over every passage (a sample of STANDING_SAMPLE in a large index)."""
+        question = text_of(question)
         size = self.index.size
         if size < 2:
             return 0.0
@@ -245,8 +202,9 @@ class Searcher:
         spread = float(scores.std())
         return (best - float(scores.mean())) / spread if spread > 1e-9 else 0.0
 
-    def dense_scores(self, question: str) -> np.ndarray:
+    def dense_scores(self, question: str | Query) -> np.ndarray:
         """Every passage's dense score for the question, whatever the filters (a copy: the caller may keep it)."""
+        question = text_of(question)
         if self.index.size == 0:
             return np.zeros(0, dtype=np.float32)
         return self._every(question).copy()
@@ -262,24 +220,24 @@ class Searcher:
         self._last_every = (question, scores)
         return scores
 
-    def place_not_covered(self, question: str) -> str | None:
+    def place_not_covered(self, question: str | Query) -> str | None:
         """A region or country the question names (« aides cyber en Bretagne ») that no passage names."""
         if getattr(self, "_places", None) is None:
             self._places = places_in(f"{p.title} {p.section or ''} {p.text}" for p in self.index.passages)
-        return next((place for place in places_named(question) if place not in self._places), None)
+        return next((place for place in Query.of(question).places if place not in self._places), None)
 
-    def uncovered_period(self, question: str) -> TimeHints | None:
+    def uncovered_period(self, question: str | Query) -> TimeHints | None:
         """The issue a question asks for (« le bulletin de novembre 2026 », « n° 60 ») when nothing indexed has it."""
-        hints = time_hints(question)
+        hints = Query.of(question).hints
         if not hints.publication:
             return None
         # « le bulletin de décembre 2023 » asks for an issue: a guide dated 2023 does not cover it.
         if hints.date_from:
-            issues = self._doc_types() == "bulletin"
-            dated = self._in_period(hints) & issues if issues.any() else self._in_period(hints)
+            issues = self.doc_types() == "bulletin"
+            dated = self.in_period(hints) & issues if issues.any() else self.in_period(hints)
             if not dated.any():
                 return hints
-        if hints.number is not None and not self._numbered(hints.number).any():
+        if hints.number is not None and not self.numbered(hints.number).any():
             return hints
         return None
 
@@ -288,75 +246,25 @@ class Searcher:
         dated = [p for p in self.index.passages if p.doc_type == "bulletin" and p.date]
         return max(dated, key=lambda p: p.date) if dated else None
 
-    def _time_aware(self, question: str, pool: np.ndarray, fused: np.ndarray, lexical: np.ndarray,
-                    allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Favour the issues a question names: a month or year, a number, or the latest one."""
-        hints = time_hints(question)
-        if not hints.any():
-            return pool, fused
-        dates = self._dates()
-        boost = np.zeros(self.index.size, dtype=np.float32)
-        if hints.date_from:
-            in_period = self._in_period(hints)
-            boost[in_period] += TIME_BOOST
-            # Passages of the named period join the pool even if neither retriever ranked them high.
-            extra = np.flatnonzero(in_period if allowed is None else in_period & allowed)
-            extra = extra[np.argsort(-lexical[extra], kind="stable")][:50]
-            if extra.size:
-                missing = np.setdiff1d(extra, pool)
-                pool = np.concatenate([pool, missing])
-                fused = np.concatenate([fused, np.zeros(missing.size, dtype=fused.dtype)])
-        if hints.number is not None:
-            boost[self._numbered(hints.number)] += TIME_BOOST
-        if hints.latest:
-            bulletin_dates = self._latest_candidates(question, pool, allowed)
-            if bulletin_dates:
-                rank_of = {d: len(bulletin_dates) - 1 - i for i, d in enumerate(bulletin_dates)}
-                for row, passage in enumerate(self.index.passages):
-                    if passage.doc_type == "bulletin" and passage.date in rank_of:
-                        boost[row] += TIME_BOOST * 0.5 ** rank_of[passage.date]
-        return pool, fused + boost[pool]
-
-    def _latest_candidates(self, question: str, pool: np.ndarray, allowed: np.ndarray | None) -> list[str]:
-        """The dates of the issues « le dernier » may mean, oldest first: those within the filters (a January-June
-        filter makes June the latest); and for the latest issue about a topic (« le dernier bulletin sur la
-        blockchain ») those of the issues that treat it: whose candidate passages hold the most of its words.
-
-        Only when the question asks for the latest about something (`_LATEST_ABOUT`): in « dans le dernier
-        bulletin, comment se protéger des deepfakes pendant les visios ? » the newest issue is meant, and its
-        answer (« Hypertrucages en visioconférence ») shares none of the topic's words; narrowing every
-        « dernier » question by shared words sent it to an older issue, and helped no question of the local set
-        or the blind dev half (local R@5 0.977 -> 0.972)."""
-        bulletin = (self._doc_types() == "bulletin") & (self._dates() != "")
-        if allowed is not None:
-            bulletin &= allowed
-        topic = issue_topic(question) if _LATEST_ABOUT.search(fold(question)) else None
-        if topic:
-            rows = pool[bulletin[pool]]
-            shares = np.array([len(topic & stem_set(f"{self.index.passages[r].section or ''} "
-                                                    f"{self.index.passages[r].text}")) for r in rows])
-            if rows.size and shares.max() > 0:
-                treating = np.zeros_like(bulletin)
-                treating[rows[shares == shares.max()]] = True
-                bulletin &= treating
-        return sorted(set(self._dates()[bulletin].tolist()))
-
-    def _in_period(self, hints: TimeHints) -> np.ndarray:
+    def in_period(self, hints: TimeHints) -> np.ndarray:
         """Which passages are dated within the period the hints name."""
-        dates = self._dates()
+        dates = self.dates()
         return (dates >= hints.date_from) & (dates <= hints.date_to) & (dates != "")
 
-    def _doc_types(self) -> np.ndarray:
+    def doc_types(self) -> np.ndarray:
+        """Every passage's document type, in row order."""
         if getattr(self, "_doc_type_array", None) is None:
             self._doc_type_array = np.array([p.doc_type for p in self.index.passages])
         return self._doc_type_array
 
-    def _dates(self) -> np.ndarray:
+    def dates(self) -> np.ndarray:
+        """Every passage's date ('' when undated), in row order."""
         if self._date_array is None:
             self._date_array = np.array([p.date or "" for p in self.index.passages])
         return self._date_array
 
-    def _numbered(self, number: int) -> np.ndarray:
+    def numbered(self, number: int) -> np.ndarray:
+        """Which passages belong to the issue numbered `number` (« n° 42 » in their title)."""
         pattern = re.compile(rf"\bn°\s*{number}\b")
         return np.array([bool(pattern.search(p.title)) for p in self.index.passages], dtype=bool)
 
@@ -394,15 +302,3 @@ def _minmax(values: np.ndarray) -> np.ndarray:
     if high - low < 1e-9:
         return np.ones_like(values)
     return (values - low) / (high - low)
-
-
-@lru_cache(maxsize=20_000)
-def _shingles(text: str, size: int = 3) -> frozenset:
-    words = re.findall(r"\w+", text.lower())
-    return frozenset(tuple(words[i:i + size]) for i in range(max(1, len(words) - size + 1)))
-
-
-def _jaccard(a: set, b: set) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)

@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
-from . import rules
+from . import rules, stages
 from .answer import ANSWERED, OFF_TOPIC, Certainty, compose_answer, off_topic, period_not_found
 from .catalog import catalog_of, covered_text
 from .config import Settings
@@ -20,9 +20,11 @@ from .contacts import MAX_CONTACTS, contacts_of, nearest_contacts, nearest_topic
 from .embed import Embedder, get_embedder
 from .followup import understand
 from .index import IndexError, LoadedIndex, current_generation, load_index
+from .query import Query
 from .schema import Answer, Contact
 from .scope import Background, Scope
 from .search import Filters, Searcher
+from .stages import Context
 
 log = logging.getLogger("assistant.service")
 
@@ -122,7 +124,7 @@ class Assistant:
 
     def _answer(self, question: str, k: int | None, filters: Filters | None) -> Answer:
         searcher = self.searcher  # one read: the whole answer comes from this index
-        answer = self._decide(searcher, question, k, filters)
+        answer = self._decide(searcher, Query.parse(question), k, filters)
         if answer.outcome == ANSWERED:
             return answer
         # Not answered: name what the documents hold nearest the question, the contacts they give first.
@@ -138,15 +140,16 @@ class Assistant:
         topics = tuple(nearest_topics(scores, index)) if off else ()
         return replace(answer, contacts=tuple(contacts), nearest_topics=topics)
 
-    def _decide(self, searcher: Searcher, question: str, k: int | None, filters: Filters | None) -> Answer:
-        if self.scope is not None and self.scope.off_topic(searcher, question):
+    def _decide(self, searcher: Searcher, query: Query, k: int | None, filters: Filters | None) -> Answer:
+        """The checks and the search in the order stages.PIPELINE lists them."""
+        question = query.text
+        context = Context(searcher, scope=self.scope, certainty=Certainty(*self.settings.certainty()),
+                          lexical=searcher.index.lexical)
+        if stages.off_topic(query, (), context):
             return off_topic(question, self._covered(searcher.index))
-        hits = searcher.search(question, k=k or self.settings.k, filters=filters)
-        missing = searcher.uncovered_period(question)
+        hits = searcher.search(query, k=k or self.settings.k, filters=filters)
+        missing = stages.uncovered_period(query, hits, context)
         if missing is not None:
             return period_not_found(question, missing, searcher.latest_bulletin(), hits)
-        threshold, weight, similarity = self.settings.certainty()
-        place = searcher.place_not_covered(question) if rules.on("place") else None
-        doubt = f"Les documents indexés ne parlent pas de « {place} »." if place else None
-        return compose_answer(question, hits, Certainty(threshold, weight, similarity), lexical=searcher.index.lexical,
-                              following=searcher.index.following, standing=searcher.standing(question), doubt=doubt)
+        return compose_answer(query, hits, context.certainty, lexical=searcher.index.lexical,
+                              following=searcher.index.following, context=context)

@@ -64,7 +64,8 @@ class _RareModes:
     """A lexical side where « modes » is rare and every other word common; it reads « modse » as « modes »."""
 
     def terms(self, question, ignored=frozenset()):
-        return ["mod" if t == "mods" else t for t in analyze(question) if t not in ignored]
+        stems = analyze(question) if isinstance(question, str) else question  # its text or its Query's stems
+        return ["mod" if t == "mods" else t for t in stems if t not in ignored]
 
     def idf(self, tokens):
         return {t: (5.0 if t == "mod" else 0.1) for t in tokens}
@@ -183,6 +184,10 @@ def test_a_list_over_a_page_break_cites_the_next_page():
                            "2. Collecter les informations. [1] 3. Analyser ce qui est collecté. "
                            "4. Diffuser une note. [3]"), answer.text
     assert [(h.rank, h.passage.page) for h in answer.hits] == [(1, 4), (2, 2), (3, 5)]
+    # The quotes are built as the answer quotes: each piece with its mark and the passage it was read from.
+    assert [(q.rank, q.passage_id) for q in answer.quotes] == [(1, "memo-p4"), (3, "memo-p5")], answer.quotes
+    assert answer.quotes[1].text == "3. Analyser ce qui est collecté. 4. Diffuser une note."
+    assert answer.cited_ranks() == [1, 3]
     # When page 5's passage is already among the hits, its own mark is used.
     ranked = compose_answer("quelles étapes du cycle de la veille ?", [*hits[:1], Hit(page5, 0.6, 2, 0.8)],
                             max_sentences=1, following={first: page5}.get)

@@ -15,7 +15,7 @@ import pytest
 
 from assistant.embed import HashEmbedder
 from assistant.index import (IndexBusy, IndexCorrupt, IndexMismatch, IndexNotFound, NoDocuments, build_index,
-                             build_lock, load_index)
+                             build_lock, current_generation, load_index)
 from assistant.search import Filters, Searcher
 from conftest import CountingEmbedder
 
@@ -270,8 +270,15 @@ def test_a_table_of_contents_comes_after_the_item_it_lists(tiny_corpus, settings
     build_index([tiny_corpus], settings, embedder, show_progress=False)
     index = load_index(settings.index_dir, settings)
     contents = [row for row, p in enumerate(index.passages) if p.section == "Au sommaire"]
-    assert [index.points_elsewhere(row) for row in contents] == [True]
-    assert not any(index.points_elsewhere(row) for row, p in enumerate(index.passages) if p.title != "Lettre de veille")
+    assert [index.passages[row].points_elsewhere for row in contents] == [True]
+    assert not any(p.points_elsewhere for p in index.passages if p.title != "Lettre de veille")
+    # An index written before the field existed is marked alike when loaded.
+    stored = current_generation(settings.index_dir) / "passages.jsonl"
+    rows = [json.loads(line) for line in stored.read_text(encoding="utf-8").splitlines()]
+    assert all("points_elsewhere" in row for row in rows)
+    stored.write_text("".join(json.dumps({k: v for k, v in row.items() if k != "points_elsewhere"}) + "\n"
+                              for row in rows), encoding="utf-8")
+    assert load_index(settings.index_dir, settings, verify=False).passages == index.passages
     searcher = Searcher(index, embedder, settings)
     # The table holds the words of both headlines asked about, each item those of one.
     hits = searcher.search("rançongiciel plasturgie, registre partagé laitier", k=5)
@@ -283,7 +290,7 @@ def test_a_table_of_contents_comes_after_the_item_it_lists(tiny_corpus, settings
 
 
 def test_a_masthead_points_elsewhere_and_a_short_sentence_does_not():
-    from assistant.index import _is_masthead
+    from assistant.chunking import _is_masthead
     from assistant.schema import Passage
 
     def passage(text):
@@ -315,7 +322,7 @@ def test_a_topic_asked_in_a_named_period_brings_items_before_covers(tiny_corpus,
             encoding="utf-8")
     build_index([tiny_corpus], settings, embedder, show_progress=False)
     index = load_index(settings.index_dir, settings)
-    covers = {row for row, p in enumerate(index.passages) if "veille-" in p.source and index.points_elsewhere(row)}
+    covers = {row for row, p in enumerate(index.passages) if "veille-" in p.source and p.points_elsewhere}
     assert len(covers) == len(months)
     searcher = Searcher(index, embedder, settings)
     hits = searcher.search("veille blockchain 2025", k=2)

@@ -1,0 +1,35 @@
+"""The rules after retrieval: listed once, each named by a rule, documented, and switched off by its name."""
+from __future__ import annotations
+
+from assistant import rules, stages
+from assistant.query import Query
+
+
+def test_every_stage_is_listed_once_with_its_rule_and_its_measured_effect():
+    names = [run.rule for run in stages.PIPELINE]
+    assert len(names) == len(set(names)), names
+    assert set(names) <= set(rules.RULES), set(names) - set(rules.RULES)
+    for run in stages.PIPELINE:
+        assert run.__doc__ and len(run.__doc__) > 80, f"{run.__name__}: its docstring states its measured effect"
+
+
+def test_a_stage_switched_off_passes_its_candidates_on_and_a_check_finds_nothing():
+    class Searcher:  # a searcher that would fail if read
+        def __getattr__(self, name):
+            raise AssertionError(f"read {name} with the stage off")
+
+    context = stages.Context(Searcher(), k=2)
+    candidates = [(3, 0.9), (1, 0.5), (2, 0.1)]
+    query = Query.parse("le dernier bulletin sur la blockchain")
+    with rules.switched_off("duplicates", "pointers", "period"):
+        assert list(stages.duplicates(query, iter(candidates), context)) == candidates
+        assert list(stages.pointers(query, iter(candidates), context)) == candidates
+        assert stages.uncovered_period(query, [], context) is None
+
+
+def test_query_is_read_once_and_accepted_as_text():
+    query = Query.parse("Combien coûte le diagnostic en 2024 ?")
+    assert Query.of(query) is query
+    assert query.asked is not None and query.asked.kind == "montant" and query.asked.year == "2024"
+    assert query.folded == "combien coute le diagnostic en 2024 ?"
+    assert Query.of("") == Query.parse("")  # empty input: a Query all the same
