@@ -170,7 +170,8 @@ def _question_words(question: str | Query, lexical: Lexical | None,
 
 
 def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
-               mark: Callable[[int, int], int] | None = None) -> tuple[tuple, list[int], tuple[tuple[str, int], ...]]:
+               mark: Callable[[int, int], int] | None = None,
+               announced: bool = False) -> tuple[tuple, list[int], tuple[tuple[str, int], ...]]:
     """The candidate with the lines of the list it announces (« … en cinq étapes : »), as many as fit in `room`.
 
     A reader left with « Il est réalisé en partenariat avec : » and no partners is not answered. The list joins
@@ -182,7 +183,7 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
     candidate's sentence being the pieces joined with their marks but the last.
     """
     score, rank, position, sentence = cand
-    if not _announces_list(sentence):
+    if not (announced or _announces_list(sentence)):
         return cand, [], ((sentence, rank),)
     taken, numbered, current = [], None, rank
     pieces, opened = [], 0  # the pieces closed so far; where the open one starts in `sentence`
@@ -215,6 +216,16 @@ def _with_list(cand: tuple, lines: tuple[str, ...], room: int,
         if numbered and end < len(lines) and LIST_ITEM.match(lines[end]):
             sentence += " …"
     return (score, rank, position, sentence), taken, (*pieces, (sentence[opened:], current))
+
+
+def _subsections_after(cand: tuple, passages: dict, lines: dict,
+                       first_child: Callable[[Passage], Passage | None] | None) -> Passage | None:
+    """The sub-section opening right after the candidate's passage, when the candidate is that passage's last
+    sentence and announces nothing else (rule `subsections`)."""
+    if first_child is None or not rules.on("subsections") or _announces_list(cand[3]):
+        return None
+    _, rank, position, _ = cand
+    return first_child(passages[rank]) if position == len(lines[rank]) - 1 else None
 
 
 def _announces_list(sentence: str) -> bool:
@@ -286,13 +297,17 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
                    max_sentences: int = 3, max_chars: int = 600, lexical: Lexical | None = None,
                    following: Callable[[Passage], Passage | None] | None = None,
                    standing: float | None = None, doubt: str | None = None,
-                   context: Context | None = None) -> Answer:
+                   context: Context | None = None,
+                   first_child: Callable[[Passage], Passage | None] | None = None) -> Answer:
     """The sentences that best match the question, each marked [n] with its passage's rank.
 
     `lexical` is the index's lexical side: it weighs the question's words (rare ones count more) and reads
     them as the search did (typos corrected); without it all words weigh 1.
     `following` gives the passage cut after a passage, so that a list announced at the end of one goes on
-    into the next (same document and heading, cited under the same mark).
+    into the next (same document and heading, cited under the same mark). `first_child` gives the passage
+    opening a sub-section right after one (« … › Avant le départ »): a passage whose last sentence is quoted
+    announces its sub-sections (« Quelques précautions simples limitent fortement ces risques. »), and their
+    first items follow it, cited under their own mark.
     `standing` is how far the best passage stands above the index (`Searcher.standing`), which the certainty reads.
     `doubt` is a reason found before: the answer is then uncertain.
     `context` is what the checks read (stages.DOUBTS: a place no passage names, the certainty, a value no
@@ -350,8 +365,9 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     # after them as a source of its own.
     rank_of, added, cited = {h.passage.id: h.rank for h in hits}, [], {h.rank: h for h in hits}
 
-    def cite(owner: Passage, current: int) -> int:
-        if owner.page == cited[current].passage.page:
+    def cite(owner: Passage, current: int, own: bool = False) -> int:
+        # A sub-section's lines are cited with their own passage; a list cut by a page break, with its page's.
+        if (owner.id if own else owner.page) == (cited[current].passage.id if own else cited[current].passage.page):
             return current
         if owner.id not in rank_of:
             added.append(Hit(passage=owner, score=cited[current].score, rank=len(hits) + len(added) + 1))
@@ -371,7 +387,15 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
             cand = (*cand[:3], _excerpt(cand[3], weights))
         # A list's lines come with the sentence announcing it, before any other sentence takes the room: those
         # of its passage, then of the passages cut after it.
-        if _announces_list(cand[3]):
+        child = _subsections_after(cand, passages, lines, first_child)
+        if child is not None:
+            before = len(lines[cand[1]])
+            sequel, owners = _lines_with_sequel(child, following)
+            sequel, owners = lines[cand[1]] + sequel, (passages[cand[1]],) * before + owners
+            cand, taken, pieces[(cand[1], cand[2])] = _with_list(
+                cand, sequel, max_chars - total - len(cand[3]), announced=True,
+                mark=lambda i, current, owners=owners: cite(owners[i], current, own=True))
+        elif _announces_list(cand[3]):
             sequel, owners = _lines_with_sequel(passages[cand[1]], following)
             cand, taken, pieces[(cand[1], cand[2])] = _with_list(
                 cand, sequel, max_chars - total - len(cand[3]),

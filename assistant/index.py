@@ -194,6 +194,18 @@ class LoadedIndex:
         same = (sequel.source, sequel.title, sequel.section) == (passage.source, passage.title, passage.section)
         return sequel if same else None
 
+    def first_child(self, passage: Passage) -> Passage | None:
+        """The passage right after this one when it opens a sub-section of this one's heading (« Voyager à
+        l'étranger en sécurité » then « … › Avant le départ »), if any."""
+        if getattr(self, "_row_of", None) is None:
+            self._row_of = {p.id: row for row, p in enumerate(self.passages)}
+        row = self._row_of.get(passage.id)
+        if row is None or row + 1 >= self.size or not passage.section:
+            return None
+        child = self.passages[row + 1]
+        inside = (child.source == passage.source and (child.section or "").startswith(f"{passage.section} › "))
+        return child if inside else None
+
     def matrix(self) -> np.ndarray:
         """Every stored vector, as a read-only view of FAISS's own storage (no copy, flat or HNSW)."""
         if getattr(self, "_matrix", None) is None:

@@ -17,6 +17,8 @@ RULES = {
     "followup": "question qui dépend de la précédente (« et en 2025 ? », « ça coûte combien ? ») lue avec son sujet "
                 "(followup.py)",
     "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (stages.py)",
+    "subsections": "dernière phrase citée d'un passage suivi de ses sous-sections : leurs premiers éléments la suivent "
+                   "(answer.py)",
     "typos": "mot inconnu de l'index lu comme le mot indexé le plus proche (lexical.py)",
     "time": "passages du mois, de l'année, du numéro ou du dernier bulletin nommés favorisés (stages.py)",
     "duplicates": "même texte trouvé deux fois (page copiée, paragraphe répété) montré une fois (stages.py)",

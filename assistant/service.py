@@ -152,4 +152,5 @@ class Assistant:
         if missing is not None:
             return period_not_found(question, missing, searcher.latest_bulletin(), hits)
         return compose_answer(query, hits, context.certainty, lexical=searcher.index.lexical,
-                              following=searcher.index.following, context=context)
+                              following=searcher.index.following, context=context,
+                              first_child=searcher.index.first_child)

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from assistant import rules
 from assistant.answer import CLOSEST, DOUBT, NOT_FOUND, Certainty, compose_answer, coverage
 from assistant.chunking import split_sentences
 from assistant.lexical import analyze
@@ -390,3 +391,22 @@ def test_a_table_read_as_one_line_is_quoted_by_the_row_asked_about():
     assert answer.text.startswith("… ") and "Approche suspecte, ingérence Services de l'État en région" in answer.text
     quoted = answer.text.removeprefix("… ").removesuffix(" [1]").removesuffix(" …")
     assert quoted in table and len(quoted.split()) <= 40, answer.text
+
+
+def test_a_passage_followed_by_its_sub_sections_brings_their_first_items_under_their_own_mark():
+    intro = replace(_hit(1, "Un déplacement à l'étranger expose l'entreprise à des risques particuliers. Quelques "
+                            "précautions simples limitent fortement ces risques.").passage,
+                    id="travel", section="Se protéger › Voyager à l'étranger")
+    before = replace(intro, id="travel-before", section="Se protéger › Voyager à l'étranger › Avant le départ",
+                     text="– Emportez un ordinateur dédié au voyage.\n– Chiffrez les données emportées.")
+    hits = [Hit(passage=intro, score=1.0, rank=1, dense=0.9)]
+    question = "quelles précautions pour un déplacement à l'étranger ?"
+    answer = compose_answer(question, hits, max_sentences=2, first_child={intro: before}.get)
+    assert answer.text.endswith("Quelques précautions simples limitent fortement ces risques. [1] Emportez un "
+                                "ordinateur dédié au voyage. Chiffrez les données emportées. [2]"), answer.text
+    assert [(q.rank, q.passage_id) for q in answer.quotes][-1] == (2, "travel-before")
+    # Switched off, or with no sub-section after it, the passage's own sentences are the answer.
+    with rules.switched_off("subsections"):
+        assert compose_answer(question, hits, max_sentences=2, first_child={intro: before}.get).text.endswith(
+            "limitent fortement ces risques. [1]")
+    assert compose_answer(question, hits, max_sentences=2).text.endswith("limitent fortement ces risques. [1]")
