@@ -667,7 +667,8 @@ def write_report(report: dict, out_dir: Path) -> None:
     md = ["# Évaluation", "",
           f"Modèle : `{report['model']}` — réglages : `{json.dumps(report['settings'], ensure_ascii=False)}` — "
           f"poids dense de la fusion : {report['dense_weight']} — durée : {report['seconds']} s.", "",
-          "Produit par `assistant eval` (`make eval`) ; les jeux sont décrits dans `eval/README.md`.", "",
+          "Produit par `assistant eval` (`make eval`) ; les jeux sont décrits dans `eval/README.md`. Ce qui a été "
+          "essayé pour le classement et les réponses, gardé ou non, avec ses mesures : `eval/attempts.md`.", "",
           "## Recherche", "",
           "R@k : part des questions répondables dont un bon passage est dans les k premiers ; MRR@10 : moyenne de "
           "1/rang du premier bon passage.", "", format_table(report["datasets"]), "",
