@@ -39,8 +39,7 @@ def contacts_of(index: LoadedIndex) -> tuple[Contact, ...]:
         for sentence in sentences_of(passage.text):
             match = CONTACT.search(sentence)
             if match:
-                found.append(Contact(row, _around(LIST_ITEM.sub("", sentence), match.group()), passage.source,
-                                     passage.title, passage.section, passage.page))
+                found.append(Contact(row, _around(LIST_ITEM.sub("", sentence), match.group()), passage))
                 break
     return tuple(found)
 

@@ -84,24 +84,22 @@ def last_heading(section: str) -> str:
 @dataclass(frozen=True)
 class Contact:
     """A sentence of an indexed passage that gives a contact (an address, a number, a site, a public service),
-    with where it is written: what an uncertain or off-topic answer points to (contacts.py)."""
+    and the passage it is written in: what an uncertain or off-topic answer points to (contacts.py)."""
 
     row: int
     text: str
-    source: str
-    title: str
-    section: str | None = None
-    page: int | None = None
+    passage: Passage
 
     def where(self) -> str:
         """« Title › heading », or « Title, p. N »."""
-        if self.section:
-            return f"{self.title} › {last_heading(self.section)}"
-        return f"{self.title}, p. {self.page}" if self.page else self.title
+        p = self.passage
+        if p.section:
+            return f"{p.title} › {last_heading(p.section)}"
+        return f"{p.title}, p. {p.page}" if p.page else p.title
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "source": self.source, "title": self.title, "section": self.section,
-                "page": self.page}
+        p = self.passage
+        return {"text": self.text, "source": p.source, "title": p.title, "section": p.section, "page": p.page}
 
 
 @dataclass(frozen=True)
