@@ -11,7 +11,8 @@ finds nothing. Each docstring states what the stage was measured to do.
 Three rules act before retrieval, on the question as it is read: `followup`
 (followup.py, a follow-up read with its subject), `typos` (lexical.py, an
 unknown word read as the nearest indexed one) and `year` (asked.py, read into
-`Query.asked`).
+`Query.asked`). One shapes the quoted sentences themselves, in answer.py:
+`subsections` (a passage's last sentence brings its sub-sections' first items).
 """
 from __future__ import annotations
 
