@@ -1,4 +1,4 @@
-"""Exploration, not run to the end: a small cross-encoder (e5-small's first layers) re-ranking the hybrid top 20.
+"""Exploration: a small cross-encoder (e5-small's first layers) re-ranking the hybrid top 20.
 
 Trains e5-small's first LAYERS layers (embeddings frozen) and a linear head on mean pooling, listwise (one
 gold passage against NEG negatives from the shipped hybrid top 20), on `train/blind_sections.jsonl` and, with
