@@ -15,13 +15,11 @@ It has one of three outcomes (`OUTCOMES`):
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from . import rules, stages
-from .asked import AskedValue
 from .chunking import SENTENCE_END, sentences_of
 from .french import BULLET_ITEM, LIST_ITEM
 from .lexical import analyze, fold, stem_set
@@ -137,14 +135,6 @@ def signals(hits: list[Hit], question: str | Query, lexical: Lexical | None = No
     if not hits:
         return 0.0, 0.0
     return max(h.dense for h in hits[:3]), coverage(question, read(hits[0].passage), lexical)
-
-
-def value_missing(hits: list[Hit], question: str | Query) -> AskedValue | None:
-    """The value the question asks for (an amount, a phone number…) when none of the passages shown gives one."""
-    asked = Query.of(question).asked
-    if asked is None or value_source(hits, asked) is not None:
-        return None
-    return asked
 
 
 def coverage(question: str | Query, text: str, lexical: Lexical | None = None) -> float:
@@ -367,7 +357,8 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
 
     def cite(owner: Passage, current: int, own: bool = False) -> int:
         # A sub-section's lines are cited with their own passage; a list cut by a page break, with its page's.
-        if (owner.id if own else owner.page) == (cited[current].passage.id if own else cited[current].passage.page):
+        here = cited[current].passage
+        if (owner.id == here.id) if own else (owner.page == here.page):
             return current
         if owner.id not in rank_of:
             added.append(Hit(passage=owner, score=cited[current].score, rank=len(hits) + len(added) + 1))
@@ -388,18 +379,15 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
         # A list's lines come with the sentence announcing it, before any other sentence takes the room: those
         # of its passage, then of the passages cut after it.
         child = _subsections_after(cand, passages, lines, first_child)
-        if child is not None:
-            before = len(lines[cand[1]])
-            sequel, owners = _lines_with_sequel(child, following)
-            sequel, owners = lines[cand[1]] + sequel, (passages[cand[1]],) * before + owners
+        if child is not None or _announces_list(cand[3]):
+            if child is None:
+                sequel, owners = _lines_with_sequel(passages[cand[1]], following)
+            else:  # the passage's own lines, then its first sub-section's
+                sequel, owners = _lines_with_sequel(child, following)
+                sequel, owners = lines[cand[1]] + sequel, (passages[cand[1]],) * len(lines[cand[1]]) + owners
             cand, taken, pieces[(cand[1], cand[2])] = _with_list(
-                cand, sequel, max_chars - total - len(cand[3]), announced=True,
-                mark=lambda i, current, owners=owners: cite(owners[i], current, own=True))
-        elif _announces_list(cand[3]):
-            sequel, owners = _lines_with_sequel(passages[cand[1]], following)
-            cand, taken, pieces[(cand[1], cand[2])] = _with_list(
-                cand, sequel, max_chars - total - len(cand[3]),
-                mark=lambda i, current, owners=owners: cite(owners[i], current))
+                cand, sequel, max_chars - total - len(cand[3]), announced=child is not None,
+                mark=lambda i, current, owners=owners, own=child is not None: cite(owners[i], current, own))
             absorbed |= {(cand[1], position) for position in taken} | {sequel[position] for position in taken}
             # A line chosen on its own before its list came is now quoted in the list: it is not quoted twice.
             for quoted in [c for c in chosen if (c[1], c[2]) in absorbed or c[3] in absorbed]:
@@ -412,23 +400,6 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     quoted = [piece for _, rank, position, sentence in chosen
               for piece in pieces.get((rank, position), ((sentence, rank),))]
     return _answer(question, _quoted(quoted, cited), (*hits, *added), doubt)
-
-
-_MARK = re.compile(r"\s*\[(\d+)\]")
-
-
-def quotes_of(text: str) -> tuple[Quote, ...]:
-    """The pieces of quoted text, each with the mark that closes it (« A. [1] B : c d [2] » -> (1, A.), (2, B : c d)).
-
-    For answers written by hand (tests): the composer builds its quotes as it quotes (`_quoted`).
-    """
-    quotes, start = [], 0
-    for mark in _MARK.finditer(text):
-        piece = text[start:mark.start()].strip()
-        if piece:
-            quotes.append(Quote(rank=int(mark[1]), text=piece))
-        start = mark.end()
-    return tuple(quotes)
 
 
 def _quoted(pieces: list[tuple[str, int]], cited: dict[int, Hit]) -> tuple[str, tuple[Quote, ...]]:

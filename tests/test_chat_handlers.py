@@ -19,7 +19,7 @@ from assistant.chat import (
     ALL, STARTERS, describe_filters, escape_markdown, filter_choices, filters_from_settings, not_found_markdown,
     passage_markdown, passage_panel, pdf_panel, render_reply, welcome_markdown,
 )
-from assistant.schema import Answer, Hit, Passage
+from assistant.schema import Answer, Hit, Passage, Quote
 from assistant.search import Filters
 from conftest import HOSTILE, ROOT
 
@@ -32,10 +32,19 @@ def passage(n: int, **kw) -> Passage:
     return Passage(**base)
 
 
+def quotes_of(text: str) -> tuple[Quote, ...]:
+    """The quotes of a hand-written answer: each piece with the [n] mark that closes it (« A. [1] B [2] »)."""
+    quotes, start = [], 0
+    for mark in re.finditer(r"\s*\[(\d+)\]", text):
+        piece = text[start:mark.start()].strip()
+        if piece:
+            quotes.append(Quote(rank=int(mark[1]), text=piece))
+        start = mark.end()
+    return tuple(quotes)
+
+
 def answer_with(text: str, passages: list[Passage], abstained: bool = False) -> Answer:
     hits = tuple(Hit(passage=p, score=1.0 - i / 10, rank=i + 1, dense=0.9) for i, p in enumerate(passages))
-    from assistant.answer import quotes_of
-
     return Answer(question="q ?", text=text, abstained=abstained, hits=hits, quotes=quotes_of(text))
 
 
