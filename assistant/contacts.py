@@ -60,14 +60,14 @@ def _around(sentence: str, contact: str) -> str:
 
 
 def nearest_contacts(scores: np.ndarray, contacts: tuple[Contact, ...], n: int = MAX_CONTACTS,
-                     shown: frozenset[int] = frozenset(), addresses_only: bool = False) -> list[Contact]:
+                     shown: frozenset[str] = frozenset(), addresses_only: bool = False) -> list[Contact]:
     """The n contacts whose passages are closest to the question (its dense score per passage row), one per
-    distinct contact: the same address given on two pages is named once, and a passage already shown (rows
+    distinct contact: the same address given on two pages is named once, and a passage already shown (its id
     in `shown`) is not repeated. `addresses_only` keeps the contacts with an address, number or site: for an
     off-topic question, a named service (« contactez 17Cyber ») would answer another question."""
     chosen, seen = [], set()
     for contact in sorted(contacts, key=lambda c: -float(scores[c.row])):
-        if contact.row in shown or (addresses_only and not _ADDRESS.search(contact.text)):
+        if contact.passage.id in shown or (addresses_only and not _ADDRESS.search(contact.text)):
             continue
         key = tuple(sorted(set(CONTACT.findall(contact.text.lower()))))
         if key in seen:

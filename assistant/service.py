@@ -44,8 +44,7 @@ class Assistant:
     _reload_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _checked: float = field(default=0.0, repr=False)
     _refused: object = field(default=None, repr=False)
-    _coverage: tuple | None = field(default=None, repr=False)
-    _contact_cache: tuple | None = field(default=None, repr=False)
+    _per_index: dict = field(default_factory=dict, repr=False)  # name -> (index, what was read from it)
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> "Assistant":
@@ -109,17 +108,18 @@ class Assistant:
         return replace(answer, question=question, understood_as=understood if understood != question.strip() else None)
 
     def _covered(self, index: LoadedIndex) -> str:
-        """What the index covers, in one sentence: read from its passages once per loaded index."""
-        cached = self._coverage
-        if cached is None or cached[0] is not index:
-            cached = self._coverage = (index, covered_text(catalog_of(index)))
-        return cached[1]
+        """What the index covers, in one sentence."""
+        return self._read_once("covered", index, lambda: covered_text(catalog_of(index)))
 
     def _contacts(self, index: LoadedIndex) -> tuple[Contact, ...]:
-        """The contacts the index gives: read from its passages once per loaded index."""
-        cached = self._contact_cache
+        """The contacts the index gives."""
+        return self._read_once("contacts", index, lambda: contacts_of(index))
+
+    def _read_once(self, name: str, index: LoadedIndex, read):
+        """What `read` finds in the index's passages, read once per loaded index (a new generation reads anew)."""
+        cached = self._per_index.get(name)
         if cached is None or cached[0] is not index:
-            cached = self._contact_cache = (index, contacts_of(index))
+            cached = self._per_index[name] = (index, read())
         return cached[1]
 
     def _answer(self, question: str, k: int | None, filters: Filters | None) -> Answer:
@@ -132,11 +132,9 @@ class Assistant:
         if scores.size == 0:
             return answer
         index = searcher.index
-        cited = {h.passage.id for h in answer.hits}
-        shown = frozenset(row for row, p in enumerate(index.passages) if p.id in cited)
         off = answer.outcome == OFF_TOPIC
-        contacts = nearest_contacts(scores, self._contacts(index), n=1 if off else MAX_CONTACTS, shown=shown,
-                                    addresses_only=off)
+        contacts = nearest_contacts(scores, self._contacts(index), n=1 if off else MAX_CONTACTS,
+                                    shown=frozenset(h.passage.id for h in answer.hits), addresses_only=off)
         topics = tuple(nearest_topics(scores, index)) if off else ()
         return replace(answer, contacts=tuple(contacts), nearest_topics=topics)
 

@@ -38,7 +38,7 @@ def test_nearest_contacts_follow_the_question_name_an_address_once_and_skip_what
     assert [c.row for c in nearest_contacts(scores, contacts)] == [2, 3]
     # The same address on two pages is named once: rows 3 and 1 both give ie@…
     assert [c.row for c in nearest_contacts(scores, contacts, n=3)] == [2, 3, 4]
-    assert [c.row for c in nearest_contacts(scores, contacts, shown=frozenset({2}))] == [3, 4]
+    assert [c.row for c in nearest_contacts(scores, contacts, shown=frozenset({"p2"}))] == [3, 4]
     # Off topic: an address, not a named service.
     assert [c.row for c in nearest_contacts(scores, contacts, n=1, addresses_only=True)] == [3]
 
