@@ -18,7 +18,7 @@ from typing import Callable
 from .answer import CLOSEST, DOUBT, NOT_FOUND, NOT_FOUND_SCOPE, OFF_TOPIC, UNCERTAIN
 from .catalog import DOC_TYPE_PLURALS, Catalog, IndexedDocument, catalog_of, count_of, month_label, type_line
 from .highlight import Box, segments
-from .render import NEAREST_TOPICS, SEE_ALSO, citation, french_date, help_lines, where_parts
+from .render import citation, french_date, help_lines, where_parts
 from .schema import DOC_TYPES, Answer, Hit, Passage
 from .search import Filters
 from .themes import PRACTICE_LABELS, PRACTICES, TOPIC_LABELS, TOPICS
@@ -342,19 +342,18 @@ def not_found_markdown(catalog: Catalog | None, filters: Filters | None = None, 
                       "élargissez-les dans les réglages puis reposez la question."]
     if catalog:
         lines += ["", coverage_markdown(catalog)]
-    pointers = help_lines(answer, escape_markdown) if answer else []
+    pointers = _help_markdown(answer) if answer else []
     if pointers:  # chosen for the question: the nearest topics covered and the contacts the documents give
-        lines += [""] + _bold_heads(pointers)
+        lines += [""] + pointers
     else:
         lines += ["", "Vous pouvez par exemple demander : « " + escape_markdown(STARTERS[2].message) + " » ou « "
                   + escape_markdown(STARTERS[0].message) + " »"]
     return "\n".join(lines).rstrip()
 
 
-def _bold_heads(lines: list[str]) -> list[str]:
-    """help_lines for the chat: their headings in bold; each line stays its own (the chat breaks lines), not a
-    list, which would read as more sources."""
-    return [f"**{line}**" if line in (NEAREST_TOPICS, SEE_ALSO) else line for line in lines]
+def _help_markdown(answer: Answer) -> list[str]:
+    """render.help_lines in the chat's Markdown: escaped, headings in bold."""
+    return help_lines(answer, escape_markdown, heading=lambda text: f"**{text}**")
 
 
 def _quotes(answer: Answer) -> str:
@@ -406,7 +405,7 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
     if others:
         content += ["", "**Autres passages trouvés**", ""] + [_source_line(h) for h in others]
     if answer.contacts:
-        content += [""] + _bold_heads(help_lines(answer, escape_markdown))
+        content += [""] + _help_markdown(answer)
     content += ["", "_Boutons ci-dessous : lire un passage" + (" ou ouvrir le PDF à la page citée._" if pdfs else "._")]
     active = describe_filters(filters)
     if active:

@@ -17,7 +17,6 @@ DOC_TYPE_LABELS = {
 OUTCOME_LABELS = {"uncertain": "[Réponse incertaine]", "off_topic": "[Hors du champ des documents]"}
 
 
-
 def french_date(iso: str | None, with_day: bool = True) -> str | None:
     """'2025-03-14' -> '14 mars 2025'."""
     if not iso or len(iso) < 10:
@@ -48,13 +47,16 @@ NEAREST_TOPICS = "Sujets les plus proches dans les documents :"
 SEE_ALSO = "Pour aller plus loin :"
 
 
-def help_lines(answer: Answer, escape=lambda text: text, bullet: str = "→ ") -> list[str]:
-    """What an answer that is not one points to: the nearest topics covered, the contacts the documents give."""
+def help_lines(answer: Answer, escape=lambda text: text, bullet: str = "→ ", heading=lambda text: text) -> list[str]:
+    """What an answer that is not one points to: the nearest topics covered, the contacts the documents give.
+
+    The chat writes each line as its own, not as a list, which would read as more sources."""
     lines = []
     if answer.nearest_topics:
-        lines += [NEAREST_TOPICS] + [f"{bullet}{escape(topic)}" for topic in answer.nearest_topics] + [""]
+        lines += [heading(NEAREST_TOPICS)] + [f"{bullet}{escape(topic)}" for topic in answer.nearest_topics] + [""]
     if answer.contacts:
-        lines += [SEE_ALSO] + [f"{bullet}{escape(c.text)} ({escape(c.where())})" for c in answer.contacts] + [""]
+        lines += [heading(SEE_ALSO)] + [f"{bullet}{escape(c.text)} ({escape(c.where())})" for c in answer.contacts]
+        lines += [""]
     return lines
 
 
