@@ -185,26 +185,25 @@ class LoadedIndex:
         """The passage that follows this one in its document under the same heading (the next cut, or the top
         of the next page when a section runs over a page break), if any. A document's passages are stored
         together and in reading order."""
-        if getattr(self, "_row_of", None) is None:
-            self._row_of = {p.id: row for row, p in enumerate(self.passages)}
-        row = self._row_of.get(passage.id)
-        if row is None or row + 1 >= self.size:
-            return None
-        sequel = self.passages[row + 1]
-        same = (sequel.source, sequel.title, sequel.section) == (passage.source, passage.title, passage.section)
+        sequel = self._next(passage)
+        same = sequel is not None and \
+            (sequel.source, sequel.title, sequel.section) == (passage.source, passage.title, passage.section)
         return sequel if same else None
 
     def first_child(self, passage: Passage) -> Passage | None:
         """The passage right after this one when it opens a sub-section of this one's heading (« Voyager à
         l'étranger en sécurité » then « … › Avant le départ »), if any."""
+        child = self._next(passage) if passage.section else None
+        inside = child is not None and child.source == passage.source and \
+            (child.section or "").startswith(f"{passage.section} › ")
+        return child if inside else None
+
+    def _next(self, passage: Passage) -> Passage | None:
+        """The passage stored right after this one, if any."""
         if getattr(self, "_row_of", None) is None:
             self._row_of = {p.id: row for row, p in enumerate(self.passages)}
         row = self._row_of.get(passage.id)
-        if row is None or row + 1 >= self.size or not passage.section:
-            return None
-        child = self.passages[row + 1]
-        inside = (child.source == passage.source and (child.section or "").startswith(f"{passage.section} › "))
-        return child if inside else None
+        return self.passages[row + 1] if row is not None and row + 1 < self.size else None
 
     def matrix(self) -> np.ndarray:
         """Every stored vector, as a read-only view of FAISS's own storage (no copy, flat or HNSW)."""
