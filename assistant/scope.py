@@ -153,16 +153,19 @@ class Scope:
         log-odds of its words, index against background)."""
         query = Query.of(question)
         margin = searcher.closest(query.text) - self.background.best(searcher.query_vector(query.text))
-        terms = searcher.index.lexical.terms(query.stems)
-        vocab = searcher.index.lexical.model.vocab_dict
-        known = sum(t in vocab for t in terms) / len(terms) if terms else 1.0
-        return margin, known, self.odds(searcher, query)
+        lexical = searcher.index.lexical
+        terms = lexical.terms(query.stems)
+        known = sum(t in lexical.model.vocab_dict for t in terms) / len(terms) if terms else 1.0
+        return margin, known, self._odds(searcher, terms, self.smoothing)
 
     def odds(self, searcher, question: str | Query, smoothing: float | None = None) -> float:
         """The mean log-odds of the question's words, index against background (`log_odds`)."""
-        lexical = searcher.index.lexical
-        return log_odds(lexical.terms(Query.of(question).stems), lexical.document_frequency, searcher.index.size,
-                        self.background.document_frequencies(), self.smoothing if smoothing is None else smoothing)
+        terms = searcher.index.lexical.terms(Query.of(question).stems)
+        return self._odds(searcher, terms, self.smoothing if smoothing is None else smoothing)
+
+    def _odds(self, searcher, terms: list[str], smoothing: float) -> float:
+        return log_odds(terms, searcher.index.lexical.document_frequency, searcher.index.size,
+                        self.background.document_frequencies(), smoothing)
 
     def score(self, margin: float, known: float, odds: float) -> float:
         return margin + self.known_weight * known + self.odds_weight * odds
