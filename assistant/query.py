@@ -48,7 +48,6 @@ class Query:
         return question if isinstance(question, Query) else cls.parse(question)
 
 
-
 def text_of(question: "str | Query") -> str:
     """The question's text, whether given as text or as a Query (the dense side reads the text)."""
     return question.text if isinstance(question, Query) else question

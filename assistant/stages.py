@@ -122,10 +122,9 @@ def time_boost(query: Query, pool: tuple[np.ndarray, np.ndarray], context: Conte
     if hints.latest:
         bulletin_dates = _latest_candidates(query, rows, context)
         if bulletin_dates:
-            rank_of = {d: len(bulletin_dates) - 1 - i for i, d in enumerate(bulletin_dates)}
-            for row, passage in enumerate(searcher.index.passages):
-                if passage.doc_type == "bulletin" and passage.date in rank_of:
-                    boost[row] += TIME_BOOST * 0.5 ** rank_of[passage.date]
+            bulletins, dates = searcher.doc_types() == "bulletin", searcher.dates()
+            for back, date in enumerate(reversed(bulletin_dates)):
+                boost[bulletins & (dates == date)] += TIME_BOOST * 0.5 ** back
     return rows, fused + boost[rows]
 
 
@@ -189,8 +188,9 @@ def pointers(query: Query, candidates: Iterable[Candidate], context: Context) ->
         return candidates
     passages = context.searcher.index.passages
     if query.topic is not None:
-        # A question on a topic in a named issue or period (« veille blockchain 2025 ») wants the items: every
-        # cover and table of contents of the period shares its words. They come after the k items found.
+        # A question on a named issue or period wants its content: on a topic (« veille blockchain 2025 ») the
+        # items, which every cover and table of contents of the period shares words with; on the issue alone
+        # (« le dernier bulletin ») what it says, never its masthead. They come after the k items found.
         kept: list[Candidate] = []
         elsewhere: list[Candidate] = []
         for candidate in candidates:
@@ -198,8 +198,7 @@ def pointers(query: Query, candidates: Iterable[Candidate], context: Context) ->
             if len(kept) == context.k:
                 break
         return kept + elsewhere
-    # With no topic (« le dernier bulletin ») the issue's content is wanted: a masthead or a table of contents is
-    # never the answer, it follows what it points to.
+    # A question naming no issue: a masthead or a table of contents yields its place to its document's content.
     return _content_before_pointers([c for _, c in zip(range(context.k), candidates)], passages)
 
 
