@@ -26,7 +26,7 @@ from datetime import date
 
 from .dates import time_hints
 from .lexical import analyze
-from .french import MONTH_NUMBERS
+from .french import MONTH_NAMES
 from .render import french_date
 
 # At most this many previous questions are read (the API accepts more and keeps the last ones).
@@ -65,7 +65,7 @@ _NO_TOPIC = re.compile(
 # Words that only say which period or issue (« en 2025 », « en mars », « le n° 38 », « le dernier numéro »), by kind:
 # a follow-up that names a month keeps the year asked before (« et en janvier ? » after « … en 2025 »).
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_MONTH = re.compile(r"\b(?:" + "|".join(MONTH_NUMBERS) + r"|printemps|[ée]t[ée]|automne|hiver|mois|trimestre|semestre)\b",
+_MONTH = re.compile(r"\b(?:" + MONTH_NAMES + r"|printemps|[ée]t[ée]|automne|hiver|mois|trimestre|semestre)\b",
                     re.I)
 _ISSUE = re.compile(r"\b(?:n\s*°\s*\d+|num[ée]ro\s+\d+|derni[eè]re?s?|r[ée]cente?s?|ann[ée]e)\b", re.I)
 _PERIOD = re.compile("|".join(p.pattern for p in (_YEAR, _MONTH, _ISSUE)), re.I)

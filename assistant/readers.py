@@ -12,14 +12,13 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from .french import LIST_ITEM, MONTH_NUMBERS
+from .french import LIST_ITEM, MONTH_NAMES, MONTH_NUMBERS
 from .lexical import fold
 from .schema import Document, Section
 
 SUPPORTED_SUFFIXES = (".pdf", ".html", ".htm", ".md", ".markdown", ".txt")
 
 SAMPLE_MARK = "document d'exemple"
-
 
 
 class ReadError(Exception):
@@ -69,8 +68,7 @@ def parse_date(text: str | None) -> str | None:
     m = re.search(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", text)
     if m:
         return _iso(int(m[3]), int(m[2]), int(m[1]))
-    months = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
-    m = re.search(rf"\b(?:(\d{{1,2}})(?:er)?\s+)?({months})\s+(\d{{4}})\b", text, re.IGNORECASE)
+    m = re.search(rf"\b(?:(\d{{1,2}})(?:er)?\s+)?({MONTH_NAMES})\s+(\d{{4}})\b", text, re.IGNORECASE)
     if m:
         return _iso(int(m[3]), MONTH_NUMBERS[m[2].lower()], int(m[1] or 1))
     return None
@@ -566,7 +564,6 @@ def _hyphen_vocabulary(text: str) -> set[str]:
 # Second halves of words that are written with a hyphen (elle-même, peut-être, dit-il, celui-ci).
 _COMPOUND_ENDINGS = {"même", "mêmes", "ci", "là", "être", "il", "elle", "on", "ils", "elles", "nous", "vous",
                      "je", "tu", "t", "y", "en", "moi", "toi", "lui", "leur", "eux", "dessus", "dessous", "delà"}
-
 
 
 def _reflow(text: str, hyphenated_words: set[str]) -> str:
