@@ -15,6 +15,7 @@ It has one of three outcomes (`OUTCOMES`):
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -28,6 +29,12 @@ from .readers import SAMPLE_MARK
 from .schema import Answer, Hit, Passage, Quote
 from .stages import Context, read, value_source
 
+# A sentence's score: its share of the question's (weighted) words, plus PASSAGE_WEIGHT times its passage's
+# fused score, less POSITION_PENALTY per sentence before it in its passage and RANK_PENALTY per passage ranked
+# before its own.
+PASSAGE_WEIGHT = 0.5
+POSITION_PENALTY = 0.02
+RANK_PENALTY = 0.15
 # Share of the best sentence's score given to the sentence that follows it in its passage: it raised the share
 # of answers holding the gold answer from 0.739 to 0.757 on PIAF and from 0.610 to 0.638 on Service-Public
 # (`assistant eval`, « réponse contient la réponse attendue »), answers growing from 383 to 419 characters.
@@ -51,6 +58,11 @@ SEQUELS = 2
 LONG_FRAGMENT = 450
 EXCERPT_WORDS = 40
 EXCERPT_LEAD = 3
+# A line of labelled fields (« Éditeur : ANSSI — Thématique : Protocole 802.1X — Mise à jour : 2018-08-17 »,
+# « Lien : https://… », « Source : conférence »): the document's details, which the source already shows. Quoted
+# only when the question asks for the value it gives (a link, a date); rule `fields`.
+FIELD_LINE = re.compile(r"^\s*[A-ZÉÈÀÂÎÔ][\w'’-]*(?:\s[\w'’-]+){0,2}\s?:\s+(?P<value>\S.*)$")
+URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$")
 
 ANSWERED, UNCERTAIN, OFF_TOPIC = "answered", "uncertain", "off_topic"
 OUTCOMES = (ANSWERED, UNCERTAIN, OFF_TOPIC)
@@ -218,6 +230,16 @@ def _subsections_after(cand: tuple, passages: dict, lines: dict,
     return first_child(passages[rank]) if position == len(lines[rank]) - 1 else None
 
 
+def is_field_line(line: str) -> bool:
+    """« Lien : https://… », « Éditeur : ANSSI — Thématique : … », « Source : conférence »: a document's details,
+    not a sentence (no sentence end, a link, fields joined by dashes or a value of a few words)."""
+    match = FIELD_LINE.match(line)
+    if match is None or line.rstrip().endswith((".", "!", "?", "…", ":", ";")):
+        return False
+    value = match["value"].strip()
+    return bool(URL_ONLY.match(value)) or " — " in value or len(value.split()) <= 6
+
+
 def _announces_list(sentence: str) -> bool:
     """« Elle se déroule en quatre étapes : »"""
     return sentence.rstrip().endswith(":")
@@ -323,14 +345,17 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     lines = {hit.rank: sentences_of(hit.passage.text) for hit in sources}
     passages = {hit.rank: hit.passage for hit in sources}
     candidates = []
+    fields = rules.on("fields")
     for hit in sources:
         for position, sentence in enumerate(lines[hit.rank]):
             if len(sentence) < 15 or (hit.passage.sample and _is_sample_notice(sentence)):
                 continue
+            if fields and is_field_line(sentence) and not (asked is not None and asked.given_by(sentence)):
+                continue
             words = stem_set(sentence)
             overlap = sum(weights[t] for t in wanted & words) / total_weight
             # Prefer the best passage, and within it sentences that share the question's words.
-            score = overlap + 0.5 * hit.score - 0.02 * position - 0.15 * (hit.rank - 1)
+            score = overlap + PASSAGE_WEIGHT * hit.score - POSITION_PENALTY * position - RANK_PENALTY * (hit.rank - 1)
             if shape is not None and shape.search(sentence):
                 score += SHAPE_BONUS
             if not SENTENCE_END.search(sentence) or sentence.rstrip().endswith("?"):

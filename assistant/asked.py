@@ -178,6 +178,8 @@ def asked_value(question: str) -> AskedValue | None:
         if topical and kind in _AMOUNTS:
             continue
         match = pattern.search(question)
+        if match and kind in _MENTIONABLE and rules.on("mentioned") and _only_mentioned(question, match.start()):
+            continue
         if match:
             groups = match.groupdict()
             name = "focus" if groups.get("focus") else "focus2" if groups.get("focus2") else None
@@ -190,6 +192,23 @@ def asked_value(question: str) -> AskedValue | None:
             return AskedValue(kind, stems[0], extra[0] if extra and extra[0] != stems[0] else None,
                               year[1] if year else None)
     return None
+
+
+def _only_mentioned(question: str, start: int) -> bool:
+    """A date or an address the question names without asking for it: the asker's own (« venir de notre adresse
+    mais c'est pas nous »), or in a question that asks what to do and nothing a value answers (« un fichier avec
+    noms, adresses et dates d'anniversaire : je dois faire quoi ? »)."""
+    return bool(_OWN.search(question[:start])) or bool(_ASKS_ACTION.search(question)
+                                                         and not _ASKS_VALUE.search(question))
+
+
+# The kinds a question may name as part of its situation rather than ask for.
+_MENTIONABLE = frozenset({"date", "adresse"})
+_OWN = re.compile(r"\b(?:mon|ma|mes|notre|nos)\s+(?:\w+\s+)?$", re.I)
+_ASKS_ACTION = re.compile(r"\b(?:comment|pourquoi|que faire|quoi faire|faire quoi|je dois|on doit|dois-je|doit-on"
+                          r"|faut-il|faut il|il faut|peut-on|on peut|puis-je|est-ce que|est ce que)\b", re.I)
+_ASKS_VALUE = re.compile(r"\b(?:quel(?:le)?s?|combien|quand|où|(?:trouver|avoir|obtenir|conna[iî]tre|savoir)\s+(?:l['’]|la|les)"
+                         r")\b", re.I)
 
 
 _WHETHER_OR_HOW = re.compile(r"\W*(?:est[- ]ce que?|est[- ]ce qu['’]|peut-on|peut on|puis-je|a-t-on|ai-je|faut-il"

@@ -66,8 +66,10 @@ class Dataset:
 
 def searcher_for(dataset: Dataset, embedder: Embedder, settings: Settings) -> Searcher:
     """A searcher over the dataset, its question embeddings read from the disk cache (computed once)."""
+    searcher = Searcher(dataset.index, embedder, settings)
     if not dataset.query_vectors:
-        questions = sorted({q.question for q in dataset.questions})
+        # Keyed as the searcher reads them (accents put back): the rule switched off reads the others afresh.
+        questions = sorted({searcher.dense_text(q.question) for q in dataset.questions})
         digest = hashlib.sha256(("\x1e".join(questions) + embedder.name).encode()).hexdigest()[:16]
         cache = Path(settings.cache_dir) / "eval-vectors" / f"{dataset.name}-questions-{embedder.name}-{digest}.npy"
         if cache.exists():
@@ -77,7 +79,6 @@ def searcher_for(dataset: Dataset, embedder: Embedder, settings: Settings) -> Se
             cache.parent.mkdir(parents=True, exist_ok=True)
             np.save(cache, vectors)
         dataset.query_vectors = dict(zip(questions, vectors))
-    searcher = Searcher(dataset.index, embedder, settings)
     searcher.remember(dataset.query_vectors)
     return searcher
 

@@ -19,11 +19,16 @@ RULES = {
     "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (stages.py)",
     "subsections": "dernière phrase citée d'un passage suivi de ses sous-sections : leurs premiers éléments la suivent "
                    "(answer.py)",
+    "accents": "accents remis aux mots d'une question tapée sans eux, pour la recherche sémantique (lexical.py)",
     "typos": "mot inconnu de l'index lu comme le mot indexé le plus proche (lexical.py)",
     "time": "passages du mois, de l'année, du numéro ou du dernier bulletin nommés favorisés (stages.py)",
     "duplicates": "même texte trouvé deux fois (page copiée, paragraphe répété) montré une fois (stages.py)",
     "period": "numéro ou période demandés qu'aucun document indexé ne couvre : dit, et le dernier bulletin nommé "
               "(stages.py)",
+    "fields": "lignes de détails d'un document (« Lien : … », « Éditeur : … — Mise à jour : … ») citées seulement si "
+              "la question demande ce qu'elles donnent (answer.py)",
+    "mentioned": "date ou adresse nommée sans être demandée (« notre adresse », « …les dates, je dois faire quoi ? ») : "
+                 "pas une valeur demandée (asked.py)",
     "certainty": "passages trop loin de la question pour y répondre : incertain (answer.py, stages.py)",
 }
 

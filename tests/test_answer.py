@@ -410,3 +410,40 @@ def test_a_passage_followed_by_its_sub_sections_brings_their_first_items_under_t
         assert compose_answer(question, hits, max_sentences=2, first_child={intro: before}.get).text.endswith(
             "limitent fortement ces risques. [1]")
     assert compose_answer(question, hits, max_sentences=2).text.endswith("limitent fortement ces risques. [1]")
+
+
+def test_a_date_or_address_named_in_a_situation_is_not_asked_for():
+    from assistant.asked import asked_value
+
+    # The asker's own address, and dates in a file described before « je dois faire quoi ? ».
+    assert asked_value("des mails ont l'air de venir de notre adresse mais c pas nous, on peut empecher ça ?") is None
+    assert asked_value("un fichier clients avec noms et dates d'anniv, niveau rgpd je dois faire quoi ?") is None
+    # Asked for, they still are: a bare request, a « quel », « comment trouver l'… ».
+    assert asked_value("adresse postale de la mission intelligence economique").kind == "adresse"
+    assert asked_value("comment trouver l'adresse de la CCI ?").kind == "adresse"
+    assert asked_value("quelle est la date du webinaire, je dois m'inscrire comment ?").kind == "date"
+    with rules.switched_off("mentioned"):
+        assert asked_value("des mails ont l'air de venir de notre adresse, on peut empecher ça ?").kind == "adresse"
+
+
+def test_a_documents_details_are_not_quoted_unless_asked_for():
+    from assistant.answer import is_field_line
+
+    assert is_field_line("Lien : https://cyber.gouv.fr/guide-journalisation")
+    assert is_field_line("Éditeur : ANSSI — Thématique : Journalisation — Mise à jour : 2022-01-28")
+    assert not is_field_line("À retenir : centralisez les journaux sur un serveur dédié.")
+    assert not is_field_line("Les journaux sont centralisés :")
+    text = ("Éditeur : ANSSI — Thématique : Journalisation — Mise à jour : 2022-01-28\n"
+            "Lien : https://cyber.gouv.fr/guide-journalisation\n"
+            "Ce guide présente une architecture de journalisation centralisée des systèmes d'information.")
+    hits = [_hit(1, text)]
+    answer = compose_answer("journalisation centralisée, architecture recommandée ?", hits)
+    assert answer.text == ("Ce guide présente une architecture de journalisation centralisée des systèmes "
+                           "d'information. [1]")
+    # A question that asks for the link gets it.
+    assert "https://cyber.gouv.fr/guide-journalisation" in compose_answer(
+        "adresse mail ou lien du guide journalisation ?", hits).text
+    # The rule measured off: the details line, holding the question's words, is quoted.
+    assert "Thématique" not in compose_answer("éditeur et thématique du guide journalisation ?", hits).text
+    with rules.switched_off("fields"):
+        assert "Thématique" in compose_answer("éditeur et thématique du guide journalisation ?", hits).text

@@ -87,3 +87,22 @@ def test_typos_and_missing_apostrophes_find_the_indexed_word():
     assert index.known("mari") == "mari"
     assert index.known(analyze("cryptomonnaie")[0]) == analyze("cryptomonnaie")[0]
     assert not index.scores("cryptomonnaie").any()
+
+
+def test_accents_come_back_from_the_passages_own_words():
+    from assistant.lexical import Accents
+
+    accents = Accents(["La sécurité du système passe par la sécurité des postes.", "Voyager à l'étranger.",
+                       "Un tel usage, ou un autre ; il a été animé. Une activité animée anime le salon."])
+    assert accents.restore("Securite des pc a l'etranger") == "Sécurité des pc a l'étranger"
+    # « tel », « anime » are words the passages write bare too often; one- and two-letter words stay.
+    assert accents.restore("un tel salon anime ou pas") == "un tel salon anime ou pas"
+
+
+def test_accents_rule_off_leaves_the_question_as_typed():
+    from assistant import rules
+    from assistant.lexical import Accents
+
+    accents = Accents(["La sécurité avant tout."])
+    with rules.switched_off("accents"):
+        assert accents.restore("securite") == "securite"
