@@ -18,7 +18,7 @@ from .catalog import catalog_of, covered_text
 from .config import Settings
 from .contacts import MAX_CONTACTS, contacts_of, nearest_contacts, nearest_topics
 from .embed import Embedder, get_embedder
-from .followup import understand
+from .followup import emphasised, understand
 from .index import IndexError, LoadedIndex, current_generation, load_index
 from .query import Query
 from .schema import Answer, Contact
@@ -104,7 +104,7 @@ class Assistant:
         combien ? ») is read with the previous question's topic (followup.py), and the answer says how.
         """
         understood = understand(question, history) if rules.on("followup") else question.strip()
-        answer = self._answer(understood, k, filters)
+        answer = self._answer(emphasised(question, understood), k, filters)
         return replace(answer, question=question, understood_as=understood if understood != question.strip() else None)
 
     def _covered(self, index: LoadedIndex) -> str:

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.followup import depends_on_context, understand
+from assistant import rules
+from assistant.followup import depends_on_context, emphasised, understand
 
 
 @pytest.mark.parametrize("question", [
     "et ça coûte combien ?", "et pour les collectivités ?", "et en 2025 ?", "et le mois d'avant ?", "pourquoi ?",
     "des exemples ?", "c'est obligatoire ?", "ça coûte combien", "ce guide dit quoi sur les sauvegardes ?",
     "il faut le signer ?", "mais si le presta refuse ?", "qui le fait ?", "qui l'écrit ?", "c obligatoire ?",
-    "c fiable ?", "Comment est-il censé être utilisé ?", "pkoi ?",
+    "c fiable ?", "Comment est-il censé être utilisé ?", "pkoi ?", "on l'applique comment avec un seul serveur ?",
+    "ok on a tout débranché du réseau. et ensuite ?", "concrètement on commence par quoi ?", "on fait comment ?",
 ])
 def test_follow_ups_depend_on_the_turn_before(question):
     assert depends_on_context(question), question
@@ -20,7 +22,8 @@ def test_follow_ups_depend_on_the_turn_before(question):
     "le dernier bulletin", "Quels sont les trois modes d'action de l'intelligence économique ?",
     "on a reçu un mail bizarre de notre banque, c'est grave ça ?", "Comment adhérer à la charte cybersécurité ?",
     "il faut faire quoi après un rançongiciel ?", "veille blockchain 2025", "faut-il une charte informatique ?",
-    "y a-t-il un guide sur les sauvegardes ?",
+    "y a-t-il un guide sur les sauvegardes ?", "notre messagerie vient d'etre piratee on fait quoi en urgence",
+    "que faire après une cyberattaque ?",
 ])
 def test_standalone_questions_stand_alone(question):
     assert not depends_on_context(question), question
@@ -45,3 +48,15 @@ def test_a_follow_up_carries_the_previous_topic_and_its_own_period():
     chain = ["Comment adhérer à la charte cybersécurité ?", "et ça coûte combien ?"]
     assert understand("pourquoi ?", chain).endswith("Comment adhérer à la charte cybersécurité ?")
     assert "charte" not in understand("pourquoi ?", chain + ["Que faire après un rançongiciel ?"])
+
+
+def test_a_follow_ups_own_words_are_searched_once_more_not_shown():
+    first = "des conseils pour securiser nos pc portables quand on est en deplacement ?"
+    understood = understand("et pour les téléphones ?", [first])
+    assert understood == f"et pour les téléphones ? — {first}"
+    assert emphasised("et pour les téléphones ?", understood) == f"{understood} téléphones"
+    # Words the previous question has are not repeated; a standalone question is searched as it is.
+    assert emphasised("et pour nos pc ?", understand("et pour nos pc ?", [first])).endswith(first)
+    assert emphasised("Comment adhérer à la charte ?", "Comment adhérer à la charte ?") == "Comment adhérer à la charte ?"
+    with rules.switched_off("emphasis"):
+        assert emphasised("et pour les téléphones ?", understood) == understood
