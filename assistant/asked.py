@@ -34,7 +34,7 @@ _MONTHS = MONTH_NAMES
 # People by their role (« le directeur », « la déléguée »): who a question may ask the name of.
 _ROLES = (r"(?:vice-)?pr[ée]sidente?|directeur|directrice|d[ée]l[ée]gu[ée]e?|responsable|conseill[eè]re?|charg[ée]e?|"
           r"r[ée]f[ée]rente?|correspondante?|interlocut(?:eur|rice)|dirigeante?|animat(?:eur|rice)|auteure?|"
-          r"r[ée]dact(?:eur|rice)|coordinat(?:eur|rice)|pilote|ministre|pr[ée]f[eè]te?")
+          r"r[ée]dact(?:eur|rice)|coordinat(?:eur|rice)|pilote|ministre|pr[ée]f[eè]te?|[ée]lue?|maire")
 
 # What a passage must contain to give a value of each kind.
 VALUE_PATTERNS = {

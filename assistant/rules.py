@@ -14,8 +14,12 @@ RULES = {
     "value": "valeur demandée (montant, numéro, date…) qu'aucun passage affiché ne donne : incertain (asked.py)",
     "year": "chiffre demandé pour une année (« combien … en 2024 ») que les passages ne donnent pas près d'elle (asked.py)",
     "place": "région ou pays nommé dans la question qu'aucun passage ne nomme : incertain (asked.py)",
+    "choice": "choix entre des options nommées (« bitdefender ou kaspersky ? ») qu'aucun passage ne nomme : incertain "
+              "(stages.py)",
     "followup": "question qui dépend de la précédente (« et en 2025 ? », « ça coûte combien ? ») lue avec son sujet "
                 "(followup.py)",
+    "emphasis": "mots propres à une question de suite (« et pour les téléphones ? ») comptés une fois de plus dans "
+                "la recherche (followup.py)",
     "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (stages.py)",
     "subsections": "dernière phrase citée d'un passage suivi de ses sous-sections : leurs premiers éléments la suivent "
                    "(answer.py)",

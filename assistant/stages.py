@@ -26,7 +26,7 @@ import numpy as np
 
 from . import rules
 from .dates import TimeHints
-from .lexical import stem_set
+from .lexical import analyze, stem_set
 from .query import Query
 from .schema import Hit
 
@@ -271,6 +271,34 @@ def place_not_covered(query: Query, hits, context: Context) -> str | None:
     return f"Les documents indexés ne parlent pas de « {place} »." if place else None
 
 
+# « bitdefender ou kaspersky ? », « CrowdStrike, SentinelOne ou HarfangLab ? »: named options to choose between.
+_CHOICE = re.compile(r"((?:[\w-]+\s*,\s*)*[\w-]+)\s+ou\s+([\w-]+)", re.I)
+
+
+@check("choice")
+def choice_not_covered(query: Query, hits, context: Context) -> str | None:
+    """A choice between named options (products, brands, providers) none of which any passage names: the
+    documents cannot choose between them, uncertain. A word typed with a typo counts as the indexed word it
+    is read as; « VPN ou double authentification » names what the documents hold and is answered."""
+    lexical = context.lexical
+    if lexical is None or not hasattr(lexical, "document_frequency"):
+        return None
+    def unknown(word: str) -> bool:
+        stems = analyze(word)
+        return bool(stems) and all(lexical.document_frequency(lexical.known(stem)) == 0 for stem in stems)
+
+    for match in _CHOICE.finditer(query.text):
+        # The options are the unknown words before « ou » and the one after (« pour 5 pc, bitdefender ou… »).
+        before = re.split(r"\s*,\s*", match[1])
+        options = [match[2]]
+        while before and unknown(before[-1]):
+            options.insert(0, before.pop())
+        if len(options) >= 2 and unknown(match[2]):
+            named = ", ".join(f"« {w} »" for w in options)
+            return f"Les documents indexés ne nomment aucune des options demandées ({named}) : ils ne peuvent pas choisir."
+    return None
+
+
 @check("certainty")
 def doubtful(query: Query, hits: list[Hit], context: Context) -> str | None:
     """The passages too far from the question to be called its answer (answer.Certainty, thresholds learnt by
@@ -330,7 +358,7 @@ BEFORE_SEARCH = (off_topic,)
 # After the search: the issue asked for is not indexed (service.py).
 AFTER_SEARCH = (uncovered_period,)
 # Reasons for doubt, the first found is given (answer.py).
-DOUBTS = (place_not_covered, doubtful, value_not_given)
+DOUBTS = (place_not_covered, choice_not_covered, doubtful, value_not_given)
 PIPELINE = (*BEFORE_SEARCH, *SCORING, *ORDERING, *AFTER_SEARCH, *DOUBTS)
 
 

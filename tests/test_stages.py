@@ -33,3 +33,22 @@ def test_query_is_read_once_and_accepted_as_text():
     assert query.asked is not None and query.asked.kind == "montant" and query.asked.year == "2024"
     assert query.folded == "combien coute le diagnostic en 2024 ?"
     assert Query.of("") == Query.parse("")  # empty input: a Query all the same
+
+
+def test_a_choice_between_options_no_passage_names_is_uncertain():
+    from assistant.lexical import LexicalIndex
+    from assistant.schema import Passage
+
+    lexical = LexicalIndex.build([Passage(id=str(n), text=text, title="Guide", source="g.md", doc_type="guide")
+                                  for n, text in enumerate([
+                                      "Un antivirus à jour protège chaque poste de travail.",
+                                      "Le VPN et la double authentification protègent les accès distants."])])
+    context = stages.Context(lexical=lexical)
+    reason = stages.choice_not_covered(Query.parse("quel antivirus pour 5 postes, bitdefender ou kaspersky ?"), [],
+                                       context)
+    assert reason and "« bitdefender », « kaspersky »" in reason and "postes" not in reason
+    # Options the passages name, one of them typed with a typo: the documents may answer.
+    assert stages.choice_not_covered(Query.parse("VPN ou double authentifcation ?"), [], context) is None
+    assert stages.choice_not_covered(Query.parse("antivirus ou kaspersky ?"), [], context) is None
+    with rules.switched_off("choice"):
+        assert stages.choice_not_covered(Query.parse("bitdefender ou kaspersky ?"), [], context) is None
