@@ -59,8 +59,8 @@ LONG_FRAGMENT = 450
 EXCERPT_WORDS = 40
 EXCERPT_LEAD = 3
 # A line of labelled fields (« Éditeur : ANSSI — Thématique : Protocole 802.1X — Mise à jour : 2018-08-17 »,
-# « Lien : https://… », « Source : conférence »): the document's details, which the source already shows. Quoted
-# only when the question asks for the value it gives (a link, a date); rule `fields`.
+# « Source : conférence »): the document's details, which the source already shows. Quoted only when the question
+# asks for the value it gives (a date); rule `fields`. A link (« Lien : https://… ») is where to read on, and stays.
 FIELD_LINE = re.compile(r"^\s*[A-ZÉÈÀÂÎÔ][\w'’-]*(?:\s[\w'’-]+){0,2}\s?:\s+(?P<value>\S.*)$")
 URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$")
 
@@ -231,13 +231,13 @@ def _subsections_after(cand: tuple, passages: dict, lines: dict,
 
 
 def is_field_line(line: str) -> bool:
-    """« Lien : https://… », « Éditeur : ANSSI — Thématique : … », « Source : conférence »: a document's details,
-    not a sentence (no sentence end, a link, fields joined by dashes or a value of a few words)."""
+    """« Éditeur : ANSSI — Thématique : … », « Source : conférence »: a document's details, not a sentence (no
+    sentence end, fields joined by dashes or a value of a few words); a link is not one."""
     match = FIELD_LINE.match(line)
     if match is None or line.rstrip().endswith((".", "!", "?", "…", ":", ";")):
         return False
     value = match["value"].strip()
-    return bool(URL_ONLY.match(value)) or " — " in value or len(value.split()) <= 6
+    return not URL_ONLY.match(value) and (" — " in value or len(value.split()) <= 6)
 
 
 def _announces_list(sentence: str) -> bool:

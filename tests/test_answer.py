@@ -429,21 +429,19 @@ def test_a_date_or_address_named_in_a_situation_is_not_asked_for():
 def test_a_documents_details_are_not_quoted_unless_asked_for():
     from assistant.answer import is_field_line
 
-    assert is_field_line("Lien : https://cyber.gouv.fr/guide-journalisation")
     assert is_field_line("Éditeur : ANSSI — Thématique : Journalisation — Mise à jour : 2022-01-28")
+    assert is_field_line("Source : conférence")
+    assert not is_field_line("Lien : https://cyber.gouv.fr/guide-journalisation")  # where to read on
     assert not is_field_line("À retenir : centralisez les journaux sur un serveur dédié.")
     assert not is_field_line("Les journaux sont centralisés :")
-    text = ("Éditeur : ANSSI — Thématique : Journalisation — Mise à jour : 2022-01-28\n"
-            "Lien : https://cyber.gouv.fr/guide-journalisation\n"
+    text = ("Éditeur : ANSSI — Thématique : Journalisation centralisée — Mise à jour : 2022-01-28\n"
             "Ce guide présente une architecture de journalisation centralisée des systèmes d'information.")
     hits = [_hit(1, text)]
-    answer = compose_answer("journalisation centralisée, architecture recommandée ?", hits)
+    answer = compose_answer("éditeur et thématique du guide journalisation centralisée ?", hits)
     assert answer.text == ("Ce guide présente une architecture de journalisation centralisée des systèmes "
                            "d'information. [1]")
-    # A question that asks for the link gets it.
-    assert "https://cyber.gouv.fr/guide-journalisation" in compose_answer(
-        "adresse mail ou lien du guide journalisation ?", hits).text
+    # A question that asks for the date the line gives gets it.
+    assert "2022-01-28" in compose_answer("date de mise à jour du guide journalisation ?", hits).text
     # The rule measured off: the details line, holding the question's words, is quoted.
-    assert "Thématique" not in compose_answer("éditeur et thématique du guide journalisation ?", hits).text
     with rules.switched_off("fields"):
-        assert "Thématique" in compose_answer("éditeur et thématique du guide journalisation ?", hits).text
+        assert "Thématique" in compose_answer("éditeur et thématique du guide journalisation centralisée ?", hits).text
