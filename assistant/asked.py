@@ -197,7 +197,9 @@ def asked_value(question: str) -> AskedValue | None:
 def _only_mentioned(question: str, start: int) -> bool:
     """A date or an address the question names without asking for it: the asker's own (« venir de notre adresse
     mais c'est pas nous »), or in a question that asks what to do and nothing a value answers (« un fichier avec
-    noms, adresses et dates d'anniversaire : je dois faire quoi ? »)."""
+    noms, adresses et dates d'anniversaire : je dois faire quoi ? »). Rule `mentioned`: off, 3 of the blind dev
+    half's 137 answerable questions are flagged uncertain for a value they never asked (answered 96.4 → 94.2 %);
+    PIAF, Service-Public and the local set are unchanged."""
     return bool(_OWN.search(question[:start])) or bool(_ASKS_ACTION.search(question)
                                                          and not _ASKS_VALUE.search(question))
 
