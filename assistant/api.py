@@ -26,7 +26,8 @@ from fastapi.responses import (FileResponse, HTMLResponse, JSONResponse, PlainTe
                                Response)
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .chat import MAX_QUESTION_CHARS, PRODUCT_NAME, Catalog, catalog_of, filters_as_dict, passage_markdown
+from .catalog import Catalog, catalog_of
+from .chat import MAX_QUESTION_CHARS, PRODUCT_NAME, filters_as_dict, passage_markdown
 from .config import PROJECT_ROOT
 from .feedback import FeedbackStore
 from .proxies import TrustedProxies

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .answer import CLOSEST, DOUBT, NOT_FOUND, NOT_FOUND_SCOPE, OFF_TOPIC, UNCERTAIN
-from .catalog import DOC_TYPE_PLURALS, Catalog, IndexedDocument, catalog_of, count_of, month_label, type_line
+from .catalog import DOC_TYPE_PLURALS, Catalog, count_of, month_label, type_line
 from .highlight import Box, segments
-from .render import citation, french_date, help_lines, where_parts
+from .render import citation, help_lines, where_parts
 from .schema import DOC_TYPES, Answer, Hit, Passage
 from .search import Filters
 from .themes import PRACTICE_LABELS, PRACTICES, TOPIC_LABELS, TOPICS
