@@ -286,19 +286,22 @@ def choice_not_covered(query: Query, hits, context: Context) -> str | None:
     lexical = context.lexical
     if lexical is None or not hasattr(lexical, "document_frequency"):
         return None
+
     def unknown(word: str) -> bool:
         stems = analyze(word)
         return bool(stems) and all(lexical.document_frequency(lexical.known(stem)) == 0 for stem in stems)
 
     for match in _CHOICE.finditer(query.text):
-        # The options are the unknown words before « ou » and the one after (« pour 5 pc, bitdefender ou… »).
+        # The options are the words on either side of « ou », and the names listed before them with commas when
+        # all are written as names (« CrowdStrike, SentinelOne ou HarfangLab »; « pour 5 pc, bitdefender ou… »).
         before = re.split(r"\s*,\s*", match[1])
-        options = [match[2]]
-        while before and unknown(before[-1]):
+        options = [before.pop(), match[2]]
+        named = all(w[:1].isupper() for w in options)
+        while named and before and before[-1][:1].isupper() and unknown(before[-1]):
             options.insert(0, before.pop())
-        if len(options) >= 2 and unknown(match[2]):
-            named = ", ".join(f"« {w} »" for w in options)
-            return f"Les documents indexés ne nomment aucune des options demandées ({named}) : ils ne peuvent pas choisir."
+        if all(unknown(w) for w in options):
+            listed = ", ".join(f"« {w} »" for w in options)
+            return f"Les documents indexés ne nomment aucune des options demandées ({listed}) : ils ne peuvent pas choisir."
     return None
 
 

@@ -47,6 +47,11 @@ def test_a_choice_between_options_no_passage_names_is_uncertain():
     reason = stages.choice_not_covered(Query.parse("quel antivirus pour 5 postes, bitdefender ou kaspersky ?"), [],
                                        context)
     assert reason and "« bitdefender », « kaspersky »" in reason and "postes" not in reason
+    # A word of the question before the options is not one, even unknown (« pc »); names listed are.
+    reason = stages.choice_not_covered(Query.parse("pour 5 pc, bitdefender ou kaspersky ?"), [], context)
+    assert reason and "(« bitdefender », « kaspersky »)" in reason
+    reason = stages.choice_not_covered(Query.parse("quel EDR : CrowdStrike, SentinelOne ou HarfangLab ?"), [], context)
+    assert reason and "(« CrowdStrike », « SentinelOne », « HarfangLab »)" in reason
     # Options the passages name, one of them typed with a typo: the documents may answer.
     assert stages.choice_not_covered(Query.parse("VPN ou double authentifcation ?"), [], context) is None
     assert stages.choice_not_covered(Query.parse("antivirus ou kaspersky ?"), [], context) is None
