@@ -35,6 +35,12 @@ from .stages import Context, read, value_source
 PASSAGE_WEIGHT = 0.5
 POSITION_PENALTY = 0.02
 RANK_PENALTY = 0.15
+# « À retenir : … », the documents' own advice at the end of a passage: quoted with the passage the answer leads
+# with, in up to ADVICE_ROOM characters beyond max_chars (rule `advice`). Blind dev half, phrase in the answer
+# 0.591 -> 0.613 (0.606 without the extra room), answers 22 characters longer on average; PIAF and
+# Service-Public have no such lines and are unchanged.
+ADVICE = re.compile(r"^\s*[ÀA] retenir\b", re.I)
+ADVICE_ROOM = 200
 # Share of the best sentence's score given to the sentence that follows it in its passage: it raised the share
 # of answers holding the gold answer from 0.739 to 0.757 on PIAF and from 0.610 to 0.638 on Service-Public
 # (`assistant eval`, « réponse contient la réponse attendue »), answers growing from 383 to 419 characters.
@@ -420,6 +426,13 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
                 total -= len(quoted[3])
         chosen.append(cand)
         total += len(cand[3])
+    # The passage the answer leads with gives its own advice in an « À retenir » line: it is quoted too.
+    if chosen and rules.on("advice"):
+        lead, taken = chosen[0][1], {(c[1], c[2]) for c in chosen}
+        advice = next(((position, line) for position, line in enumerate(lines[lead]) if ADVICE.match(line)), None)
+        if advice is not None and (lead, advice[0]) not in taken and advice[1] not in absorbed \
+                and total + len(advice[1]) <= max_chars + ADVICE_ROOM:
+            chosen.append((0.0, lead, *advice))
     # Read in document order: by passage rank, then position in the passage.
     chosen.sort(key=lambda c: (c[1], c[2]))
     quoted = [piece for _, rank, position, sentence in chosen

@@ -29,6 +29,7 @@ RULES = {
     "duplicates": "même texte trouvé deux fois (page copiée, paragraphe répété) montré une fois (stages.py)",
     "period": "numéro ou période demandés qu'aucun document indexé ne couvre : dit, et le dernier bulletin nommé "
               "(stages.py)",
+    "advice": "la ligne « À retenir » du passage dont la réponse part est citée avec lui (answer.py)",
     "fields": "lignes de détails d'un document (« Lien : … », « Éditeur : … — Mise à jour : … ») citées seulement si "
               "la question demande ce qu'elles donnent (answer.py)",
     "mentioned": "date ou adresse nommée sans être demandée (« notre adresse », « …les dates, je dois faire quoi ? ») : "

@@ -445,3 +445,17 @@ def test_a_documents_details_are_not_quoted_unless_asked_for():
     # The rule measured off: the details line, holding the question's words, is quoted.
     with rules.switched_off("fields"):
         assert "Thématique" in compose_answer("éditeur et thématique du guide journalisation centralisée ?", hits).text
+
+
+def test_the_leading_passages_own_advice_is_quoted_with_it():
+    text = ("Un mail demande de changer le RIB d'un fournisseur avant l'échéance. "
+            "Ce mail de changement de RIB imite le fournisseur. "
+            "Le RIB du fournisseur changé dans ce mail est celui des escrocs. "
+            "Les périodes de congés sont les plus exposées. "
+            "À retenir : appelez toujours un numéro déjà connu avant tout virement.")
+    question = "un mail demande de changer le RIB d'un fournisseur, c'est grave ?"
+    answer = compose_answer(question, [_hit(1, text)])
+    assert answer.text.startswith("Un mail demande de changer le RIB")
+    assert answer.text.endswith("À retenir : appelez toujours un numéro déjà connu avant tout virement. [1]"), answer.text
+    with rules.switched_off("advice"):
+        assert "À retenir" not in compose_answer(question, [_hit(1, text)]).text
