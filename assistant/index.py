@@ -40,7 +40,7 @@ from .chunking import mark_pointers, passage_windows, source_label
 from .config import Settings
 from .durable import fsync_dir, fsync_tree
 from .embed import Embedder
-from .lexical import LexicalIndex
+from .lexical import Accents, LexicalIndex
 from .guard import BoundedReader, Limits
 from .readers import SUPPORTED_SUFFIXES, ReadError
 from .schema import Passage
@@ -204,6 +204,13 @@ class LoadedIndex:
             self._row_of = {p.id: row for row, p in enumerate(self.passages)}
         row = self._row_of.get(passage.id)
         return self.passages[row + 1] if row is not None and row + 1 < self.size else None
+
+    def accents(self) -> Accents:
+        """The accents of the passages' words, to put back on a question typed without them (lexical.Accents);
+        read once per loaded index."""
+        if getattr(self, "_accents", None) is None:
+            self._accents = Accents(f"{p.title} {p.section or ''} {p.text}" for p in self.passages)
+        return self._accents
 
     def matrix(self) -> np.ndarray:
         """Every stored vector, as a read-only view of FAISS's own storage (no copy, flat or HNSW)."""

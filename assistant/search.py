@@ -21,7 +21,7 @@ from .config import Settings
 from .dates import TimeHints
 from .embed import Embedder
 from .index import LoadedIndex
-from .lexical import Accents, scale_to_max
+from .lexical import scale_to_max
 from .query import Query, text_of
 from .stages import Context
 from .schema import Hit, Passage
@@ -95,15 +95,10 @@ class Searcher:
         self._capacity = 2048
         self._date_array: np.ndarray | None = None
         self._last_every: tuple[str, np.ndarray] | None = None
-        self._accents: Accents | None = None
 
     def dense_text(self, question: str) -> str:
         """What the dense model reads of a question: its words with their accents put back (lexical.Accents)."""
-        if self._accents is None:
-            with self._vectors_lock:
-                if self._accents is None:
-                    self._accents = Accents(f"{p.title} {p.section or ''} {p.text}" for p in self.index.passages)
-        return self._accents.restore(question)
+        return self.index.accents().restore(question)
 
     def query_vector(self, question: str) -> np.ndarray:
         """The question's embedding; recent ones are kept, as people re-ask and methods are compared."""

@@ -54,9 +54,8 @@ class Assistant:
         scope = Scope.for_model(Background(embedder, settings.cache_dir), settings)
         if scope.threshold is not None:
             scope.background.vectors()  # encoded once per model (~10 s), then read from the cache: not at a question
-        searcher = Searcher(index, embedder, settings)
-        searcher.dense_text("")  # the accents table read from the passages now, not at the first question
-        return cls(settings, embedder, index, searcher, scope)
+        index.accents()  # read from the passages now, not by the first question
+        return cls(settings, embedder, index, Searcher(index, embedder, settings), scope)
 
     def refresh(self, wait: bool = False) -> bool:
         """Start loading the generation `current` points at if it is not the one in use (True when started).
@@ -87,7 +86,7 @@ class Assistant:
         try:
             index = load_index(self.settings.index_dir, self.settings)
             searcher = Searcher(index, self.embedder, self.settings)
-            searcher.dense_text("")  # read in this thread, not by the first question on the new index
+            index.accents()  # read in this thread, not by the first question on the new index
             # The searcher (what ask() reads) first: one assignment, so a question sees one index.
             self.searcher = searcher
             self.index = index
