@@ -148,9 +148,10 @@ def emphasised(question: str, understood: str) -> str:
     found the laptops again. Dialogue dev half, follow-up gold in the top 3:
     38 -> 41 of 56 (eval/attempts.md). The reading shown stays as it is.
     """
-    if understood == question.strip() or " — " not in understood or not rules.on("emphasis"):
+    read_with = f"{question.strip()} — "  # how understand_one joins a follow-up to the previous question
+    if not understood.startswith(read_with) or not rules.on("emphasis"):
         return understood
-    before = set(analyze(understood.split(" — ", 1)[1]))
+    before = set(analyze(understood[len(read_with):]))
     own = [word for word in re.findall(r"[\w'’-]+", question) if (stems := analyze(word)) and not set(stems) & before]
     return f"{understood} {' '.join(own)}" if own else understood
 

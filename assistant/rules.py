@@ -30,8 +30,8 @@ RULES = {
     "period": "numéro ou période demandés qu'aucun document indexé ne couvre : dit, et le dernier bulletin nommé "
               "(stages.py)",
     "advice": "la ligne « À retenir » du passage dont la réponse part est citée avec lui (answer.py)",
-    "fields": "lignes de détails d'un document (« Lien : … », « Éditeur : … — Mise à jour : … ») citées seulement si "
-              "la question demande ce qu'elles donnent (answer.py)",
+    "fields": "lignes de détails d'un document (« Éditeur : … — Mise à jour : … », « Source : … ») citées seulement si "
+              "la question demande ce qu'elles donnent ; un lien reste citable (answer.py)",
     "mentioned": "date ou adresse nommée sans être demandée (« notre adresse », « …les dates, je dois faire quoi ? ») : "
                  "pas une valeur demandée (asked.py)",
     "certainty": "passages trop loin de la question pour y répondre : incertain (answer.py, stages.py)",
