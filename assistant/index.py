@@ -209,7 +209,9 @@ class LoadedIndex:
         """The accents of the passages' words, to put back on a question typed without them (lexical.Accents);
         read once per loaded index."""
         if getattr(self, "_accents", None) is None:
-            self._accents = Accents(f"{p.title} {p.section or ''} {p.text}" for p in self.passages)
+            from .scope import general_words  # the background of general French: words that stay as typed
+
+            self._accents = Accents((f"{p.title} {p.section or ''} {p.text}" for p in self.passages), general_words())
         return self._accents
 
     def matrix(self) -> np.ndarray:

@@ -242,10 +242,13 @@ class Accents:
     A bare word is changed only when the passages write it with accents at
     least ACCENT_RATIO times as often as without (« a », « ou », « tel » are
     words of their own and stay;
-    words of one or two letters are left as typed).
+    words of one or two letters are left as typed), and never when it is a
+    word of general French as it is (`words`: « pense », « conseille »,
+    « marche » are verbs, not « pensé », « conseillé », « marché », however
+    the passages write them).
     """
 
-    def __init__(self, texts) -> None:
+    def __init__(self, texts, words: frozenset[str] = frozenset()) -> None:
         counts: dict[str, int] = {}
         for text in texts:
             for word in _WORD.findall(text.lower()):
@@ -257,7 +260,7 @@ class Accents:
                 if bare.isascii() and count > best.get(bare, (0, ""))[0]:
                     best[bare] = (count, word)
         self._forms = {bare: word for bare, (count, word) in best.items()
-                       if count >= ACCENT_RATIO * counts.get(bare, 0)}
+                       if count >= ACCENT_RATIO * counts.get(bare, 0) and bare not in words}
 
     def restore(self, text: str) -> str:
         """The text with the accents of its bare words put back (case kept for a capital first letter)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -42,6 +43,13 @@ def background_texts(path: Path = BACKGROUND) -> list[str]:
     """The background passages, in file order."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [row["text"] for row in rows]
+
+
+def general_words(path: Path = BACKGROUND) -> frozenset[str]:
+    """The words the background writes without accents (« pense », « marche »): words of general French as they
+    are, which the accents rule leaves as typed (lexical.Accents)."""
+    return frozenset(word for text in background_texts(path) for word in re.findall(r"\w+", text.lower())
+                     if word.isascii())
 
 
 @dataclass

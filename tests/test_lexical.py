@@ -99,6 +99,20 @@ def test_accents_come_back_from_the_passages_own_words():
     assert accents.restore("un tel salon anime ou pas") == "un tel salon anime ou pas"
 
 
+def test_accents_leave_a_word_of_general_french_as_typed():
+    from assistant.lexical import Accents
+    from assistant.scope import general_words
+
+    passages = ["Ce qu'il a pensé du marché ; le guide conseillé par l'agence, la sécurité d'abord."]
+    # Without the words of general French, the verbs typed become past participles and nouns.
+    assert Accents(passages).restore("je pense que le marche") == "je pensé que le marché"
+    words = general_words()
+    assert {"pense", "marche", "conseille"} <= words and "securite" not in words
+    accents = Accents(passages, words)
+    assert accents.restore("je pense qu'il conseille la securite du marche") == \
+        "je pense qu'il conseille la sécurité du marche"
+
+
 def test_accents_rule_off_leaves_the_question_as_typed():
     from assistant import rules
     from assistant.lexical import Accents
