@@ -102,6 +102,39 @@ def period_not_found(question: str, hints, latest=None, hits: tuple[Hit, ...] | 
     return Answer(question=question, text=text, abstained=False, hits=tuple(hits), outcome=UNCERTAIN, reason=text)
 
 
+def issue_contents(question: str, items: Sequence[Hit]) -> Answer:
+    """What one issue holds (stages.issue_contents): its items, each on its own line with its mark, under the
+    issue's title; with each one's first sentence when they are few (one rubric's)."""
+    from .render import french_date
+
+    first = items[0].passage
+    rubrics = {hit.passage.section.split(" › ")[0] for hit in items}
+    one_rubric = len(rubrics) == 1 and all(" › " in hit.passage.section for hit in items)
+    ledes = len(items) <= stages.ISSUE_LEDES
+    lead = f"Au sommaire de « {first.title} »"
+    if first.date:
+        lead += f", publié le {french_date(first.date)}"
+    if one_rubric:
+        lead += f", rubrique « {next(iter(rubrics))} »"
+    lines, quotes = [], []
+    for hit in items:
+        heading = hit.passage.section.split(" › ", 1)[1] if one_rubric else hit.passage.section.replace(" › ", " — ")
+        lede = _lede(hit.passage) if ledes else None
+        heading = heading.rstrip(". ")
+        lines.append(f"– {heading}{'' if heading.endswith(('?', '!', '…')) else '.'}" + (f" {lede}" if lede else "")
+                     + f" [{hit.rank}]")
+        quotes.append(Quote(rank=hit.rank, text=lede or heading, passage_id=hit.passage.id))
+    text = f"{lead} :\n" + "\n".join(lines)
+    return Answer(question=question, text=text, abstained=False, hits=tuple(items), outcome=ANSWERED,
+                  quotes=tuple(quotes))
+
+
+def _lede(passage: Passage) -> str | None:
+    """A passage's first sentence of its own (not a detail line such as « Source : … »)."""
+    return next((sentence for sentence in sentences_of(passage.text)
+                 if len(sentence) >= 15 and not is_field_line(sentence)), None)
+
+
 def off_topic(question: str, covered: str = "") -> Answer:
     """The refusal of a question outside what the index covers: no passage, and what is covered."""
     text = OFF_TOPIC_TEXT + (f" {covered}" if covered else "")

@@ -215,6 +215,21 @@ def text_as_markdown(text: str) -> str:
                        for block in blocks)
 
 
+def answer_markdown(text: str) -> str:
+    """An answer's text: its lines kept, and those that open with « – » (an issue's items) as a list."""
+    out: list[str] = []
+    for line in (line.strip() for line in text.splitlines()):
+        if not line:
+            continue
+        if line.startswith("– "):
+            if out and not out[-1].startswith("- "):
+                out.append("")  # a list after a paragraph
+            out.append("- " + escape_markdown(line[2:]))
+        else:
+            out.append(escape_markdown(line) + "  ")
+    return "\n".join(out).rstrip()
+
+
 @dataclass(frozen=True)
 class SourceButton:
     """A button under the answer that opens one source in the side panel."""
@@ -399,7 +414,7 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
     if uncertain:
         content += [f"> ⚠️ **Réponse incertaine.** {escape_markdown(answer.reason or DOUBT)}", "",
                     f"_{escape_markdown(CLOSEST)}_", ""]
-    content += [escape_markdown(_quotes(answer) if uncertain else answer.text), "",
+    content += [answer_markdown(_quotes(answer) if uncertain else answer.text), "",
                 "**Passages les plus proches (à vérifier)**" if uncertain else "**Sources**", ""]
     content += [_source_line(h) for h in cited]
     if others:

@@ -29,6 +29,8 @@ RULES = {
     "duplicates": "même texte trouvé deux fois (page copiée, paragraphe répété) montré une fois (stages.py)",
     "period": "numéro ou période demandés qu'aucun document indexé ne couvre : dit, et le dernier bulletin nommé "
               "(stages.py)",
+    "contents": "question sur ce que contient un numéro (« le dernier bulletin parle de quoi ? ») : la liste de ses "
+                "articles, chacun cité (stages.py)",
     "advice": "la ligne « À retenir » du passage dont la réponse part est citée avec lui (answer.py)",
     "fields": "lignes de détails d'un document (« Éditeur : … — Mise à jour : … », « Source : … ») citées seulement si "
               "la question demande ce qu'elles donnent ; un lien reste citable (answer.py)",

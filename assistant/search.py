@@ -129,11 +129,9 @@ class Searcher:
         question = query.text
         if size == 0 or not question.strip():
             return []
-        allowed = None
-        if filters and filters.active():
-            allowed = np.fromiter((filters.accepts(p) for p in self.index.passages), dtype=bool, count=size)
-            if not allowed.any():
-                return []
+        allowed = self.mask(filters)
+        if allowed is not None and not allowed.any():
+            return []
         n = min(size, max(candidates or self.settings.candidates, k * 4))
 
         dense = np.full(size, np.nan, dtype=np.float32)
@@ -181,6 +179,12 @@ class Searcher:
         return [Hit(passage=self.index.passages[row], score=score, rank=rank,
                     dense=float(0.0 if np.isnan(dense[row]) else dense[row]), lexical=float(lexical[row]))
                 for rank, (row, score) in enumerate(kept, start=1)]
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        """Which passages the filters accept (None: no filter)."""
+        if not (filters and filters.active()):
+            return None
+        return np.fromiter((filters.accepts(p) for p in self.index.passages), dtype=bool, count=self.index.size)
 
     def closest(self, question: str | Query) -> float:
         """The question's highest dense score over the whole index, whatever the filters (0 when empty)."""
@@ -245,6 +249,32 @@ class Searcher:
         if hints.number is not None and not self.numbered(hints.number).any():
             return hints
         return None
+
+    def issue_of(self, hints: TimeHints, allowed: np.ndarray | None = None) -> str | None:
+        """The source of the one bulletin issue the hints name (its number, its month, or the newest within
+        `allowed`, the filters' mask), or None when they name none or several."""
+        bulletins = self.doc_types() == "bulletin"
+        if allowed is not None:
+            bulletins = bulletins & allowed
+        if hints.number is not None:
+            rows = bulletins & self.numbered(hints.number)
+        elif hints.date_from:
+            rows = bulletins & self.in_period(hints)
+        elif hints.latest:
+            dated = bulletins & (self.dates() != "")
+            if not dated.any():
+                return None
+            rows = dated & (self.dates() == max(self.dates()[dated]))
+        else:
+            return None
+        sources = {self.index.passages[row].source for row in np.flatnonzero(rows)}
+        return sources.pop() if len(sources) == 1 else None
+
+    def rows_of(self, source: str) -> list[int]:
+        """The rows of one document's passages, in the document's order (page, then the order they were cut)."""
+        passages = self.index.passages
+        return sorted((row for row, p in enumerate(passages) if p.source == source),
+                      key=lambda row: (passages[row].page or 0, row))
 
     def latest_bulletin(self) -> Passage | None:
         """A passage of the most recent dated bulletin, if any."""

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from . import rules, stages
-from .answer import ANSWERED, OFF_TOPIC, Certainty, compose_answer, off_topic, period_not_found
+from .answer import ANSWERED, OFF_TOPIC, Certainty, compose_answer, issue_contents, off_topic, period_not_found
 from .catalog import catalog_of, covered_text
 from .config import Settings
 from .contacts import MAX_CONTACTS, contacts_of, nearest_contacts, nearest_topics
@@ -21,7 +21,7 @@ from .embed import Embedder, get_embedder
 from .followup import emphasised, understand
 from .index import IndexError, LoadedIndex, current_generation, load_index
 from .query import Query
-from .schema import Answer, Contact
+from .schema import Answer, Contact, Hit
 from .scope import Background, Scope
 from .search import Filters, Searcher
 from .stages import Context
@@ -151,6 +151,12 @@ class Assistant:
         missing = stages.uncovered_period(query, hits, context)
         if missing is not None:
             return period_not_found(question, missing, searcher.latest_bulletin(), hits)
+        items = stages.issue_contents(query, hits, replace(context, allowed=searcher.mask(filters)))
+        if items:
+            scores = searcher.dense_scores(query)
+            return issue_contents(question, [Hit(passage=searcher.index.passages[row], score=float(scores[row]),
+                                                 rank=rank, dense=float(scores[row]))
+                                             for rank, row in enumerate(items, start=1)])
         return compose_answer(query, hits, context.certainty, lexical=searcher.index.lexical,
                               following=searcher.index.following, context=context,
                               first_child=searcher.index.first_child)

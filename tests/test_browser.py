@@ -162,6 +162,11 @@ def ask(page, question: str):
     return messages(page).last
 
 
+def sources(answer) -> list[str]:
+    """The items of an answer's « Sources » list (an answer may hold a list of its own before it)."""
+    return answer.locator("xpath=.//*[normalize-space()='Sources']/following::ul[1]/li").all_inner_texts()
+
+
 def open_passage(page, label: str, title_start: str) -> str:
     """Click a source button; return the side panel's text once the passage is there."""
     page.get_by_role("button", name=label, exact=True).click()
@@ -244,7 +249,7 @@ def test_each_starter_is_answered_from_its_section(any_page, starter):
     assert re.search(r"\[\d+\]", text.split("Sources")[0]), text[:300]
     assert "Réponse incertaine" not in text and "Sources" in text
     # Every source the answer quotes is listed under « Sources »: the first is from the starter's section.
-    cited = answer.locator("ul").first.locator("li").all_inner_texts()
+    cited = sources(answer)
     assert cited and starter.section in cited[0], (starter.section, cited)
     answer.evaluate("e => e.scrollIntoView({block: 'start'})")
     shot(page, f"11-suggestion-{starter.icon.rsplit('/', 1)[-1][:-4]}")
@@ -325,12 +330,15 @@ def test_latest_bulletin_is_the_newest_within_the_period_filter(any_page):
     text = answer.inner_text()
     quoted = text.split("Sources")[0]
     assert "Réponse incertaine" not in text and re.search(r"\[\d+\]", quoted), text[:300]
-    cited = answer.locator("ul").first.locator("li").all_inner_texts()
-    assert cited, text
+    # The answer lists the issue's items, never its masthead; every source is that issue.
+    assert "Au sommaire de « Bulletin de veille collaborative n° 27 — décembre 2024 »" in quoted, quoted
+    assert "INTELLIGENCE ÉCONOMIQUE TERRITORIALE" not in quoted, quoted
+    items = answer.locator("ul").first.locator("li").all_inner_texts()
+    assert len(items) >= 3 and all(re.search(r"\[\d+\]$", item) for item in items), items
+    cited = sources(answer)
+    assert len(cited) == len(items), (items, cited)
     for item in cited:
         assert "Bulletin de veille collaborative n° 27 — décembre 2024" in item, item
-    # The quote is the issue's content, never its masthead or table of contents.
-    assert "INTELLIGENCE ÉCONOMIQUE TERRITORIALE" not in quoted and "Au sommaire" not in quoted, quoted
     answer.evaluate("e => e.scrollIntoView({block: 'start'})")
     shot(page, "12-dernier-bulletin-filtre")
 

@@ -66,6 +66,14 @@ def test_reply_has_marks_sources_and_one_button_per_source():
     assert reply.buttons[0].tooltip == "Lire le passage : Document 1 — charte — page 1 — 21 mai 2024"
 
 
+def test_an_answer_in_lines_keeps_them():
+    # An issue's contents: a lead, then its items as a list (Markdown would join single lines into one paragraph).
+    text = "Au sommaire de « Bulletin n° 3 » :\n– Cybersécurité — Un titre. [1]\n– Blockchain — Un autre. [2]"
+    reply = render_reply(answer_with(text, [passage(1), passage(2)]))
+    assert reply.content.startswith("Au sommaire de « Bulletin n° 3 » \\:  \n\n- Cybersécurité — Un titre\\. \\[1\\]\n"
+                                    "- Blockchain — Un autre\\. \\[2\\]\n"), reply.content[:200]
+
+
 def test_sources_and_buttons_come_in_mark_order():
     # Quotes may cite [3] before [2] (a list running over the next page): the sources still read [1] [2] [3].
     answer = answer_with("Une phrase. [1] Une liste. [3] Une autre. [2]", [passage(1), passage(2), passage(3)])

@@ -117,3 +117,36 @@ def test_a_refusal_names_the_nearest_topics_and_a_contact_chosen_for_the_questio
     assert [c.text for c in recipe.contacts if "@" in c.text], recipe.contacts
     payload = recipe.to_dict()
     assert payload["nearest_topics"] == list(recipe.nearest_topics) and payload["contacts"][0]["title"]
+
+
+def test_what_an_issue_holds_is_the_list_of_its_items(assistant):
+    answer = assistant.ask("le dernier bulletin parle de quoi ?")
+    assert answer.outcome == "answered"
+    assert answer.text.startswith("Au sommaire de « Bulletin de veille collaborative n° 49 — octobre 2026 »"), answer.text
+    sections = [h.passage.section for h in answer.hits]
+    assert all(h.passage.source.endswith("bulletin-veille-2026-10.pdf") for h in answer.hits), sections
+    expected = list(dict.fromkeys(p.section for p in assistant.index.passages
+                                  if p.source.endswith("bulletin-veille-2026-10.pdf") and p.section
+                                  and not p.points_elsewhere))
+    assert sections == expected, "every item of the issue once, in the issue's order"
+    assert answer.cited_ranks() == [h.rank for h in answer.hits]
+    lines = answer.text.splitlines()[1:]
+    assert len(lines) == len(expected) and all(line.startswith("– ") for line in lines), lines
+    assert "INTELLIGENCE ÉCONOMIQUE TERRITORIALE" not in answer.text
+
+
+def test_an_issue_rubric_lists_its_items_with_their_first_sentence(assistant):
+    answer = assistant.ask("les sujets IA du bulletin de mars 2025")
+    assert answer.text.startswith("Au sommaire de « Bulletin de veille collaborative n° 30 — mars 2025 », publié le 13 "
+                                  "mars 2025, rubrique « Intelligence artificielle » :"), answer.text
+    assert answer.hits and all(h.passage.section.startswith("Intelligence artificielle ›") for h in answer.hits)
+    assert all(q.text in h.passage.text for q, h in zip(answer.quotes, answer.hits)), "each item's first sentence"
+
+
+def test_a_question_on_a_topic_in_an_issue_is_searched_not_listed(assistant):
+    from assistant import rules
+
+    answer = assistant.ask("le dernier bulletin parle de quoi sur NIS 2 ?")
+    assert not answer.text.startswith("Au sommaire") and "NIS" in answer.text, answer.text
+    with rules.switched_off("contents"):
+        assert not assistant.ask("le dernier bulletin parle de quoi ?").text.startswith("Au sommaire")
