@@ -149,6 +149,12 @@ class LexicalIndex:
         return [self.known(t) for t in (analyze(question) if isinstance(question, str) else question)
                 if t not in ignored]
 
+    def knows(self, text: str) -> bool:
+        """Whether the index holds every word of `text` as it is (no typo read: « deepfake » is not « defaut »)."""
+        stems = analyze(text)
+        vocab = self.model.vocab_dict
+        return bool(stems) and all(t in vocab for t in stems)
+
     def known(self, token: str) -> str:
         """The indexed stem closest to a stem the index does not have, or the stem itself.
 

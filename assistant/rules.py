@@ -16,6 +16,8 @@ RULES = {
     "place": "région ou pays nommé dans la question qu'aucun passage ne nomme : incertain (asked.py)",
     "choice": "choix entre des options nommées (« bitdefender ou kaspersky ? ») qu'aucun passage ne nomme : incertain "
               "(stages.py)",
+    "glossary": "mot anglais ou familier que l'index ne connaît pas lu comme son équivalent français que l'index "
+                "connaît (« deepfakes » → « hypertrucages », data/glossary.tsv ; glossary.py)",
     "followup": "question qui dépend de la précédente (« et en 2025 ? », « ça coûte combien ? ») lue avec son sujet "
                 "(followup.py)",
     "emphasis": "mots propres à une question de suite (« et pour les téléphones ? ») comptés une fois de plus dans "

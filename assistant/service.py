@@ -19,6 +19,7 @@ from .config import Settings
 from .contacts import MAX_CONTACTS, contacts_of, nearest_contacts, nearest_topics
 from .embed import Embedder, get_embedder
 from .followup import emphasised, understand
+from .glossary import glossary
 from .index import IndexError, LoadedIndex, current_generation, load_index
 from .query import Query
 from .schema import Answer, Contact, Hit
@@ -50,6 +51,7 @@ class Assistant:
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> "Assistant":
         """Load the index first (cheap, fails fast), then the model."""
         index = load_index(settings.index_dir, settings)
+        glossary()  # read now: a malformed line stops the start with its file and line, not a question
         embedder = embedder or get_embedder(settings.model, settings.cache_dir, settings.encoder)
         scope = Scope.for_model(Background(embedder, settings.cache_dir), settings)
         if scope.threshold is not None:
@@ -103,10 +105,14 @@ class Assistant:
         """Retrieve and answer one question: answered, uncertain (the closest passages, flagged) or off topic.
 
         `history` holds the conversation's previous questions, oldest first: a follow-up (« et ça coûte
-        combien ? ») is read with the previous question's topic (followup.py), and the answer says how.
+        combien ? ») is read with the previous question's topic (followup.py), and the answer says how; so
+        is a word read as the documents write it (« deepfakes » as « hypertrucages », glossary.py).
         """
-        understood = understand(question, history) if rules.on("followup") else question.strip()
-        answer = self._answer(emphasised(question, understood), k, filters)
+        knows = self.searcher.index.lexical.knows
+        read = [glossary().read(text.strip(), knows) for text in (*history, question)]  # « deepfakes » as written
+        asked = read[-1]
+        understood = understand(asked, read[:-1]) if rules.on("followup") else asked
+        answer = self._answer(emphasised(asked, understood), k, filters)
         return replace(answer, question=question, understood_as=understood if understood != question.strip() else None)
 
     def _covered(self, index: LoadedIndex) -> str:

@@ -150,3 +150,10 @@ def test_a_question_on_a_topic_in_an_issue_is_searched_not_listed(assistant):
     assert not answer.text.startswith("Au sommaire") and "NIS" in answer.text, answer.text
     with rules.switched_off("contents"):
         assert not assistant.ask("le dernier bulletin parle de quoi ?").text.startswith("Au sommaire")
+
+
+def test_a_word_the_documents_do_not_use_is_read_as_theirs(assistant):
+    answer = assistant.ask("qu'est-ce que la veille a publié sur les deepfakes ?")
+    assert answer.understood_as == "qu'est-ce que la veille a publié sur les hypertrucages ?"
+    assert any("Hypertrucages" in (h.passage.section or "") for h in answer.hits[:3]), \
+        [h.passage.section for h in answer.hits[:3]]

@@ -1,0 +1,58 @@
+"""English and colloquial words read as the French the documents write (« deepfakes » -> « hypertrucages »).
+
+People type « deepfake », « ransomware », « phishing »; the documents may
+write only « hypertrucage », « rançongiciel », « hameçonnage ». The lexical side
+cannot match a word the index does not hold, and e5-small does not carry
+« deepfakes » to « hypertrucages »: « qu'est-ce que la veille a publié sur les
+deepfakes ? » found an article on packages « publiés » on a registry. A word
+of `data/glossary.tsv` the index does not know is read as its equivalent when
+the index knows that one (rule `glossary`); a word the index knows is left as
+typed (an index of English guides keeps « phishing »).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from . import rules
+
+GLOSSARY = Path(__file__).resolve().parent / "data" / "glossary.tsv"
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """Terms (longest first, so « deep fakes » is read before « fakes ») and their equivalents."""
+
+    entries: tuple[tuple[re.Pattern, str, str], ...]
+
+    @classmethod
+    def load(cls, path: Path = GLOSSARY) -> "Glossary":
+        rows = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            parts = [part.strip() for part in line.split("\t")]
+            if len(parts) != 2 or not all(parts):
+                raise ValueError(f"{path}, ligne {number} : attendu « terme<TAB>équivalent », lu {line!r}")
+            rows.append(tuple(parts))
+        rows.sort(key=lambda row: -len(row[0]))
+        return cls(tuple((re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.I), term, equivalent)
+                         for term, equivalent in rows))
+
+    def read(self, question: str, knows: Callable[[str], bool]) -> str:
+        """The question with each term `knows` rejects replaced by its equivalent `knows` accepts."""
+        if not rules.on("glossary"):
+            return question
+        for pattern, term, equivalent in self.entries:
+            if pattern.search(question) and not knows(term) and knows(equivalent):
+                question = pattern.sub(equivalent, question)
+        return question
+
+
+@lru_cache(maxsize=1)
+def glossary() -> Glossary:
+    """The shipped glossary, read once."""
+    return Glossary.load()
