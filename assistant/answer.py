@@ -39,6 +39,8 @@ RANK_PENALTY = 0.15
 # with, in up to ADVICE_ROOM characters beyond max_chars (rule `advice`). Blind dev half, phrase in the answer
 # 0.591 -> 0.613 (0.606 without the extra room), answers 22 characters longer on average; PIAF and
 # Service-Public have no such lines and are unchanged.
+# A sentence after the first is quoted only if its score is at least KEEP_RATIO times the first one's.
+KEEP_RATIO = 0.6
 ADVICE = re.compile(r"^\s*[ÀA] retenir\b", re.I)
 ADVICE_ROOM = 200
 # Share of the best sentence's score given to the sentence that follows it in its passage: it raised the share
@@ -431,7 +433,7 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
 
     chosen, absorbed, total, pieces = [], set(), 0, {}
     for cand in candidates:
-        if chosen and (len(chosen) >= max_sentences or cand[0] < candidates[0][0] * 0.6):
+        if chosen and (len(chosen) >= max_sentences or cand[0] < candidates[0][0] * KEEP_RATIO):
             break
         # A line already quoted (in a list, or from a passage that overlaps another) is not quoted again.
         if (cand[1], cand[2]) in absorbed or cand[3] in absorbed or (chosen and (
