@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from . import rules, stages
@@ -129,6 +129,19 @@ def issue_contents(question: str, items: Sequence[Hit]) -> Answer:
     text = f"{lead} :\n" + "\n".join(lines)
     return Answer(question=question, text=text, abstained=False, hits=tuple(items), outcome=ANSWERED,
                   quotes=tuple(quotes))
+
+
+ARTICLES = "Articles des bulletins sur ce sujet, du plus récent au plus ancien :"
+
+
+def with_articles(answer: Answer, items: Sequence[Hit]) -> Answer:
+    """The answer, then the bulletin items it found (stages.articles_on_topic), one a line with its issue and mark."""
+    lines, quotes = [], []
+    for hit in items:
+        heading = hit.passage.section.replace(" › ", " — ")
+        lines.append(f"– {hit.passage.title} : {heading} [{hit.rank}]")
+        quotes.append(Quote(rank=hit.rank, text=heading, passage_id=hit.passage.id))
+    return replace(answer, text=f"{answer.text}\n{ARTICLES}\n" + "\n".join(lines), quotes=(*answer.quotes, *quotes))
 
 
 def _lede(passage: Passage) -> str | None:

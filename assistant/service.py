@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass, field, replace
 
 from . import rules, stages
-from .answer import ANSWERED, OFF_TOPIC, Certainty, compose_answer, issue_contents, off_topic, period_not_found
+from .answer import (ANSWERED, OFF_TOPIC, Certainty, compose_answer, issue_contents, off_topic, period_not_found,
+                     with_articles)
 from .catalog import catalog_of, covered_text
 from .config import Settings
 from .contacts import MAX_CONTACTS, contacts_of, nearest_contacts, nearest_topics
@@ -163,6 +164,9 @@ class Assistant:
             return issue_contents(question, [Hit(passage=searcher.index.passages[row], score=float(scores[row]),
                                                  rank=rank, dense=float(scores[row]))
                                              for rank, row in enumerate(items, start=1)])
-        return compose_answer(query, hits, context.certainty, lexical=searcher.index.lexical,
-                              following=searcher.index.following, context=context,
-                              first_child=searcher.index.first_child)
+        answer = compose_answer(query, hits, context.certainty, lexical=searcher.index.lexical,
+                                following=searcher.index.following, context=context,
+                                first_child=searcher.index.first_child)
+        # Only under an answer: the closest passages of an uncertain one are not « articles on this subject ».
+        articles = stages.articles_on_topic(query, list(answer.hits), context) if answer.outcome == ANSWERED else None
+        return with_articles(answer, articles) if articles else answer

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,22 @@ def test_a_word_the_documents_do_not_use_is_read_as_theirs(assistant):
     assert answer.understood_as == "qu'est-ce que la veille a publié sur les hypertrucages ?"
     assert any("Hypertrucages" in (h.passage.section or "") for h in answer.hits[:3]), \
         [h.passage.section for h in answer.hits[:3]]
+
+
+def test_what_the_bulletins_published_on_a_topic_lists_their_items_newest_first(assistant):
+    from assistant import rules
+    from assistant.answer import ARTICLES
+
+    question = "qu'est-ce que les bulletins ont publié sur la post-quantique ?"
+    answer = assistant.ask(question)
+    assert answer.outcome == "answered" and ARTICLES in answer.text, answer.text
+    quoted, listed = answer.text.split(f"\n{ARTICLES}\n")
+    assert re.search(r"\[\d+\]", quoted), "the quotes come first, as in any answer"
+    lines = listed.splitlines()
+    by_rank = {h.rank: h.passage for h in answer.hits}
+    items = [by_rank[int(re.search(r"\[(\d+)\]$", line)[1])] for line in lines]
+    assert len(items) >= 2 and all(p.doc_type == "bulletin" for p in items), lines
+    assert [p.date for p in items] == sorted((p.date for p in items), reverse=True), "newest first"
+    assert len({(p.source, p.section) for p in items}) == len(items), "each item once"
+    with rules.switched_off("articles"):
+        assert ARTICLES not in assistant.ask(question).text
