@@ -77,8 +77,11 @@ QUESTION_PATTERNS = [
                           r"(?!temps\b)(?P<focus>\w+)", re.I)),
     ("horaire", re.compile(r"\bhoraires?\b|\bà quelle heure\b", re.I)),
     ("téléphone", re.compile(r"\bt[ée]l[ée]phone\b", re.I)),
-    # « son email ? », « leur adresse mail »: someone's address (« mon mail a été piraté » names a mailbox).
-    ("courriel", re.compile(r"\badresse (?:e-?mail|mail|électronique|electronique)\b|\bcourriel\b"
+    # « son email ? », « leur adresse mail »: someone's address (« mon mail a été piraté » names a mailbox; « un
+    # courriel disant… », « par courriel » name a message).
+    ("courriel", re.compile(r"\badresse (?:e-?mail|mail|électronique|electronique)\b"
+                            r"|(?<!\bun )(?<!\bdes )(?<!\bce )(?<!\bces )(?<!\bpar )(?<!\bles )(?<!\bmes )(?<!\bnos )"
+                            r"(?<!\bmon )(?<!\bautre )\bcourriel\b"
                             r"|\b(?:son|sa|ses|leur|leurs)\s+(?:adresses?\s+)?e-?mails?\b", re.I)),
     ("adresse", re.compile(r"\badresse\b(?! (?:e-?mail|mail|électronique|electronique|ip)\b)", re.I)),
     ("identité", re.compile(r"\bnom et pr[ée]nom\b", re.I)),

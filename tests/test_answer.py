@@ -426,6 +426,17 @@ def test_a_date_or_address_named_in_a_situation_is_not_asked_for():
         assert asked_value("des mails ont l'air de venir de notre adresse, on peut empecher ça ?").kind == "adresse"
 
 
+def test_a_courriel_received_is_a_message_not_an_address_asked_for():
+    from assistant.asked import asked_value
+
+    for message in ("on a reçu un courriel disant qu'on doit s'inscrire sur une plateforme, c'est vrai ?",
+                    "des courriels bizarres arrivent de notre banque", "ils l'envoient par courriel ?",
+                    "mon courriel a été piraté, je fais quoi ?"):
+        assert asked_value(message) is None, message
+    for request in ("quel est le courriel de la mission IE ?", "le courriel du délégué ?", "son courriel ?"):
+        assert asked_value(request).kind == "courriel", request
+
+
 def test_a_documents_details_are_not_quoted_unless_asked_for():
     from assistant.answer import is_field_line
 
