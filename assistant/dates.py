@@ -121,4 +121,9 @@ def issue_topic_of(stems, hints: TimeHints) -> frozenset[str] | None:
     """`issue_topic` of a question read into these stems (lexical.analyze) and hints."""
     if not (hints.publication and hints.any()):
         return None
+    return topic_words(stems)
+
+
+def topic_words(stems) -> frozenset[str]:
+    """The stems (lexical.analyze) left when those that only name an issue or a period are taken out."""
     return frozenset(t for t in stems if t not in _ISSUE_WORDS and not t.isdigit()) - _MONTH_STEMS

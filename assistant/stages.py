@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import rules
-from .dates import TimeHints
+from .dates import TimeHints, topic_words
 from .lexical import analyze, stem_set
 from .query import Query
 from .schema import Hit
@@ -46,7 +46,7 @@ _ASKS_CONTENTS = re.compile(r"\b(?:sommaires?|au programme|de quoi parle|que con
 
 # A question on what one issue holds as a whole (« le dernier bulletin parle de quoi ? », « au sommaire du n° 38 »,
 # « bulletin de mai 2025, quels sujets blockchain ? »), read on the folded question.
-_ASKS_ISSUE = re.compile(r"\b(?:sommaires?|au programme|au menu|de quoi (?:parle|traite)\w*"
+_ASKS_ISSUE = re.compile(r"\b(?:sommaires?|au programme|au menu|de quoi (?:(?:ont|a|avait|avaient) )?(?:parle|traite)\w*"
                          r"|(?:parle|parlai|parlen|traite|traitai|aborde|abordai)\w*\s+de\s+quoi|que contient|contient quoi"
                          r"|quel(?:le)?s?\s+(?:sont\s+les\s+)?(?:sujets?|themes?|articles?|rubriques?)"
                          r"|les\s+(?:sujets|themes|articles)|qu['’]?\s*il\s+y\s+a\s+dans|(?:il\s+)?y\s+a\s+quoi"
@@ -60,6 +60,9 @@ _ASKS_PUBLISHED = re.compile(rf"\b(?:bulletins?|numeros?|parutions?|newsletters?
                              rf"|\b{_VERB}\b.*\b(?:bulletins?|numeros?|parutions?|newsletters?)\b"
                              rf"|\bla veille (?:a |avait |ont )?(?:deja )?(?:publi|parl|ecri|dit|trait|evoqu|abord)\w*"
                              rf"|\b(?:on a|a-t-on|avez-vous|vous avez)\s+(?:deja\s+)?(?:publi|ecri|parl)\w*")
+# Words that say nothing of the subject: publishing (« ce qu'on a publié sur… »), the seasons of a period.
+_NO_SUBJECT_WORDS = ("publié publie publier publiés publiées écrit écrits parlé parlaient évoqué abordé sorti sortis "
+                     "printemps été automne hiver")
 # The items of an issue listed at most; with their first sentence when there are at most ISSUE_LEDES.
 ISSUE_ITEMS = 12
 ISSUE_LEDES = 3
@@ -323,6 +326,8 @@ def articles_on_topic(query: Query, hits: list[Hit], context: Context) -> list[H
     hints = query.hints
     if hints.number is not None or hints.latest or not _ASKS_PUBLISHED.search(query.folded):
         return None
+    if not topic_words(query.stems) - set(analyze(_NO_SUBJECT_WORDS)):
+        return None  # « les bulletins de 2025 parlaient de quoi ? » names no subject to list the items of
     if hints.date_from and context.searcher is not None and context.searcher.issue_of(hints) is not None:
         return None  # « le bulletin de juin 2026 au sujet de MiCA »: one issue named
     items, seen = [], set()

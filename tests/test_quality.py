@@ -177,3 +177,5 @@ def test_what_the_bulletins_published_on_a_topic_lists_their_items_newest_first(
     assert len({(p.source, p.section) for p in items}) == len(items), "each item once"
     with rules.switched_off("articles"):
         assert ARTICLES not in assistant.ask(question).text
+    # No subject named (« les bulletins de 2025 parlaient de quoi ? »): no list of arbitrary items.
+    assert ARTICLES not in assistant.ask("les bulletins de 2025 parlaient de quoi ?").text
