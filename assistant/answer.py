@@ -39,10 +39,10 @@ RANK_PENALTY = 0.15
 # with, in up to ADVICE_ROOM characters beyond max_chars (rule `advice`). Blind dev half, phrase in the answer
 # 0.591 -> 0.613 (0.606 without the extra room), answers 22 characters longer on average; PIAF and
 # Service-Public have no such lines and are unchanged.
-# A sentence after the first is quoted only if its score is at least KEEP_RATIO times the first one's.
-KEEP_RATIO = 0.6
 ADVICE = re.compile(r"^\s*[ÀA] retenir\b", re.I)
 ADVICE_ROOM = 200
+# A sentence after the first is quoted only if its score is at least KEEP_RATIO times the first one's.
+KEEP_RATIO = 0.6
 # Share of the best sentence's score given to the sentence that follows it in its passage: it raised the share
 # of answers holding the gold answer from 0.739 to 0.757 on PIAF and from 0.610 to 0.638 on Service-Public
 # (`assistant eval`, « réponse contient la réponse attendue »), answers growing from 383 to 419 characters.

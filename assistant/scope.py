@@ -29,6 +29,7 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,7 @@ def background_texts(path: Path = BACKGROUND) -> list[str]:
     return [row["text"] for row in rows]
 
 
+@lru_cache(maxsize=2)
 def general_words(path: Path = BACKGROUND) -> frozenset[str]:
     """The words the background writes without accents (« pense », « marche »): words of general French as they
     are, which the accents rule leaves as typed (lexical.Accents)."""

@@ -95,6 +95,7 @@ class Searcher:
         self._capacity = 2048
         self._date_array: np.ndarray | None = None
         self._last_every: tuple[str, np.ndarray] | None = None
+        self._last_mask: tuple[Filters, np.ndarray] | None = None
 
     def dense_text(self, question: str) -> str:
         """What the dense model reads of a question: its words with their accents put back (lexical.Accents)."""
@@ -181,10 +182,17 @@ class Searcher:
                 for rank, (row, score) in enumerate(kept, start=1)]
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
-        """Which passages the filters accept (None: no filter)."""
+        """Which passages the filters accept (None: no filter). The last filters' mask is kept (one tuple
+        assignment, read only): the search and the checks after it read the same one."""
         if not (filters and filters.active()):
             return None
-        return np.fromiter((filters.accepts(p) for p in self.index.passages), dtype=bool, count=self.index.size)
+        last = self._last_mask
+        if last is not None and last[0] == filters:
+            return last[1]
+        allowed = np.fromiter((filters.accepts(p) for p in self.index.passages), dtype=bool, count=self.index.size)
+        allowed.flags.writeable = False
+        self._last_mask = (filters, allowed)
+        return allowed
 
     def closest(self, question: str | Query) -> float:
         """The question's highest dense score over the whole index, whatever the filters (0 when empty)."""

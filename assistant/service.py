@@ -19,7 +19,7 @@ from .catalog import catalog_of, covered_text
 from .config import Settings
 from .contacts import MAX_CONTACTS, contacts_of, nearest_contacts, nearest_topics
 from .embed import Embedder, get_embedder
-from .followup import emphasised, understand
+from .followup import HISTORY_KEPT, emphasised, understand
 from .glossary import glossary
 from .index import IndexError, LoadedIndex, current_generation, load_index
 from .query import Query
@@ -110,7 +110,8 @@ class Assistant:
         is a word read as the documents write it (« deepfakes » as « hypertrucages », glossary.py).
         """
         knows = self.searcher.index.lexical.knows
-        read = [glossary().read(text.strip(), knows) for text in (*history, question)]  # « deepfakes » as written
+        # « deepfakes » as the documents write it, in the question and the previous ones the reading keeps
+        read = [glossary().read(text.strip(), knows) for text in (*list(history)[-HISTORY_KEPT:], question)]
         asked = read[-1]
         understood = understand(asked, read[:-1]) if rules.on("followup") else asked
         answer = self._answer(emphasised(asked, understood), k, filters)

@@ -61,8 +61,8 @@ _ASKS_PUBLISHED = re.compile(rf"\b(?:bulletins?|numeros?|parutions?|newsletters?
                              rf"|\bla veille (?:a |avait |ont )?(?:deja )?(?:publi|parl|ecri|dit|trait|evoqu|abord)\w*"
                              rf"|\b(?:on a|a-t-on|avez-vous|vous avez)\s+(?:deja\s+)?(?:publi|ecri|parl)\w*")
 # Words that say nothing of the subject: publishing (« ce qu'on a publié sur… »), the seasons of a period.
-_NO_SUBJECT_WORDS = ("publié publie publier publiés publiées écrit écrits parlé parlaient évoqué abordé sorti sortis "
-                     "printemps été automne hiver")
+_NO_SUBJECT = frozenset(analyze("publié publie publier publiés publiées écrit écrits parlé parlaient évoqué abordé "
+                                 "sorti sortis printemps été automne hiver"))
 # The items of an issue listed at most; with their first sentence when there are at most ISSUE_LEDES.
 ISSUE_ITEMS = 12
 ISSUE_LEDES = 3
@@ -326,7 +326,7 @@ def articles_on_topic(query: Query, hits: list[Hit], context: Context) -> list[H
     hints = query.hints
     if hints.number is not None or hints.latest or not _ASKS_PUBLISHED.search(query.folded):
         return None
-    if not topic_words(query.stems) - set(analyze(_NO_SUBJECT_WORDS)):
+    if not topic_words(query.stems) - _NO_SUBJECT:
         return None  # « les bulletins de 2025 parlaient de quoi ? » names no subject to list the items of
     if hints.date_from and context.searcher is not None and context.searcher.issue_of(hints) is not None:
         return None  # « le bulletin de juin 2026 au sujet de MiCA »: one issue named
@@ -450,10 +450,11 @@ SCORING = (time_boost,)
 ORDERING = (duplicates, pointers)
 # Before the search: off topic, no passage shown (service.py).
 BEFORE_SEARCH = (off_topic,)
-# After the search: the issue asked for is not indexed (service.py).
+# After the search: the issue asked for is not indexed; the question asks what one issue holds (service.py).
 AFTER_SEARCH = (uncovered_period, issue_contents)
 # Reasons for doubt, the first found is given (answer.py).
 DOUBTS = (place_not_covered, choice_not_covered, doubtful, value_not_given)
+# After an answer: the bulletin items it found, listed under it (service.py).
 AFTER_ANSWER = (articles_on_topic,)
 PIPELINE = (*BEFORE_SEARCH, *SCORING, *ORDERING, *AFTER_SEARCH, *DOUBTS, *AFTER_ANSWER)
 
