@@ -92,8 +92,10 @@ def period_not_found(question: str, hints, latest=None, hits: tuple[Hit, ...] | 
     from .render import french_date
 
     if hints.date_from:
-        whole_year = hints.date_from.endswith("-01-01") and hints.date_to.endswith("-12-31")
-        asked = f"de {hints.date_from[:4]}" if whole_year else f"de {french_date(hints.date_from, with_day=False)}"
+        first, last = french_date(hints.date_from, with_day=False), french_date(hints.date_to, with_day=False)
+        whole_year = (hints.date_from.endswith("-01-01") and hints.date_to.endswith("-12-31")
+                      and hints.date_from[:4] == hints.date_to[:4])
+        asked = f"de {hints.date_from[:4]}" if whole_year else f"de {first}" if first == last else f"de {first} à {last}"
     else:
         asked = f"n° {hints.number}"
     text = f"Aucun document indexé ne correspond au numéro ou à la période demandés ({asked})."
@@ -129,6 +131,51 @@ def issue_contents(question: str, items: Sequence[Hit]) -> Answer:
     text = f"{lead} :\n" + "\n".join(lines)
     return Answer(question=question, text=text, abstained=False, hits=tuple(items), outcome=ANSWERED,
                   quotes=tuple(quotes))
+
+
+# In an overview of a period, the issues listed at most (the newest), and the titles of an issue's items named at
+# most (all of them when a rubric is named).
+OVERVIEW_ISSUES = 12
+OVERVIEW_TITLES = 3
+
+
+def period_contents(question: str, issues: Sequence[Hit], titles: Sequence[Sequence[str]]) -> Answer:
+    """What the issues of a period hold (stages.period_contents): one line an issue, oldest first, its number and
+    month, the titles of its items (OVERVIEW_TITLES at most, unless one rubric is asked) and its mark; `issues`
+    holds each issue's first item, `titles` the sections of all its items. The OVERVIEW_ISSUES newest issues at
+    most, the lead saying how many the period holds."""
+    from .render import french_date
+
+    total = len(issues)
+    issues = [replace(hit, rank=rank) for rank, hit in enumerate(issues[-OVERVIEW_ISSUES:], start=1)]
+    titles = titles[-OVERVIEW_ISSUES:]
+    rubrics = {section.split(" › ")[0] for sections in titles for section in sections}
+    one_rubric = len(rubrics) == 1 and all(" › " in section for sections in titles for section in sections)
+    first, last = issues[0].passage, issues[-1].passage
+    lead = f"Au sommaire des {len(issues)} bulletins parus du {french_date(first.date)} au {french_date(last.date)}"
+    if total > len(issues):
+        lead = (f"La période compte {total} bulletins ; au sommaire des {len(issues)} plus récents, parus du "
+                f"{french_date(first.date)} au {french_date(last.date)}")
+    if one_rubric:
+        lead += f", rubrique « {next(iter(rubrics))} »"
+    lines, quotes = [], []
+    for hit, sections in zip(issues, titles):
+        named = [section.split(" › ", 1)[-1].rstrip(". ") for section in sections]
+        shown = named if one_rubric else named[:OVERVIEW_TITLES]
+        rest = len(named) - len(shown)
+        listed = " ; ".join(shown) + (f" ; et {rest} autre{'s' if rest > 1 else ''}" if rest else "")
+        label = _issue_label(hit.passage)
+        lines.append(f"– {label} : {listed}. [{hit.rank}]")
+        quotes.append(Quote(rank=hit.rank, text=listed, passage_id=hit.passage.id))
+    text = f"{lead} :\n" + "\n".join(lines)
+    return Answer(question=question, text=text, abstained=False, hits=tuple(issues), outcome=ANSWERED,
+                  quotes=tuple(quotes))
+
+
+def _issue_label(passage: Passage) -> str:
+    """« n° 38 — novembre 2025 » out of an issue's title, or the title."""
+    found = re.search(r"n°\s*\d+.*$", passage.title)
+    return found.group() if found else passage.title
 
 
 ARTICLES = "Articles des bulletins sur ce sujet, du plus récent au plus ancien :"

@@ -53,8 +53,11 @@ def _read_hints(question: str, today: date | None = None) -> TimeHints:
     hint_number = int(number[1]) if number and not re.match(r"\d{4}", number[1]) else None
 
     # A full date (« le 2 août 2026 ») is about content, not about which issue to read.
-    month_year = re.search(rf"(?<!\d\s)(?<!\d)\b({_MONTH})\s+(?:de\s+l'annee\s+)?(\d{{4}})\b", text)
     full_date = re.search(rf"\b\d{{1,2}}(?:er)?\s+({_MONTH})\s+\d{{4}}\b", text)
+    span = None if full_date else _span(text, publication, today)
+    if span is not None:
+        return TimeHints(*span, hint_number)
+    month_year = re.search(rf"(?<!\d\s)(?<!\d)\b({_MONTH})\s+(?:de\s+l'annee\s+)?(\d{{4}})\b", text)
     if month_year and not (full_date and full_date[1] == month_year[1]):
         start, end = _period(int(month_year[2]), _MONTHS[month_year[1]])
         return TimeHints(start, end, hint_number)
@@ -76,6 +79,86 @@ def _read_hints(question: str, today: date | None = None) -> TimeHints:
     return TimeHints(number=hint_number, latest=latest)
 
 
+# A season, a half or a quarter of a year, as months (« l'hiver 2025 » runs from December 2024 to February 2025).
+_SEASONS = {"printemps": (3, 5), "ete": (6, 8), "automne": (9, 11), "hiver": (12, 2)}
+_ORDINALS = {"premier": 1, "premiere": 1, "1er": 1, "1ere": 1, "1e": 1, "second": 2, "seconde": 2, "deuxieme": 2,
+             "2e": 2, "2eme": 2, "2nd": 2, "2nde": 2, "troisieme": 3, "3e": 3, "3eme": 3, "quatrieme": 4, "4e": 4,
+             "4eme": 4}
+_PART = r"semestre|trimestre"
+# One unit of a period: a month, a season, a half or a quarter (« mars », « l'automne », « le premier semestre »).
+_UNIT = (rf"(?:l'|le\s+|la\s+|les\s+)?(?:mois\s+de\s+)?(?:({_MONTH}|{'|'.join(_SEASONS)})"
+         rf"|(dernier|{'|'.join(_ORDINALS)})\s+({_PART})|([st])([1-4]))")
+_YEAR = r"(?:\s+(?:de\s+l'annee\s+|de\s+)?(20\d\d))"
+# « entre l'automne 2024 et l'été 2025 », « de janvier à mars 2026 », « janvier-mars 2026 »
+_SPAN = re.compile(rf"\b{_UNIT}{_YEAR}?\s*(?:\s(?:et|a|au|jusqu'(?:a|au|en))\s|-|–|/)\s*(?:en\s+)?{_UNIT}{_YEAR}\b")
+# « le premier semestre 2025 », « l'automne 2025 », « T1 2026 »
+_ONE = re.compile(rf"\b{_UNIT}{_YEAR}\b")
+# « depuis septembre 2025 », « depuis le printemps 2025 »: from then until today
+_SINCE = re.compile(rf"\bdepuis\s+(?:le\s+debut\s+(?:de\s+|du\s+)?)?{_UNIT}{_YEAR}\b")
+# « depuis 2024 », « début 2025 », « fin 2025 »: a year's part, read only with a publication word, like a year
+_SINCE_YEAR = re.compile(r"\bdepuis\s+(?:le\s+debut\s+(?:de\s+)?|l'annee\s+)?(20\d\d)\b")
+_EDGE_YEAR = re.compile(r"\b(debut|fin)\s*(?:de\s+l'annee\s+|de\s+)?(20\d\d)\b")
+# « entre 2025 et 2026 », « de 2024 à 2025 »: read only with a publication word, like a year
+_YEARS = re.compile(r"\b(?:entre|de)\s+(20\d\d)\s+(?:et|a|au)\s+(20\d\d)\b")
+# « l'hiver 2025-2026 »
+_WINTER = re.compile(r"\bhiver\s+(20\d\d)\s*[-/–]\s*(20\d\d)\b")
+
+
+def _months(match: re.Match, offset: int, year: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The first and last (year, month) of the unit `_UNIT` matched at group `offset` (five groups) in `year`."""
+    month, ordinal, part, letter, digit = match.group(*range(offset, offset + 5))
+    if month in _MONTHS:
+        return (year, _MONTHS[month]), (year, _MONTHS[month])
+    if month:
+        first, last = _SEASONS[month]
+        return ((year - 1 if first > last else year), first), (year, last)
+    halves = 2 if (part or ("semestre" if letter == "s" else "trimestre")) == "semestre" else 4
+    nth = halves if ordinal == "dernier" else _ORDINALS.get(ordinal, 0) if ordinal else int(digit)
+    if not 1 <= nth <= halves:
+        raise ValueError(ordinal or digit)
+    width = 12 // halves
+    return (year, (nth - 1) * width + 1), (year, nth * width)
+
+
+def _bounds(first: tuple[int, int], last: tuple[int, int]) -> tuple[str, str]:
+    return _period(*first)[0], _period(*last)[1]
+
+
+def _span(text: str, publication: bool, today: date) -> tuple[str, str] | None:
+    """A period of several months the question names, as (first day, last day), or None."""
+    try:
+        if winter := _WINTER.search(text):
+            return _bounds((int(winter[1]), 12), (int(winter[2]), 2))
+        if span := _SPAN.search(text):
+            end_year = int(span[12])
+            first, _ = _months(span, 1, int(span[6]) if span[6] else end_year)
+            _, last = _months(span, 7, end_year)
+            if first > last and not span[6]:
+                first = (first[0] - 1, first[1])  # « de novembre à février 2026 »
+            return _bounds(first, last) if first <= last else None
+        until = (today.year, today.month)
+        if since := _SINCE.search(text):
+            return _bounds(_months(since, 1, int(since[6]))[0], until)
+        if one := _ONE.search(text):
+            if one[1] not in _MONTHS:  # a month and year alone is read by the caller, as it always was
+                return _bounds(*_months(one, 1, int(one[6])))
+        if publication and (years := _YEARS.search(text)) and years[1] <= years[2]:
+            return _bounds((int(years[1]), 1), (int(years[2]), 12))
+        if publication and (since := _SINCE_YEAR.search(text)):
+            return _bounds((int(since[1]), 1), until)
+        if publication and (edge := _EDGE_YEAR.search(text)):
+            year = int(edge[2])
+            return _bounds((year, 1), (year, 3)) if edge[1] == "debut" else _bounds((year, 10), (year, 12))
+    except ValueError:
+        return None
+    return None
+
+
+# The words of a period (« le second semestre », « l'automne », « depuis », « fin 2025 »): they name no subject.
+PERIOD_WORDS = frozenset(analyze(" ".join(_SEASONS) + " été " + " ".join(_ORDINALS) + " semestre semestres trimestre "
+                                 "trimestres début fin depuis entre"))
+
+
 # Words that name an issue (« le dernier bulletin »), and those that ask what it says, not what about
 # (« … parle de quoi sur… »).
 _PUBLICATION_STEMS = frozenset(analyze("bulletin bulletins veille veilles numéro numéros parution parutions "
@@ -86,7 +169,7 @@ _ISSUE_WORDS = _PUBLICATION_STEMS | _LATEST_STEMS | frozenset(analyze(
     "collaborative sommaire mois année parle parlent parler dit disent dire traite traitent traiter évoque "
     "évoquer aborde aborder contient contenir quoi sujet sujets thème thèmes question questions article articles "
     "nouveautés quel quelle quels quelles faire"))
-_MONTH_STEMS = frozenset(analyze(" ".join(MONTH_NUMBERS)))
+_MONTH_STEMS = frozenset(analyze(" ".join(MONTH_NUMBERS) + " printemps été automne hiver semestre trimestre"))
 
 
 def time_words(question: str) -> frozenset[str]:

@@ -33,6 +33,8 @@ RULES = {
               "(stages.py)",
     "contents": "question sur ce que contient un numéro (« le dernier bulletin parle de quoi ? ») : la liste de ses "
                 "articles, chacun cité (stages.py)",
+    "overview": "question sur ce que contiennent les numéros d'une période (« les bulletins de 2025 parlaient de "
+                "quoi ? ») : chaque numéro et ses articles, chacun cité (stages.py)",
     "articles": "question sur ce que les bulletins ont publié sur un sujet : les articles trouvés listés sous la "
                 "réponse, du plus récent au plus ancien (stages.py)",
     "advice": "la ligne « À retenir » du passage dont la réponse part est citée avec lui (answer.py)",

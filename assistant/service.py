@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass, field, replace
 
 from . import rules, stages
-from .answer import (ANSWERED, OFF_TOPIC, Certainty, compose_answer, issue_contents, off_topic, period_not_found,
-                     with_articles)
+from .answer import (ANSWERED, OFF_TOPIC, Certainty, compose_answer, issue_contents, off_topic, period_contents,
+                     period_not_found, with_articles)
 from .catalog import catalog_of, covered_text
 from .config import Settings
 from .contacts import MAX_CONTACTS, contacts_of, nearest_contacts, nearest_topics
@@ -159,15 +159,26 @@ class Assistant:
         missing = stages.uncovered_period(query, hits, context)
         if missing is not None:
             return period_not_found(question, missing, searcher.latest_bulletin(), hits)
-        items = stages.issue_contents(query, hits, replace(context, allowed=searcher.mask(filters)))
+        within = replace(context, allowed=searcher.mask(filters))
+        items = stages.issue_contents(query, hits, within)
         if items:
-            scores = searcher.dense_scores(query)
-            return issue_contents(question, [Hit(passage=searcher.index.passages[row], score=float(scores[row]),
-                                                 rank=rank, dense=float(scores[row]))
-                                             for rank, row in enumerate(items, start=1)])
+            return issue_contents(question, _hits_of(searcher, query, items))
+        groups = stages.period_contents(query, hits, within)
+        if groups:
+            passages = searcher.index.passages
+            return period_contents(question, _hits_of(searcher, query, [rows[0] for rows in groups]),
+                                   [[passages[row].section for row in rows] for rows in groups])
         answer = compose_answer(query, hits, context.certainty, lexical=searcher.index.lexical,
                                 following=searcher.index.following, context=context,
                                 first_child=searcher.index.first_child)
         # Only under an answer: the closest passages of an uncertain one are not « articles on this subject ».
         articles = stages.articles_on_topic(query, list(answer.hits), context) if answer.outcome == ANSWERED else None
         return with_articles(answer, articles) if articles else answer
+
+
+def _hits_of(searcher: Searcher, query: Query, rows: list[int]) -> list[Hit]:
+    """Passages listed rather than found (an issue's items), as hits ranked in the order given, each scored by its
+    dense similarity to the question."""
+    scores = searcher.dense_scores(query)
+    return [Hit(passage=searcher.index.passages[row], score=float(scores[row]), rank=rank, dense=float(scores[row]))
+            for rank, row in enumerate(rows, start=1)]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import rules
-from .dates import TimeHints, topic_words
+from .dates import PERIOD_WORDS, TimeHints, topic_words
 from .lexical import analyze, stem_set
 from .query import Query
 from .schema import Hit
@@ -51,7 +51,8 @@ _ASKS_ISSUE = re.compile(r"\b(?:sommaires?|au programme|au menu|de quoi (?:(?:on
                          r"|quel(?:le)?s?\s+(?:sont\s+les\s+)?(?:sujets?|themes?|articles?|rubriques?)"
                          r"|les\s+(?:sujets|themes|articles)|qu['’]?\s*il\s+y\s+a\s+dans|(?:il\s+)?y\s+a\s+quoi"
                          r"|quoi\s+de\s+neuf|table des matieres|que\s+di(?:t|sent)|di(?:t|sent)\s+quoi|raconte\s+quoi"
-                         r"|qu['’]?\s*y\s+a[- ]t[- ]il)\b")
+                         r"|qu['’]?\s*y\s+a[- ]t[- ]il|contien\w*|contenai\w*|resum\w*|synthese|en bref|grandes lignes"
+                         r"|points?\s+(?:cles|forts)|l'essentiel)\b")
 # A question on what the bulletins published on a topic (« qu'est-ce que la veille a publié sur les hypertrucages ? »,
 # « les bulletins ont parlé de MiCA ? », « ce qu'on a publié sur les rançongiciels en 2025 »), read on the folded
 # question: a bulletin word with a verb of publishing, or « la veille a publié », or « on a publié ».
@@ -61,8 +62,10 @@ _ASKS_PUBLISHED = re.compile(rf"\b(?:bulletins?|numeros?|parutions?|newsletters?
                              rf"|\bla veille (?:a |avait |ont )?(?:deja )?(?:publi|parl|ecri|dit|trait|evoqu|abord)\w*"
                              rf"|\b(?:on a|a-t-on|avez-vous|vous avez)\s+(?:deja\s+)?(?:publi|ecri|parl)\w*")
 # Words that say nothing of the subject: publishing (« ce qu'on a publié sur… »), the seasons of a period.
-_NO_SUBJECT = frozenset(analyze("publié publie publier publiés publiées écrit écrits parlé parlaient évoqué abordé "
-                                 "sorti sortis printemps été automne hiver"))
+_NO_SUBJECT = PERIOD_WORDS | frozenset(analyze("publié publie publier publiés publiées écrit écrits parlé parlaient "
+                                                "évoqué abordé sorti sortis paru parus ensemble global globalement "
+                                                "général grands grandes principaux principales fais moi synthèse "
+                                                "résumé résume côté domaine"))
 # The items of an issue listed at most; with their first sentence when there are at most ISSUE_LEDES.
 ISSUE_ITEMS = 12
 ISSUE_LEDES = 3
@@ -300,8 +303,43 @@ def issue_contents(query: Query, hits, context: Context) -> list[int] | None:
     source = searcher.issue_of(query.hints, context.allowed)
     if source is None:
         return None
+    return _items(searcher, source, _asked_topic(query, asks))[:ISSUE_ITEMS] or None
+
+
+@check("overview")
+def period_contents(query: Query, hits, context: Context) -> list[list[int]] | None:
+    """A question on what the issues of a period hold (« les bulletins de 2025 parlaient de quoi ? », « les
+    sujets blockchain du second semestre 2025 »): for each issue dated in it, oldest first, the rows of its
+    items as `issue_contents` finds them. None when the period holds
+    fewer than two issues (`issue_contents` answers one), when the question asks about something other than a
+    rubric (« … parlaient de quoi sur NIS 2 ? »: the search answers it), or when no issue has an item of the
+    rubric named. Within the filters' mask `context.allowed`."""
+    asks = _ASKS_ISSUE.search(query.folded)
+    hints = query.hints
+    if asks is None or query.topic is None or not hints.date_from or hints.number is not None:
+        return None
+    searcher = context.searcher
+    issues = (searcher.doc_types() == "bulletin") & searcher.in_period(hints)
+    if context.allowed is not None:
+        issues &= context.allowed
     passages = searcher.index.passages
-    topic = set(query.topic) - set(analyze(asks.group()))
+    dated = {passages[row].source: passages[row].date for row in np.flatnonzero(issues)}
+    if len(dated) < 2:
+        return None
+    topic = _asked_topic(query, asks)
+    groups = [_items(searcher, source, topic) for source in sorted(dated, key=dated.get)]
+    return [items for items in groups if items] or None
+
+
+def _asked_topic(query: Query, asks: re.Match) -> set[str]:
+    """The stems of what a question on what issues hold asks about, beyond asking it (a rubric, or nothing)."""
+    return set(query.topic) - set(analyze(asks.group())) - _NO_SUBJECT
+
+
+def _items(searcher: "Searcher", source: str, topic: set[str]) -> list[int]:
+    """The rows of one issue's items, the first passage of each section in the document's order; only those of
+    the rubric `topic` names when it names one (none when it names something else)."""
+    passages = searcher.index.passages
     items, seen = [], set()
     for row in searcher.rows_of(source):
         passage = passages[row]
@@ -310,7 +348,7 @@ def issue_contents(query: Query, hits, context: Context) -> list[int] | None:
         seen.add(passage.section)
         if not topic or _in_rubric(topic, passage.section.split(" › ")[0]):
             items.append(row)
-    return items[:ISSUE_ITEMS] or None
+    return items
 
 
 @check("articles")
@@ -326,7 +364,8 @@ def articles_on_topic(query: Query, hits: list[Hit], context: Context) -> list[H
     hints = query.hints
     if hints.number is not None or hints.latest or not _ASKS_PUBLISHED.search(query.folded):
         return None
-    if not topic_words(query.stems) - _NO_SUBJECT:
+    subject = topic_words(query.stems) - _NO_SUBJECT
+    if not subject:
         return None  # « les bulletins de 2025 parlaient de quoi ? » names no subject to list the items of
     if hints.date_from and context.searcher is not None and context.searcher.issue_of(hints) is not None:
         return None  # « le bulletin de juin 2026 au sujet de MiCA »: one issue named
@@ -338,7 +377,25 @@ def articles_on_topic(query: Query, hits: list[Hit], context: Context) -> list[H
         if (passage.source, passage.section) not in seen:
             seen.add((passage.source, passage.section))
             items.append(hit)
+    items = _on_subject(items, subject, context.lexical)
     return sorted(items, key=lambda hit: hit.passage.date or "", reverse=True) if len(items) >= 2 else None
+
+
+# An item is listed as treating a subject when its words weigh at least this share of the best item's.
+ON_SUBJECT = 0.5
+
+
+def _on_subject(items: list[Hit], subject: frozenset[str], lexical) -> list[Hit]:
+    """The items that treat the subject: whose heading and text hold the subject's words (weighed by their
+    rarity in the index, `lexical.idf`) at least ON_SUBJECT as much as the item that holds most. « quels
+    bulletins ont abordé le post-quantique ? » found, among its five passages, items on the Cyber Resilience
+    Act and on MiCA, which do not treat it."""
+    if lexical is None or not hasattr(lexical, "idf"):
+        return items
+    weights = lexical.idf(lexical.terms(sorted(subject)))
+    held = [sum(w for t, w in weights.items() if t in stem_set(read(hit.passage))) for hit in items]
+    best = max(held, default=0.0)
+    return [hit for hit, weight in zip(items, held) if weight >= ON_SUBJECT * best] if best > 0 else items
 
 
 def _in_rubric(topic: set[str], rubric: str) -> bool:
@@ -450,8 +507,9 @@ SCORING = (time_boost,)
 ORDERING = (duplicates, pointers)
 # Before the search: off topic, no passage shown (service.py).
 BEFORE_SEARCH = (off_topic,)
-# After the search: the issue asked for is not indexed; the question asks what one issue holds (service.py).
-AFTER_SEARCH = (uncovered_period, issue_contents)
+# After the search: the issue asked for is not indexed; the question asks what one issue, or a period's issues,
+# hold (service.py).
+AFTER_SEARCH = (uncovered_period, issue_contents, period_contents)
 # Reasons for doubt, the first found is given (answer.py).
 DOUBTS = (place_not_covered, choice_not_covered, doubtful, value_not_given)
 # After an answer: the bulletin items it found, listed under it (service.py).

@@ -470,3 +470,17 @@ def test_the_leading_passages_own_advice_is_quoted_with_it():
     assert answer.text.endswith("À retenir : appelez toujours un numéro déjà connu avant tout virement. [1]"), answer.text
     with rules.switched_off("advice"):
         assert "À retenir" not in compose_answer(question, [_hit(1, text)]).text
+
+
+def test_an_issue_not_indexed_is_named_as_asked():
+    from assistant.answer import period_not_found
+    from assistant.dates import TimeHints
+
+    def said(hints):
+        return period_not_found("?", hints).text
+
+    assert "(de 2027)" in said(TimeHints("2027-01-01", "2027-12-31"))
+    assert "(de mars 2027)" in said(TimeHints("2027-03-01", "2027-03-31"))
+    assert "(de mars 2027 à mai 2027)" in said(TimeHints("2027-03-01", "2027-05-31"))
+    assert "(de janvier 2027 à décembre 2028)" in said(TimeHints("2027-01-01", "2028-12-31"))
+    assert "(n° 60)" in said(TimeHints(number=60))

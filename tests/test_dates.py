@@ -20,6 +20,30 @@ TODAY = date(2026, 11, 28)
     ("qu'est-ce qui change le 2 août 2026 avec l'AI Act ?", TimeHints()),
     ("comment protéger ses données en 2025", TimeHints()),
     ("comment chiffrer un ordinateur portable", TimeHints()),
+    # Periods of several months, as advisers name them
+    ("la veille sur NIS 2 entre l'automne 2024 et l'été 2025", TimeHints("2024-09-01", "2025-08-31")),
+    ("les bulletins de janvier à mars 2026", TimeHints("2026-01-01", "2026-03-31")),
+    ("veille janvier-mars 2026", TimeHints("2026-01-01", "2026-03-31")),
+    ("de novembre à février 2026, quels sujets ?", TimeHints("2025-11-01", "2026-02-28")),
+    ("de septembre 2025 à février 2026", TimeHints("2025-09-01", "2026-02-28")),
+    ("les bulletins du printemps 2025", TimeHints("2025-03-01", "2025-05-31")),
+    ("l'hiver 2025", TimeHints("2024-12-01", "2025-02-28")),
+    ("la veille de l'hiver 2025-2026", TimeHints("2025-12-01", "2026-02-28")),
+    ("au second semestre 2025", TimeHints("2025-07-01", "2025-12-31")),
+    ("le premier trimestre 2026", TimeHints("2026-01-01", "2026-03-31")),
+    ("le dernier trimestre 2025", TimeHints("2025-10-01", "2025-12-31")),
+    ("les bulletins T3 2025", TimeHints("2025-07-01", "2025-09-30")),
+    ("depuis septembre 2025", TimeHints("2025-09-01", "2026-11-30")),
+    ("l'euro numérique dans les bulletins depuis 2024", TimeHints("2024-01-01", "2026-11-30")),
+    ("les bulletins de fin 2025", TimeHints("2025-10-01", "2025-12-31")),
+    ("les bulletins de début 2026", TimeHints("2026-01-01", "2026-03-31")),
+    ("les bulletins entre 2025 et 2026", TimeHints("2025-01-01", "2026-12-31")),
+    # A year's part is read as a period only with a publication word, like a year
+    ("les obligations fin 2025", TimeHints()),
+    ("depuis 2024 on a des soucis de mots de passe", TimeHints()),
+    # A full date is about content
+    ("depuis le 2 août 2026, quoi de neuf ?", TimeHints()),
+    ("le cinquième trimestre 2025", TimeHints()),
 ])
 def test_time_hints(question, expected):
     assert time_hints(question, today=TODAY) == expected

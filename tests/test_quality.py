@@ -153,6 +153,47 @@ def test_a_question_on_a_topic_in_an_issue_is_searched_not_listed(assistant):
         assert not assistant.ask("le dernier bulletin parle de quoi ?").text.startswith("Au sommaire")
 
 
+def test_what_the_issues_of_a_period_hold_is_one_line_an_issue(assistant):
+    from assistant import rules
+
+    answer = assistant.ask("les bulletins de 2026 parlaient de quoi dans l'ensemble ?")
+    assert answer.outcome == "answered"
+    assert answer.text.startswith("Au sommaire des 2 bulletins parus du 12 mars 2026 au 13 octobre 2026 :"), answer.text
+    assert [h.passage.source[-11:] for h in answer.hits] == ["2026-03.pdf", "2026-10.pdf"], "oldest first"
+    lines = answer.text.splitlines()[1:]
+    assert [line.split(" : ")[0] for line in lines] == ["– n° 42 — mars 2026", "– n° 49 — octobre 2026"], lines
+    assert answer.cited_ranks() == [1, 2]
+    # Each line names the issue's first items and says how many more there are.
+    first = [p.section.split(" › ")[-1] for p in assistant.index.passages
+             if p.source.endswith("2026-03.pdf") and p.section and not p.points_elsewhere]
+    assert lines[0].startswith(f"– n° 42 — mars 2026 : {first[0]}"), lines[0]
+    assert re.search(r"; et \d+ autres\. \[1\]$", lines[0]), lines[0]
+    with rules.switched_off("overview"):
+        assert not assistant.ask("les bulletins de 2026 parlaient de quoi ?").text.startswith("Au sommaire des")
+
+
+def test_a_rubric_over_a_period_lists_all_its_items_issue_by_issue(assistant):
+    answer = assistant.ask("quels sujets IA dans les bulletins du premier semestre 2026 ?")
+    # The first half of 2026 holds one issue of the subset: its own contents.
+    assert answer.text.startswith("Au sommaire de « Bulletin de veille collaborative n° 42 — mars 2026 »"), answer.text
+    answer = assistant.ask("quels sujets IA dans les bulletins de 2026 ?")
+    assert answer.text.startswith("Au sommaire des 2 bulletins parus du 12 mars 2026 au 13 octobre 2026, rubrique "
+                                  "« Intelligence artificielle » :"), answer.text
+    for line, hit in zip(answer.text.splitlines()[1:], answer.hits):
+        titles = list(dict.fromkeys(p.section.split(" › ")[1] for p in assistant.index.passages
+                                    if p.source == hit.passage.source and p.section
+                                    and p.section.startswith("Intelligence artificielle ›")))
+        assert all(title.rstrip(". ") in line for title in titles), (line, titles)
+    # A subject that is not a rubric is searched, not listed.
+    answer = assistant.ask("les bulletins de 2026 parlaient de quoi sur NIS 2 ?")
+    assert not answer.text.startswith("Au sommaire") and "NIS" in answer.text, answer.text
+
+
+def test_a_summary_of_an_issue_is_its_contents(assistant):
+    for question in ("résume le numéro de mars 2026", "quel est le dernier bulletin paru et qu'est-ce qu'il contient ?"):
+        assert assistant.ask(question).text.startswith("Au sommaire de « Bulletin de veille collaborative n° "), question
+
+
 def test_a_word_the_documents_do_not_use_is_read_as_theirs(assistant):
     answer = assistant.ask("qu'est-ce que la veille a publié sur les deepfakes ?")
     assert answer.understood_as == "qu'est-ce que la veille a publié sur les hypertrucages ?"
@@ -175,6 +216,7 @@ def test_what_the_bulletins_published_on_a_topic_lists_their_items_newest_first(
     assert len(items) >= 2 and all(p.doc_type == "bulletin" for p in items), lines
     assert [p.date for p in items] == sorted((p.date for p in items), reverse=True), "newest first"
     assert len({(p.source, p.section) for p in items}) == len(items), "each item once"
+    assert all("quantique" in f"{p.section} {p.text}".lower() for p in items), "items that treat the subject only"
     with rules.switched_off("articles"):
         assert ARTICLES not in assistant.ask(question).text
     # No subject named (« les bulletins de 2025 parlaient de quoi ? »): no list of arbitrary items.
