@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from .answer import CLOSEST, DOUBT, NOT_FOUND, NOT_FOUND_SCOPE, OFF_TOPIC, UNCERTAIN
@@ -333,9 +333,14 @@ def pdf_panel(passage: Passage, rank: int, url: str, page_url: str = "", pages: 
                      page=passage.page)
 
 
-def _source_line(hit: Hit) -> str:
+def _source_line(hit: Hit, text: str = "") -> str:
+    """One source under an answer; without its section when the answer's `text` already names it (a list of an
+    issue's items: the line would repeat it)."""
     p = hit.passage
-    parts = [f"**\\[{hit.rank}\\]** {escape_markdown(p.title)}", *_where(p)]
+    where = _where(p)
+    if p.section and p.section.split(" › ")[-1].rstrip(". ") in text:
+        where = _where(replace(p, section=None))
+    parts = [f"**\\[{hit.rank}\\]** {escape_markdown(p.title)}", *where]
     if p.sample:
         parts.append("_document d'exemple_")
     return "- " + " — ".join(parts)
@@ -416,7 +421,7 @@ def render_reply(answer: Answer, *, filters: Filters | None = None, catalog: Cat
                     f"_{escape_markdown(CLOSEST)}_", ""]
     content += [answer_markdown(_quotes(answer) if uncertain else answer.text), "",
                 "**Passages les plus proches (à vérifier)**" if uncertain else "**Sources**", ""]
-    content += [_source_line(h) for h in cited]
+    content += [_source_line(h, answer.text) for h in cited]
     if others:
         content += ["", "**Autres passages trouvés**", ""] + [_source_line(h) for h in others]
     if answer.contacts:

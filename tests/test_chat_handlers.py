@@ -74,6 +74,17 @@ def test_an_answer_in_lines_keeps_them():
                                     "- Blockchain — Un autre\\. \\[2\\]\n"), reply.content[:200]
 
 
+
+def test_a_source_the_answer_already_names_is_listed_without_its_section():
+    # The list of an issue's items names each item: its source line does not repeat the section.
+    text = "Au sommaire de « Bulletin n° 3 » :\n– Cybersécurité — Un titre. [1]\n– Un texte cité. [2]"
+    answer = answer_with(text, [passage(1, section="Cybersécurité › Un titre"),
+                                passage(2, section="Blockchain › Un autre")])
+    sources = render_reply(answer).content.split("**Sources**")[1]
+    assert r"**\[1\]** Document 1 — charte — page 1 — 21 mai 2024" in sources
+    assert "Un titre" not in sources and "section « Blockchain › Un autre »" in sources, sources
+
+
 def test_sources_and_buttons_come_in_mark_order():
     # Quotes may cite [3] before [2] (a list running over the next page): the sources still read [1] [2] [3].
     answer = answer_with("Une phrase. [1] Une liste. [3] Une autre. [2]", [passage(1), passage(2), passage(3)])
