@@ -61,11 +61,13 @@ _ASKS_PUBLISHED = re.compile(rf"\b(?:bulletins?|numeros?|parutions?|newsletters?
                              rf"|\b{_VERB}\b.*\b(?:bulletins?|numeros?|parutions?|newsletters?)\b"
                              rf"|\bla veille (?:a |avait |ont )?(?:deja )?(?:publi|parl|ecri|dit|trait|evoqu|abord)\w*"
                              rf"|\b(?:on a|a-t-on|avez-vous|vous avez)\s+(?:deja\s+)?(?:publi|ecri|parl)\w*")
-# Words that say nothing of the subject: publishing (« ce qu'on a publié sur… »), the seasons of a period.
+# Words that say nothing of the subject: publishing (« ce qu'on a publié sur… »), the words of a period, asking for
+# a whole (« dans l'ensemble », « fais-moi une synthèse »), and a follow-up's pointing back (« et celui d'avant ? »).
 _NO_SUBJECT = PERIOD_WORDS | frozenset(analyze("publié publie publier publiés publiées écrit écrits parlé parlaient "
                                                 "évoqué abordé sorti sortis paru parus ensemble global globalement "
                                                 "général grands grandes principaux principales fais moi synthèse "
-                                                "résumé résume côté domaine"))
+                                                "résumé résume côté domaine celui celle ceux celles avant après "
+                                                "suivant suivante précédent précédente an ans tôt tard"))
 # The items of an issue listed at most; with their first sentence when there are at most ISSUE_LEDES.
 ISSUE_ITEMS = 12
 ISSUE_LEDES = 3

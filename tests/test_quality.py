@@ -192,6 +192,10 @@ def test_a_rubric_over_a_period_lists_all_its_items_issue_by_issue(assistant):
 def test_a_summary_of_an_issue_is_its_contents(assistant):
     for question in ("résume le numéro de mars 2026", "quel est le dernier bulletin paru et qu'est-ce qu'il contient ?"):
         assert assistant.ask(question).text.startswith("Au sommaire de « Bulletin de veille collaborative n° "), question
+    # A follow-up pointing back to another issue asks the same of it.
+    answer = assistant.ask("et celui d'un an avant ?", history=["que contient le bulletin de mars 2026 ?"])
+    assert answer.text.startswith("Au sommaire de « Bulletin de veille collaborative n° 30 — mars 2025 »"), \
+        (answer.understood_as, answer.text[:200])
 
 
 def test_a_word_the_documents_do_not_use_is_read_as_theirs(assistant):
