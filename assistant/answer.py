@@ -181,14 +181,31 @@ def _issue_label(passage: Passage) -> str:
 ARTICLES = "Articles des bulletins sur ce sujet, du plus récent au plus ancien :"
 
 
-def with_articles(answer: Answer, items: Sequence[Hit]) -> Answer:
-    """The answer, then the bulletin items it found (stages.articles_on_topic), one a line with its issue and mark."""
+def with_articles(answer: Answer, items: Sequence[Hit], count: bool = False) -> Answer:
+    """The answer, then the bulletin items found (stages.articles_on_topic), one a line with its issue and mark.
+
+    An item among the passages the answer shows keeps its mark; the others are added to its passages, marked
+    after them. For a count (« combien d'articles sur… ? »), the list is the answer, led by how many it holds:
+    at least those, since the search looks only so deep."""
+    shown = {hit.passage.id: hit for hit in answer.hits}
+    added: list[Hit] = []
     lines, quotes = [], []
     for hit in items:
+        if hit.passage.id in shown:
+            hit = shown[hit.passage.id]
+        else:
+            hit = replace(hit, rank=len(answer.hits) + len(added) + 1)
+            added.append(hit)
         heading = hit.passage.section.replace(" › ", " — ")
         lines.append(f"– {hit.passage.title} : {heading} [{hit.rank}]")
         quotes.append(Quote(rank=hit.rank, text=heading, passage_id=hit.passage.id))
-    return replace(answer, text=f"{answer.text}\n{ARTICLES}\n" + "\n".join(lines), quotes=(*answer.quotes, *quotes))
+    hits = (*answer.hits, *added)
+    if count:
+        text = f"Au moins {len(items)} articles des bulletins indexés évoquent ce sujet, du plus récent au plus ancien :"
+        return replace(answer, text=f"{text}\n" + "\n".join(lines), quotes=tuple(quotes), hits=hits,
+                       outcome=ANSWERED, abstained=False, reason=None)
+    return replace(answer, text=f"{answer.text}\n{ARTICLES}\n" + "\n".join(lines), quotes=(*answer.quotes, *quotes),
+                   hits=hits)
 
 
 def _lede(passage: Passage) -> str | None:

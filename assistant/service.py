@@ -171,9 +171,14 @@ class Assistant:
         answer = compose_answer(query, hits, context.certainty, lexical=searcher.index.lexical,
                                 following=searcher.index.following, context=context,
                                 first_child=searcher.index.first_child)
-        # Only under an answer: the closest passages of an uncertain one are not « articles on this subject ».
-        articles = stages.articles_on_topic(query, list(answer.hits), context) if answer.outcome == ANSWERED else None
-        return with_articles(answer, articles) if articles else answer
+        # Only under an answer (the closest passages of an uncertain one are not « articles on this subject »), or
+        # for a count of them, which the list answers.
+        count = stages.asks_count(query)
+        if not (answer.outcome == ANSWERED or count) or not stages.asks_articles(query):
+            return answer
+        deeper = searcher.search(query, k=stages.ARTICLES_DEPTH, filters=filters)
+        articles = stages.articles_on_topic(query, deeper, context)
+        return with_articles(answer, articles, count=count) if articles else answer
 
 
 def _hits_of(searcher: Searcher, query: Query, rows: list[int]) -> list[Hit]:

@@ -223,5 +223,15 @@ def test_what_the_bulletins_published_on_a_topic_lists_their_items_newest_first(
     assert all("quantique" in f"{p.section} {p.text}".lower() for p in items), "items that treat the subject only"
     with rules.switched_off("articles"):
         assert ARTICLES not in assistant.ask(question).text
+    # Items beyond the passages shown are listed too, marked after them.
+    assert max(h.rank for h in answer.hits) == len(answer.hits)
+    # A count of the items is answered by their list.
+    answer = assistant.ask("combien d'articles des bulletins ont parlé du post-quantique ?")
+    lead, *lines = answer.text.splitlines()
+    assert answer.outcome == "answered" and lead == (f"Au moins {len(lines)} articles des bulletins indexés évoquent ce "
+                                                     "sujet, du plus récent au plus ancien :"), answer.text
+    assert len(lines) >= 2 and all("quantique" in line.lower() for line in lines), lines
+    # « combien de fois » without a publication word asks a number of the documents, as before.
+    assert assistant.ask("combien de fois faut-il changer son mot de passe ?").outcome == "uncertain"
     # No subject named (« les bulletins de 2025 parlaient de quoi ? »): no list of arbitrary items.
     assert ARTICLES not in assistant.ask("les bulletins de 2025 parlaient de quoi ?").text
