@@ -464,7 +464,12 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     passages = {hit.rank: hit.passage for hit in sources}
     candidates = []
     fields = rules.on("fields")
+    # A table of contents or a masthead points to content and answers nothing (rule `covers`), unless it is all
+    # there is to quote.
+    covers = rules.on("covers") and not all(hit.passage.points_elsewhere for hit in sources)
     for hit in sources:
+        if covers and hit.passage.points_elsewhere:
+            continue
         for position, sentence in enumerate(lines[hit.rank]):
             if len(sentence) < 15 or (hit.passage.sample and _is_sample_notice(sentence)):
                 continue

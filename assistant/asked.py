@@ -76,7 +76,7 @@ QUESTION_PATTERNS = [
     ("nombre", re.compile(r"\b(?:combien|nombre)\s+(?:(?:exacte?|total|pr[ée]cis|moyen)\s+)?(?:de|d['’])\s*"
                           r"(?!temps\b)(?P<focus>\w+)", re.I)),
     ("horaire", re.compile(r"\bhoraires?\b|\bà quelle heure\b", re.I)),
-    ("téléphone", re.compile(r"\bt[ée]l[ée]phone\b", re.I)),
+    ("téléphone", re.compile(r"\bt[ée]l[ée]phone\b|\bnum[ée]ro\s+(?:de\s+)?(?:portable|mobile|t[ée]l|fixe)\b", re.I)),
     # « son email ? », « leur adresse mail »: someone's address (« mon mail a été piraté » names a mailbox; « un
     # courriel disant… », « par courriel » name a message).
     ("courriel", re.compile(r"\badresse (?:e-?mail|mail|électronique|electronique)\b"

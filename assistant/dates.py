@@ -11,7 +11,7 @@ from .french import MONTH_NUMBERS
 
 _MONTHS = {fold(name): number for name, number in MONTH_NUMBERS.items()}  # questions are folded
 _MONTH = "|".join(_MONTHS)
-_PUBLICATION = re.compile(r"\b(bulletins?|veilles?|numeros?|parutions?|editions?|lettres?|newsletters?)\b")
+_PUBLICATION = re.compile(r"\b(bulletins?|veilles?|numeros?|parutions?|editions?|lettres?|newsletters?|rubriques?)\b")
 _LATEST = re.compile(r"\b(derniere?s?|plus recente?s?|recente?s?|actuel(le)?|nouve(au|l|lle)|nouveautes?|quoi de neuf)\b")
 
 
@@ -23,6 +23,8 @@ class TimeHints:
     date_to: str | None = None
     number: int | None = None
     latest: bool = False
+    # How many of the latest issues (« les trois derniers bulletins »), when more than one.
+    last: int | None = None
     # The question names a publication (« bulletin », « numéro », « veille »…): the period is that of an issue.
     publication: bool = field(default=False, compare=False)
 
@@ -76,11 +78,21 @@ def _read_hints(question: str, today: date | None = None) -> TimeHints:
         start, end = _period(today.year - 1)
         return TimeHints(start, end, hint_number)
     latest = bool(publication and _LATEST.search(text))
-    return TimeHints(number=hint_number, latest=latest)
+    several = _LAST_ISSUES.search(text) if latest else None
+    last = _COUNT_WORDS.get(several[1], None) if several else None
+    last = last or (int(several[1]) if several and several[1].isdigit() else None)
+    return TimeHints(number=hint_number, latest=latest, last=last if last and last > 1 else None)
+
+
+# « les trois derniers bulletins », « les 3 derniers numéros »
+_COUNT_WORDS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+                "douze": 12}
+_LAST_ISSUES = re.compile(rf"\b({'|'.join(_COUNT_WORDS)}|\d{{1,2}})\s+(?:derniers|dernieres|plus recents|plus recentes)"
+                          r"\s+(?:bulletins|numeros|parutions|editions|lettres|newsletters|veilles)\b")
 
 
 # A season, a half or a quarter of a year, as months (« l'hiver 2025 » runs from December 2024 to February 2025).
-_SEASONS = {"printemps": (3, 5), "ete": (6, 8), "automne": (9, 11), "hiver": (12, 2)}
+_SEASONS = {"printemps": (3, 5), "ete": (6, 8), "automne": (9, 11), "hiver": (12, 2), "rentree": (9, 9)}
 _ORDINALS = {"premier": 1, "premiere": 1, "1er": 1, "1ere": 1, "1e": 1, "second": 2, "seconde": 2, "deuxieme": 2,
              "2e": 2, "2eme": 2, "2nd": 2, "2nde": 2, "troisieme": 3, "3e": 3, "3eme": 3, "quatrieme": 4, "4e": 4,
              "4eme": 4}
@@ -155,14 +167,14 @@ def _span(text: str, publication: bool, today: date) -> tuple[str, str] | None:
 
 
 # The words of a period (« le second semestre », « l'automne », « depuis », « fin 2025 »): they name no subject.
-PERIOD_WORDS = frozenset(analyze(" ".join(_SEASONS) + " été " + " ".join(_ORDINALS) + " semestre semestres trimestre "
-                                 "trimestres début fin depuis entre"))
+PERIOD_WORDS = frozenset(analyze(" ".join(_SEASONS) + " été rentrée " + " ".join(_ORDINALS) + " semestre semestres "
+                                 "trimestre trimestres début fin depuis entre " + " ".join(_COUNT_WORDS)))
 
 
 # Words that name an issue (« le dernier bulletin »), and those that ask what it says, not what about
 # (« … parle de quoi sur… »).
 _PUBLICATION_STEMS = frozenset(analyze("bulletin bulletins veille veilles numéro numéros parution parutions "
-                                       "édition éditions lettre lettres newsletter newsletters"))
+                                       "édition éditions lettre lettres newsletter newsletters rubrique rubriques"))
 _LATEST_STEMS = frozenset(analyze("dernier dernière derniers dernières récent récente récents récentes "
                                   "actuel actuelle nouveau nouvel nouvelle"))
 _ISSUE_WORDS = _PUBLICATION_STEMS | _LATEST_STEMS | frozenset(analyze(

@@ -76,8 +76,9 @@ _NO_TOPIC = re.compile(
 # Words that only say which period or issue (« en 2025 », « en mars », « le n° 38 », « le dernier numéro »), by kind:
 # a follow-up that names a month keeps the year asked before (« et en janvier ? » after « … en 2025 »).
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_MONTH = re.compile(r"\b(?:" + MONTH_NAMES + r"|printemps|[ée]t[ée]|automne|hiver|mois|trimestre|semestre)\b",
-                    re.I)
+_MONTH = re.compile(r"\b(?:" + MONTH_NAMES + r"|printemps|[ée]t[ée]|automne|hiver|rentr[ée]e|mois"
+                    r"|(?:(?:premier|second|deuxi[eè]me|troisi[eè]me|quatri[eè]me|dernier|1er|2e|2nd|3e|4e)\s+)?"
+                    r"(?:trimestre|semestre))\b", re.I)
 _ISSUE = re.compile(r"\b(?:n\s*°\s*\d+|num[ée]ro\s+\d+|derni[eè]re?s?|r[ée]cente?s?|ann[ée]e)\b", re.I)
 _PERIOD = re.compile("|".join(p.pattern for p in (_YEAR, _MONTH, _ISSUE)), re.I)
 # The little words that lead into a period (« pour l'année 2025 », « de janvier 2025 »): they go with it, or the
@@ -136,6 +137,10 @@ def understand_one(question: str, previous: str) -> str:
         # A month alone (« et en janvier ? »): the previous year stays, its month goes.
         context = _ISSUE.sub(" ", _MONTH.sub(" ", context))
     context = " ".join(context.split())
+    # « du bulletin d'avril 2026 » read as « mars 2026 »: « d' » before a consonant is « de ».
+    context = re.sub(r"\b([dD])['’]\s*(?=[bcdfgjklmnpqrstvwxzBCDFGJKLMNPQRSTVWXZ])", r"\1e ", context)
+    context = re.sub(r"\b[lL]['’]\s*(?=[bcdfgjklmnpqrstvwxzBCDFGJKLMNPQRSTVWXZ])", "", context)  # « de l'juin »
+    context = re.sub(r"\b([dD])e (?=(?:avril|août|aout|octobre)\b)", r"\1'", context)  # « de avril »
     return f"{question.strip()} — {context}"
 
 
@@ -181,4 +186,12 @@ def _shifted_period(question: str, previous: str) -> str | None:
     if re.search(r"\bmois\b", question, re.I) or hints.date_from[:7] == hints.date_to[:7]:
         month = start.month - 1 + step
         return french_date(f"{start.year + month // 12}-{month % 12 + 1:02d}-01", with_day=False)
+    end = date.fromisoformat(hints.date_to)
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    if 2 <= months <= 6:
+        # « le trimestre suivant » a quarter, « la saison d'avant » a season: the span of as many months next to it.
+        first, last = start.month - 1 + step * months, end.month - 1 + step * months
+        first = french_date(f"{start.year + first // 12}-{first % 12 + 1:02d}-01", with_day=False)
+        last = french_date(f"{end.year + last // 12}-{last % 12 + 1:02d}-01", with_day=False)
+        return f"{first} à {last}"
     return None

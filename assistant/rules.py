@@ -37,6 +37,8 @@ RULES = {
                 "quoi ? ») : chaque numéro et ses articles, chacun cité (stages.py)",
     "articles": "question sur ce que les bulletins ont publié sur un sujet : les articles trouvés listés sous la "
                 "réponse, du plus récent au plus ancien (stages.py)",
+    "covers": "un sommaire ou une page de titre (bandeau) n'est jamais la phrase citée, tant qu'un autre passage "
+              "trouvé en offre une (answer.py)",
     "advice": "la ligne « À retenir » du passage dont la réponse part est citée avec lui (answer.py)",
     "fields": "lignes de détails d'un document (« Éditeur : … — Mise à jour : … », « Source : … ») citées seulement si "
               "la question demande ce qu'elles donnent ; un lien reste citable (answer.py)",

@@ -268,7 +268,7 @@ class Searcher:
             rows = bulletins & self.numbered(hints.number)
         elif hints.date_from:
             rows = bulletins & self.in_period(hints)
-        elif hints.latest:
+        elif hints.latest and not hints.last:
             dated = bulletins & (self.dates() != "")
             if not dated.any():
                 return None

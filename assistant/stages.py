@@ -52,7 +52,7 @@ _ASKS_ISSUE = re.compile(r"\b(?:sommaires?|au programme|au menu|de quoi (?:(?:on
                          r"|les\s+(?:sujets|themes|articles)|qu['’]?\s*il\s+y\s+a\s+dans|(?:il\s+)?y\s+a\s+quoi"
                          r"|quoi\s+de\s+neuf|table des matieres|que\s+di(?:t|sent)|di(?:t|sent)\s+quoi|raconte\s+quoi"
                          r"|qu['’]?\s*y\s+a[- ]t[- ]il|contien\w*|contenai\w*|resum\w*|synthese|en bref|grandes lignes"
-                         r"|points?\s+(?:cles|forts)|l'essentiel)\b")
+                         r"|points?\s+(?:cles|forts)|l'essentiel|(?:faut[- ]il|a|que)\s+retenir)\b")
 # A question on what the bulletins published on a topic (« qu'est-ce que la veille a publié sur les hypertrucages ? »,
 # « les bulletins ont parlé de MiCA ? », « ce qu'on a publié sur les rançongiciels en 2025 »), read on the folded
 # question: a bulletin word with a verb of publishing, or « la veille a publié », or « on a publié ».
@@ -67,7 +67,10 @@ _NO_SUBJECT = PERIOD_WORDS | frozenset(analyze("publié publie publier publiés 
                                                 "évoqué abordé sorti sortis paru parus ensemble global globalement "
                                                 "général grands grandes principaux principales fais moi synthèse "
                                                 "résumé résume côté domaine celui celle ceux celles avant après "
-                                                "suivant suivante précédent précédente an ans tôt tard combien fois fait objet"))
+                                                "suivant suivante précédent précédente an ans tôt tard combien fois fait objet "
+                                                "donner donne peux pouvez stp svp rubrique rubriques revenu revenue "
+                                                "revenus apparaît apparu apparue cité citée mentionné mentionnée "
+                                                "fréquence retenir"))
 # The items of an issue listed at most; with their first sentence when there are at most ISSUE_LEDES.
 ISSUE_ITEMS = 12
 ISSUE_LEDES = 3
@@ -311,21 +314,24 @@ def issue_contents(query: Query, hits, context: Context) -> list[int] | None:
 @check("overview")
 def period_contents(query: Query, hits, context: Context) -> list[list[int]] | None:
     """A question on what the issues of a period hold (« les bulletins de 2025 parlaient de quoi ? », « les
-    sujets blockchain du second semestre 2025 »): for each issue dated in it, oldest first, the rows of its
+    sujets blockchain du second semestre 2025 », « résume les trois derniers bulletins »): for each issue dated in it, oldest first, the rows of its
     items as `issue_contents` finds them. None when the period holds
     fewer than two issues (`issue_contents` answers one), when the question asks about something other than a
     rubric (« … parlaient de quoi sur NIS 2 ? »: the search answers it), or when no issue has an item of the
     rubric named. Within the filters' mask `context.allowed`."""
     asks = _ASKS_ISSUE.search(query.folded)
     hints = query.hints
-    if asks is None or query.topic is None or not hints.date_from or hints.number is not None:
+    if asks is None or query.topic is None or not (hints.date_from or hints.last) or hints.number is not None:
         return None
     searcher = context.searcher
-    issues = (searcher.doc_types() == "bulletin") & searcher.in_period(hints)
+    issues = (searcher.doc_types() == "bulletin") & (searcher.in_period(hints) if hints.date_from else
+                                                     searcher.dates() != "")
     if context.allowed is not None:
         issues &= context.allowed
     passages = searcher.index.passages
     dated = {passages[row].source: passages[row].date for row in np.flatnonzero(issues)}
+    if hints.last:  # « les trois derniers bulletins »: the newest within the filters
+        dated = dict(sorted(dated.items(), key=lambda item: item[1])[-hints.last:])
     if len(dated) < 2:
         return None
     topic = _asked_topic(query, asks)
@@ -355,7 +361,8 @@ def _items(searcher: "Searcher", source: str, topic: set[str]) -> list[int]:
 
 # « combien de fois le CRA a-t-il fait l'objet d'un article ? », « combien de bulletins ont parlé de MiCA ? »: with
 # a publication word (`_ASKS_PUBLISHED`), a count of the bulletins' own items.
-_ASKS_COUNT = re.compile(r"\bcombien\s+(?:de\s+fois|d['’]?\s*articles?|de\s+numeros|de\s+bulletins|de\s+parutions)\b")
+_ASKS_COUNT = re.compile(r"\bcombien\s+(?:de\s+fois|d['’]?\s*articles?|de\s+numeros|de\s+bulletins|de\s+parutions)\b"
+                         r"|\ba quelle frequence\b")
 # How deep the search looks for a topic's items (the answer shows its k), and how many it lists at most.
 ARTICLES_DEPTH = 20
 ARTICLES_MAX = 10
@@ -366,14 +373,17 @@ def asks_articles(query: Query) -> bool:
     a publication word and a verb of publishing, a subject named, no single issue named by number or as the
     latest."""
     hints = query.hints
-    if hints.number is not None or hints.latest or not _ASKS_PUBLISHED.search(query.folded):
+    if hints.number is not None or hints.latest:
+        return False
+    if not (_ASKS_PUBLISHED.search(query.folded) or (hints.publication and _ASKS_COUNT.search(query.folded))):
         return False
     # « les bulletins de 2025 parlaient de quoi ? » names no subject to list the items of
     return bool(topic_words(query.stems) - _NO_SUBJECT)
 
 
 def asks_count(query: Query) -> bool:
-    """Whether the question asks how many of the bulletins' items treat a subject."""
+    """Whether the question asks how many of the bulletins' items treat a subject (« combien de fois NIS 2 est
+    revenue dans la veille ? », « à quelle fréquence le post-quantique apparaît-il dans les bulletins ? »)."""
     return asks_articles(query) and _ASKS_COUNT.search(query.folded) is not None
 
 
@@ -427,7 +437,7 @@ def _in_rubric(topic: set[str], rubric: str) -> bool:
     (« IA » for « Intelligence artificielle »)."""
     stems = analyze(rubric)
     initials = "".join(word[0] for word in re.findall(r"\w+", rubric.lower()) if len(word) > 2)
-    return all(t in stems or t == initials or (len(t) >= 4 and any(s.startswith(t) for s in stems)) for t in topic)
+    return all(t in stems or t == initials or (len(t) >= 3 and any(s.startswith(t) for s in stems)) for t in topic)
 
 
 @check("place")

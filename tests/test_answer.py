@@ -295,6 +295,7 @@ def test_question_kinds_and_focus():
     assert asked_value("mon mail a été piraté, que faire ?") is None
     assert asked_value("on a reçu un mail bizarre de la banque") is None
     assert asked_value("est-ce que vous avez le numéro de téléphone de la CCI ?").kind == "téléphone"
+    assert asked_value("donne-moi le numéro de portable du chargé de mission").kind == "téléphone"
 
 
 def test_values_are_found_in_french_writing():

@@ -38,6 +38,10 @@ TODAY = date(2026, 11, 28)
     ("les bulletins de fin 2025", TimeHints("2025-10-01", "2025-12-31")),
     ("les bulletins de début 2026", TimeHints("2026-01-01", "2026-03-31")),
     ("les bulletins entre 2025 et 2026", TimeHints("2025-01-01", "2026-12-31")),
+    ("les bulletins de la rentrée 2026", TimeHints("2026-09-01", "2026-09-30")),
+    ("résume les trois derniers bulletins", TimeHints(latest=True, last=3)),
+    ("les 2 derniers numéros", TimeHints(latest=True, last=2)),
+    ("la rubrique IA du premier semestre 2026", TimeHints("2026-01-01", "2026-06-30")),
     # A year's part is read as a period only with a publication word, like a year
     ("les obligations fin 2025", TimeHints()),
     ("depuis 2024 on a des soucis de mots de passe", TimeHints()),

@@ -44,6 +44,15 @@ def test_a_follow_up_carries_the_previous_topic_and_its_own_period():
         "les articles IA du bulletin de novembre 2025")
     assert understand("et le numéro suivant ?", ["que dit le bulletin n° 38 sur la blockchain"]).endswith(
         "— que dit le bulletin n° 39 sur la blockchain")
+    # A quarter, a half or a season counts back or on by as many months, and reads as French.
+    assert understand("et le trimestre suivant ?", ["les bulletins du premier trimestre 2025 sur NIS 2"]).endswith(
+        "— les bulletins du avril 2025 à juin 2025 sur NIS 2")
+    assert understand("et la saison d'avant ?", ["les bulletins de l'automne 2025 sur l'IA"]).endswith(
+        "— les bulletins de juin 2025 à août 2025 sur l'IA")
+    assert understand("et celui d'avant ?", ["Que contient le bulletin de mai 2026 ?"]).endswith(
+        "— Que contient le bulletin d'avril 2026 ?")
+    assert understand("et celui d'avant ?", ["Que contient le bulletin d'avril 2026 ?"]).endswith(
+        "— Que contient le bulletin de mars 2026 ?")
     # A chain of follow-ups keeps the first topic; a standalone question starts a new one.
     chain = ["Comment adhérer à la charte cybersécurité ?", "et ça coûte combien ?"]
     assert understand("pourquoi ?", chain).endswith("Comment adhérer à la charte cybersécurité ?")

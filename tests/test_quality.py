@@ -189,6 +189,26 @@ def test_a_rubric_over_a_period_lists_all_its_items_issue_by_issue(assistant):
     assert not answer.text.startswith("Au sommaire") and "NIS" in answer.text, answer.text
 
 
+def test_the_last_issues_and_a_rubric_named_by_its_start(assistant):
+    answer = assistant.ask("résume-moi les deux derniers bulletins parus")
+    assert answer.text.startswith("Au sommaire des 2 bulletins parus du 12 mars 2026 au 13 octobre 2026 :"), answer.text
+    answer = assistant.ask("que faut-il retenir côté cyber des bulletins de 2026 ?")
+    assert answer.text.startswith("Au sommaire des 2 bulletins parus du 12 mars 2026 au 13 octobre 2026, rubrique "
+                                  "« Cybersécurité » :"), answer.text
+
+
+def test_a_cover_is_never_the_quoted_answer(assistant):
+    from assistant import rules
+
+    question = "quels sujets blockchain et IA dans le numéro de mars 2026 ?"
+    answer = assistant.ask(question)
+    quoted = {q.passage_id for q in answer.quotes}
+    covers = {h.passage.id for h in answer.hits if h.passage.points_elsewhere}
+    assert answer.quotes and not quoted & covers, answer.text
+    with rules.switched_off("covers"):
+        assert assistant.ask(question).text != answer.text
+
+
 def test_a_summary_of_an_issue_is_its_contents(assistant):
     for question in ("résume le numéro de mars 2026", "quel est le dernier bulletin paru et qu'est-ce qu'il contient ?"):
         assert assistant.ask(question).text.startswith("Au sommaire de « Bulletin de veille collaborative n° "), question
@@ -231,6 +251,8 @@ def test_what_the_bulletins_published_on_a_topic_lists_their_items_newest_first(
     assert answer.outcome == "answered" and lead == (f"Au moins {len(lines)} articles des bulletins indexés évoquent ce "
                                                      "sujet, du plus récent au plus ancien :"), answer.text
     assert len(lines) >= 2 and all("quantique" in line.lower() for line in lines), lines
+    assert assistant.ask("à quelle fréquence le post-quantique apparaît-il dans les bulletins ?").text.startswith(
+        "Au moins ")
     # « combien de fois » without a publication word asks a number of the documents, as before.
     assert assistant.ask("combien de fois faut-il changer son mot de passe ?").outcome == "uncertain"
     # No subject named (« les bulletins de 2025 parlaient de quoi ? »): no list of arbitrary items.
