@@ -189,12 +189,13 @@ def test_a_rubric_over_a_period_lists_all_its_items_issue_by_issue(assistant):
     assert not answer.text.startswith("Au sommaire") and "NIS" in answer.text, answer.text
 
 
-def test_the_last_issues_and_a_rubric_named_by_its_start(assistant):
-    answer = assistant.ask("résume-moi les deux derniers bulletins parus")
-    assert answer.text.startswith("Au sommaire des 2 bulletins parus du 12 mars 2026 au 13 octobre 2026 :"), answer.text
-    answer = assistant.ask("que faut-il retenir côté cyber des bulletins de 2026 ?")
-    assert answer.text.startswith("Au sommaire des 2 bulletins parus du 12 mars 2026 au 13 octobre 2026, rubrique "
-                                  "« Cybersécurité » :"), answer.text
+@pytest.mark.parametrize("question, lead", [
+    ("résume-moi les deux derniers bulletins parus", " :"),
+    ("que faut-il retenir côté cyber des bulletins de 2026 ?", ", rubrique « Cybersécurité » :"),
+])
+def test_the_last_issues_and_a_rubric_named_by_its_start(assistant, question, lead):
+    text = assistant.ask(question).text
+    assert text.startswith(f"Au sommaire des 2 bulletins parus du 12 mars 2026 au 13 octobre 2026{lead}"), text
 
 
 def test_a_cover_is_never_the_quoted_answer(assistant):
