@@ -280,9 +280,13 @@ class Searcher:
 
     def rows_of(self, source: str) -> list[int]:
         """The rows of one document's passages, in the document's order (page, then the order they were cut)."""
-        passages = self.index.passages
-        return sorted((row for row, p in enumerate(passages) if p.source == source),
-                      key=lambda row: (passages[row].page or 0, row))
+        if getattr(self, "_rows_by_source", None) is None:  # read once per index: an overview reads many issues
+            passages, by_source = self.index.passages, {}
+            for row, passage in enumerate(passages):
+                by_source.setdefault(passage.source, []).append(row)
+            self._rows_by_source = {source: sorted(rows, key=lambda row: (passages[row].page or 0, row))
+                                    for source, rows in by_source.items()}
+        return list(self._rows_by_source.get(source, ()))
 
     def latest_bulletin(self) -> Passage | None:
         """A passage of the most recent dated bulletin, if any."""

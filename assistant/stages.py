@@ -308,7 +308,8 @@ def issue_contents(query: Query, hits, context: Context) -> list[int] | None:
     source = searcher.issue_of(query.hints, context.allowed)
     if source is None:
         return None
-    return _items(searcher, source, _asked_topic(query, asks))[:ISSUE_ITEMS] or None
+    return next((items[:ISSUE_ITEMS] for topic in _asked_topics(query, asks)
+                 if (items := _items(searcher, source, topic))), None)
 
 
 @check("overview")
@@ -334,14 +335,28 @@ def period_contents(query: Query, hits, context: Context) -> list[list[int]] | N
         dated = dict(sorted(dated.items(), key=lambda item: item[1])[-hints.last:])
     if len(dated) < 2:
         return None
-    topic = _asked_topic(query, asks)
-    groups = [_items(searcher, source, topic) for source in sorted(dated, key=dated.get)]
-    return [items for items in groups if items] or None
+    for topic in _asked_topics(query, asks):
+        groups = [items for source in sorted(dated, key=dated.get) if (items := _items(searcher, source, topic))]
+        if groups:
+            return groups
+    return None
 
 
-def _asked_topic(query: Query, asks: re.Match) -> set[str]:
-    """The stems of what a question on what issues hold asks about, beyond asking it (a rubric, or nothing)."""
-    return set(query.topic) - set(analyze(asks.group())) - _NO_SUBJECT
+# How followup.understand_one joins a follow-up to the question before it.
+_READ_WITH = " — "
+
+
+def _asked_topics(query: Query, asks: re.Match) -> list[set[str]]:
+    """The stems of what a question on what issues hold asks about, beyond asking it (a rubric, or nothing); for
+    a follow-up read with the question before (« et côté blockchain ? — quels sujets IA dans le numéro de
+    septembre 2026 ? »), the follow-up's own words next, which name the rubric it turns to."""
+    ignored = set(analyze(asks.group())) | _NO_SUBJECT
+    topics = [set(query.topic) - ignored]
+    if _READ_WITH in query.text:
+        own = topic_words(analyze(query.text.split(_READ_WITH, 1)[0])) - ignored
+        if own and own != topics[0]:
+            topics.append(own)
+    return topics
 
 
 def _items(searcher: "Searcher", source: str, topic: set[str]) -> list[int]:

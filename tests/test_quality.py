@@ -213,6 +213,10 @@ def test_a_cover_is_never_the_quoted_answer(assistant):
 def test_a_summary_of_an_issue_is_its_contents(assistant):
     for question in ("résume le numéro de mars 2026", "quel est le dernier bulletin paru et qu'est-ce qu'il contient ?"):
         assert assistant.ask(question).text.startswith("Au sommaire de « Bulletin de veille collaborative n° "), question
+    # A follow-up turning to another rubric (« et côté blockchain ? ») lists that rubric's items.
+    answer = assistant.ask("et côté blockchain ?", history=["quels sujets IA dans le numéro de mars 2026 ?"])
+    assert answer.text.startswith("Au sommaire de « Bulletin de veille collaborative n° 42 — mars 2026 », publié le 12 "
+                                  "mars 2026, rubrique « Blockchain »"), answer.text[:200]
     # A follow-up pointing back to another issue asks the same of it.
     answer = assistant.ask("et celui d'un an avant ?", history=["que contient le bulletin de mars 2026 ?"])
     assert answer.text.startswith("Au sommaire de « Bulletin de veille collaborative n° 30 — mars 2025 »"), \
