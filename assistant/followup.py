@@ -107,6 +107,10 @@ def depends_on_context(question: str) -> bool:
     return step is not None and len(analyze(text[:step.start()] + " " + text[step.end():])) <= VAGUE
 
 
+# How a follow-up is joined to the question before it, in its reading (« et côté blockchain ? — quels sujets… »).
+READ_WITH = " — "
+
+
 def understand(question: str, history: list[str] | tuple[str, ...] = ()) -> str:
     """The question as it is to be searched: itself, or, for a follow-up, with the previous question's topic.
 
@@ -141,7 +145,7 @@ def understand_one(question: str, previous: str) -> str:
     context = re.sub(r"\b([dD])['’]\s*(?=[bcdfgjklmnpqrstvwxzBCDFGJKLMNPQRSTVWXZ])", r"\1e ", context)
     context = re.sub(r"\b[lL]['’]\s*(?=[bcdfgjklmnpqrstvwxzBCDFGJKLMNPQRSTVWXZ])", "", context)  # « de l'juin »
     context = re.sub(r"\b([dD])e (?=(?:avril|août|aout|octobre)\b)", r"\1'", context)  # « de avril »
-    return f"{question.strip()} — {context}"
+    return f"{question.strip()}{READ_WITH}{context}"
 
 
 def emphasised(question: str, understood: str) -> str:
@@ -153,7 +157,7 @@ def emphasised(question: str, understood: str) -> str:
     found the laptops again. Dialogue dev half, follow-up gold in the top 3:
     38 -> 41 of 56 (eval/attempts.md). The reading shown stays as it is.
     """
-    read_with = f"{question.strip()} — "  # how understand_one joins a follow-up to the previous question
+    read_with = f"{question.strip()}{READ_WITH}"
     if not understood.startswith(read_with) or not rules.on("emphasis"):
         return understood
     before = set(analyze(understood[len(read_with):]))

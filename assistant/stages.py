@@ -26,6 +26,7 @@ import numpy as np
 
 from . import rules
 from .dates import PERIOD_WORDS, TimeHints, topic_words
+from .followup import READ_WITH
 from .lexical import analyze, stem_set
 from .query import Query
 from .schema import Hit
@@ -67,10 +68,10 @@ _NO_SUBJECT = PERIOD_WORDS | frozenset(analyze("publié publie publier publiés 
                                                 "évoqué abordé sorti sortis paru parus ensemble global globalement "
                                                 "général grands grandes principaux principales fais moi synthèse "
                                                 "résumé résume côté domaine celui celle ceux celles avant après "
-                                                "suivant suivante précédent précédente an ans tôt tard combien fois fait objet "
-                                                "donner donne peux pouvez stp svp rubrique rubriques revenu revenue "
-                                                "revenus apparaît apparu apparue cité citée mentionné mentionnée "
-                                                "fréquence retenir"))
+                                                "suivant suivante précédent précédente an ans tôt tard combien "
+                                                "fois fait objet donner donne peux pouvez stp svp rubrique "
+                                                "rubriques revenu revenue revenus apparaît apparu apparue cité "
+                                                "citée mentionné mentionnée fréquence retenir"))
 # The items of an issue listed at most; with their first sentence when there are at most ISSUE_LEDES.
 ISSUE_ITEMS = 12
 ISSUE_LEDES = 3
@@ -315,8 +316,8 @@ def issue_contents(query: Query, hits, context: Context) -> list[int] | None:
 @check("overview")
 def period_contents(query: Query, hits, context: Context) -> list[list[int]] | None:
     """A question on what the issues of a period hold (« les bulletins de 2025 parlaient de quoi ? », « les
-    sujets blockchain du second semestre 2025 », « résume les trois derniers bulletins »): for each issue dated in it, oldest first, the rows of its
-    items as `issue_contents` finds them. None when the period holds
+    sujets blockchain du second semestre 2025 », « résume les trois derniers bulletins »): for each issue of
+    the period, oldest first, the rows of its items as `issue_contents` finds them. None when the period holds
     fewer than two issues (`issue_contents` answers one), when the question asks about something other than a
     rubric (« … parlaient de quoi sur NIS 2 ? »: the search answers it), or when no issue has an item of the
     rubric named. Within the filters' mask `context.allowed`."""
@@ -342,18 +343,14 @@ def period_contents(query: Query, hits, context: Context) -> list[list[int]] | N
     return None
 
 
-# How followup.understand_one joins a follow-up to the question before it.
-_READ_WITH = " — "
-
-
 def _asked_topics(query: Query, asks: re.Match) -> list[set[str]]:
     """The stems of what a question on what issues hold asks about, beyond asking it (a rubric, or nothing); for
     a follow-up read with the question before (« et côté blockchain ? — quels sujets IA dans le numéro de
     septembre 2026 ? »), the follow-up's own words next, which name the rubric it turns to."""
     ignored = set(analyze(asks.group())) | _NO_SUBJECT
     topics = [set(query.topic) - ignored]
-    if _READ_WITH in query.text:
-        own = topic_words(analyze(query.text.split(_READ_WITH, 1)[0])) - ignored
+    if READ_WITH in query.text:
+        own = topic_words(analyze(query.text.split(READ_WITH, 1)[0])) - ignored
         if own and own != topics[0]:
             topics.append(own)
     return topics
