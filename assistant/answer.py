@@ -185,27 +185,38 @@ def with_articles(answer: Answer, items: Sequence[Hit], count: bool = False) -> 
     """The answer, then the bulletin items found (stages.articles_on_topic), one a line with its issue and mark.
 
     An item among the passages the answer shows keeps its mark; the others are added to its passages, marked
-    after them. For a count (« combien d'articles sur… ? »), the list is the answer, led by how many it holds:
-    at least those, since the search looks only so deep."""
+    after them. For a count (« combien d'articles sur… ? »), the list is the answer, led by how many it holds
+    (at least those, since the search looks only so deep): its items are the first passages, marked in the
+    list's order, and the other passages found follow."""
+    if count:
+        listed = {hit.passage.id for hit in items}
+        items = [replace(hit, rank=rank) for rank, hit in enumerate(items, start=1)]
+        others = [replace(hit, rank=rank) for rank, hit in enumerate(
+            (hit for hit in answer.hits if hit.passage.id not in listed), start=len(items) + 1)]
+        lines, quotes = _article_lines(items)
+        text = f"Au moins {len(items)} articles des bulletins indexés évoquent ce sujet, du plus récent au plus ancien :"
+        return replace(answer, text=f"{text}\n" + "\n".join(lines), quotes=quotes, hits=(*items, *others),
+                       outcome=ANSWERED, abstained=False, reason=None)
     shown = {hit.passage.id: hit for hit in answer.hits}
     added: list[Hit] = []
-    lines, quotes = [], []
+    marked = []
     for hit in items:
         if hit.passage.id in shown:
             hit = shown[hit.passage.id]
         else:
             hit = replace(hit, rank=len(answer.hits) + len(added) + 1)
             added.append(hit)
-        heading = hit.passage.section.replace(" › ", " — ")
-        lines.append(f"– {hit.passage.title} : {heading} [{hit.rank}]")
-        quotes.append(Quote(rank=hit.rank, text=heading, passage_id=hit.passage.id))
-    hits = (*answer.hits, *added)
-    if count:
-        text = f"Au moins {len(items)} articles des bulletins indexés évoquent ce sujet, du plus récent au plus ancien :"
-        return replace(answer, text=f"{text}\n" + "\n".join(lines), quotes=tuple(quotes), hits=hits,
-                       outcome=ANSWERED, abstained=False, reason=None)
+        marked.append(hit)
+    lines, quotes = _article_lines(marked)
     return replace(answer, text=f"{answer.text}\n{ARTICLES}\n" + "\n".join(lines), quotes=(*answer.quotes, *quotes),
-                   hits=hits)
+                   hits=(*answer.hits, *added))
+
+
+def _article_lines(items: Sequence[Hit]) -> tuple[list[str], tuple[Quote, ...]]:
+    """One line an item, « – issue : rubric — title [n] », and the quote each line makes."""
+    headings = [hit.passage.section.replace(" › ", " — ") for hit in items]
+    return ([f"– {hit.passage.title} : {heading} [{hit.rank}]" for hit, heading in zip(items, headings)],
+            tuple(Quote(rank=hit.rank, text=heading, passage_id=hit.passage.id) for hit, heading in zip(items, headings)))
 
 
 def _lede(passage: Passage) -> str | None:

@@ -256,6 +256,8 @@ def test_what_the_bulletins_published_on_a_topic_lists_their_items_newest_first(
     assert answer.outcome == "answered" and lead == (f"Au moins {len(lines)} articles des bulletins indexés évoquent ce "
                                                      "sujet, du plus récent au plus ancien :"), answer.text
     assert len(lines) >= 2 and all("quantique" in line.lower() for line in lines), lines
+    assert [int(re.search(r"\[(\d+)\]$", line)[1]) for line in lines] == list(range(1, len(lines) + 1)), \
+        "the list is the answer: its marks in its order"
     assert assistant.ask("à quelle fréquence le post-quantique apparaît-il dans les bulletins ?").text.startswith(
         "Au moins ")
     # « combien de fois » without a publication word asks a number of the documents, as before.
