@@ -81,7 +81,15 @@ def _read_hints(question: str, today: date | None = None) -> TimeHints:
     several = _LAST_ISSUES.search(text) if latest else None
     last = _COUNT_WORDS.get(several[1], None) if several else None
     last = last or (int(several[1]) if several and several[1].isdigit() else None)
+    if latest and not several and _LATEST_PLURAL.search(text):
+        last = LATEST_FEW  # « les derniers bulletins » without a count
     return TimeHints(number=hint_number, latest=latest, last=last if last and last > 1 else None)
+
+
+# « les derniers bulletins », « les derniers numéros »: the latest few, as many as this.
+LATEST_FEW = 3
+_LATEST_PLURAL = re.compile(r"\b(?:les|des|ces)\s+(?:derniers|dernieres|plus recents|plus recentes)\s+"
+                            r"(?:bulletins|numeros|parutions|editions|lettres|newsletters|veilles)\b")
 
 
 # « les trois derniers bulletins », « les 3 derniers numéros »

@@ -85,8 +85,12 @@ _PERIOD = re.compile("|".join(p.pattern for p in (_YEAR, _MONTH, _ISSUE)), re.I)
 # reading shown to the user says « pour l' ? » and « la veille de parlait de quoi ».
 _LEAD = r"(?:\b(?:en|pour|de|du|des|sur|dans|depuis|au|à|le|la|les|l['’]|d['’])\s*)*"
 
-
 _RUN = re.compile(f"(?:{_PERIOD.pattern})(?:\\s+(?:{_PERIOD.pattern}))*", re.I)  # « décembre 2025 », « n° 38 »
+# A period of several months put in the place of another reads « la période de … à … », after the article the
+# replaced one had: « du premier trimestre 2025 » becomes « de la période d'avril 2025 à juin 2025 ».
+_SPAN_RUN = re.compile(f"(?:\\b(du|au|le|la|l['’])\\s*)?{_RUN.pattern}", re.I)
+_SPAN_LEADS = {"du": "de la période ", "au": "à la période ", "le": "la période ", "la": "la période ",
+               "l'": "la période ", "l’": "la période "}
 
 
 def _drop(kind: re.Pattern, text: str) -> str:
@@ -131,7 +135,8 @@ def understand_one(question: str, previous: str) -> str:
     shifted = _shifted_period(question, context)
     if shifted and _RUN.search(context):
         # « le mois d'avant » « du bulletin de décembre 2025 »: the period counted from it takes its place.
-        context = _RUN.sub(shifted, context, count=1)
+        context = _RUN.sub(shifted, context, count=1) if " à " not in shifted else _SPAN_RUN.sub(
+            lambda run: _SPAN_LEADS.get((run[1] or "").lower(), "la période ") + f"de {shifted}", context, count=1)
     elif shifted or _YEAR.search(question) or _ISSUE.search(question):
         # The follow-up names its own period or issue: the previous one's goes.
         context = _drop(_PERIOD, context)
@@ -170,12 +175,35 @@ _BEFORE = re.compile(r"\b(?:d['’]avant|pr[ée]c[ée]dente?|d['’]en dessous|(
 _AFTER = re.compile(r"\b(?:d['’]apr[eè]s|suivante?|d['’]ensuite|(?:un an|un mois) (?:apr[eè]s|plus tard))\b", re.I)
 
 
+_NTH = re.compile(r"\b(premier|second|deuxi[eè]me|troisi[eè]me|quatri[eè]me|dernier)\b", re.I)
+_NTHS = {"premier": 1, "second": 2, "deuxième": 2, "deuxieme": 2, "troisième": 3, "troisieme": 3, "quatrième": 4,
+         "quatrieme": 4}
+
+
+def _nth_part(question: str, previous: str) -> str | None:
+    """« et au second ? » after « au premier semestre 2025 »: the half or quarter of the same year the follow-up
+    names by its rank, in words (« juillet 2025 à décembre 2025 »)."""
+    nth = _NTH.search(question)
+    hints = time_hints(previous)
+    if nth is None or hints.date_from is None or hints.date_from[:4] != hints.date_to[:4]:
+        return None
+    start, end = date.fromisoformat(hints.date_from), date.fromisoformat(hints.date_to)
+    months = end.month - start.month + 1
+    if months not in (3, 6) or (start.month - 1) % months:
+        return None
+    rank = 12 // months if nth[1].lower() == "dernier" else _NTHS.get(nth[1].lower(), 0)
+    if not 1 <= rank <= 12 // months:
+        return None
+    first = french_date(f"{start.year}-{(rank - 1) * months + 1:02d}-01", with_day=False)
+    return f"{first} à {french_date(f'{start.year}-{rank * months:02d}-01', with_day=False)}"
+
+
 def _shifted_period(question: str, previous: str) -> str | None:
     """« le mois d'avant », « le numéro suivant », « l'année précédente » after a question that named one: the
     period or issue meant, in words (« novembre 2025 », « n° 39 »)."""
     step = -1 if _BEFORE.search(question) else 1 if _AFTER.search(question) else 0
     if not step:
-        return None
+        return _nth_part(question, previous)
     hints = time_hints(previous)
     if re.search(r"\b(?:num[ée]ro|n\s*°|bulletin|parution)\b", question, re.I) and hints.number is not None:
         return f"n° {hints.number + step}"

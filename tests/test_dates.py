@@ -41,6 +41,8 @@ TODAY = date(2026, 11, 28)
     ("les bulletins de la rentrée 2026", TimeHints("2026-09-01", "2026-09-30")),
     ("résume les trois derniers bulletins", TimeHints(latest=True, last=3)),
     ("les 2 derniers numéros", TimeHints(latest=True, last=2)),
+    ("les derniers bulletins parlaient de quoi ?", TimeHints(latest=True, last=3)),
+    ("que dit le dernier bulletin ?", TimeHints(latest=True)),
     ("la rubrique IA du premier semestre 2026", TimeHints("2026-01-01", "2026-06-30")),
     # A year's part is read as a period only with a publication word, like a year
     ("les obligations fin 2025", TimeHints()),

@@ -46,9 +46,13 @@ def test_a_follow_up_carries_the_previous_topic_and_its_own_period():
         "— que dit le bulletin n° 39 sur la blockchain")
     # A quarter, a half or a season counts back or on by as many months, and reads as French.
     assert understand("et le trimestre suivant ?", ["les bulletins du premier trimestre 2025 sur NIS 2"]).endswith(
-        "— les bulletins du avril 2025 à juin 2025 sur NIS 2")
+        "— les bulletins de la période d'avril 2025 à juin 2025 sur NIS 2")
     assert understand("et la saison d'avant ?", ["les bulletins de l'automne 2025 sur l'IA"]).endswith(
-        "— les bulletins de juin 2025 à août 2025 sur l'IA")
+        "— les bulletins de la période de juin 2025 à août 2025 sur l'IA")
+    assert understand("et au second ?", ["les bulletins du premier semestre 2025 sur l'IA"]).endswith(
+        "— les bulletins de la période de juillet 2025 à décembre 2025 sur l'IA")
+    assert understand("et le dernier ?", ["la veille du premier trimestre 2025 sur NIS 2"]).endswith(
+        "— la veille de la période d'octobre 2025 à décembre 2025 sur NIS 2")
     assert understand("et celui d'avant ?", ["Que contient le bulletin de mai 2026 ?"]).endswith(
         "— Que contient le bulletin d'avril 2026 ?")
     assert understand("et celui d'avant ?", ["Que contient le bulletin d'avril 2026 ?"]).endswith(
