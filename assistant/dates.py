@@ -176,7 +176,8 @@ def _span(text: str, publication: bool, today: date) -> tuple[str, str] | None:
 
 # The words of a period (« le second semestre », « l'automne », « depuis », « fin 2025 »): they name no subject.
 PERIOD_WORDS = frozenset(analyze(" ".join(_SEASONS) + " été rentrée " + " ".join(_ORDINALS) + " semestre semestres "
-                                 "trimestre trimestres début fin depuis entre " + " ".join(_COUNT_WORDS)))
+                                 "trimestre trimestres période périodes début fin depuis entre "
+                                 + " ".join(_COUNT_WORDS)))
 
 
 # Words that name an issue (« le dernier bulletin »), and those that ask what it says, not what about

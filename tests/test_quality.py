@@ -217,6 +217,10 @@ def test_a_summary_of_an_issue_is_its_contents(assistant):
     answer = assistant.ask("et côté blockchain ?", history=["quels sujets IA dans le numéro de mars 2026 ?"])
     assert answer.text.startswith("Au sommaire de « Bulletin de veille collaborative n° 42 — mars 2026 », publié le 12 "
                                   "mars 2026, rubrique « Blockchain »"), answer.text[:200]
+    # A follow-up naming the next half of the year lists its issues (read « la période de … à … »).
+    answer = assistant.ask("et au second ?", history=["quels sujets IA dans les bulletins du premier semestre 2026 ?"])
+    assert answer.text.startswith("Au sommaire de « Bulletin de veille collaborative n° 49 — octobre 2026 »"), \
+        (answer.understood_as, answer.text[:200])
     # A follow-up pointing back to another issue asks the same of it.
     answer = assistant.ask("et celui d'un an avant ?", history=["que contient le bulletin de mars 2026 ?"])
     assert answer.text.startswith("Au sommaire de « Bulletin de veille collaborative n° 30 — mars 2025 »"), \
