@@ -38,29 +38,34 @@ def test_a_follow_up_carries_the_previous_topic_and_its_own_period():
     # A period replaces the previous one; a month alone keeps the previous year; « d'avant » counts back.
     ransom = ["les bulletins de mars 2025 sur les rançongiciels"]
     assert understand("et en 2024 ?", ransom) == "et en 2024 ? — les bulletins sur les rançongiciels"
-    assert understand("et en janvier ?", ["les bulletins de 2025 sur les rançongiciels"]).endswith(
-        "les bulletins de 2025 sur les rançongiciels")
-    assert understand("et le mois d'avant ?", ["les articles IA du bulletin de décembre 2025"]).endswith(
-        "les articles IA du bulletin de novembre 2025")
-    assert understand("et le numéro suivant ?", ["que dit le bulletin n° 38 sur la blockchain"]).endswith(
-        "— que dit le bulletin n° 39 sur la blockchain")
-    # A quarter, a half or a season counts back or on by as many months, and reads as French.
-    assert understand("et le trimestre suivant ?", ["les bulletins du premier trimestre 2025 sur NIS 2"]).endswith(
-        "— les bulletins de la période d'avril 2025 à juin 2025 sur NIS 2")
-    assert understand("et la saison d'avant ?", ["les bulletins de l'automne 2025 sur l'IA"]).endswith(
-        "— les bulletins de la période de juin 2025 à août 2025 sur l'IA")
-    assert understand("et au second ?", ["les bulletins du premier semestre 2025 sur l'IA"]).endswith(
-        "— les bulletins de la période de juillet 2025 à décembre 2025 sur l'IA")
-    assert understand("et le dernier ?", ["la veille du premier trimestre 2025 sur NIS 2"]).endswith(
-        "— la veille de la période d'octobre 2025 à décembre 2025 sur NIS 2")
-    assert understand("et celui d'avant ?", ["Que contient le bulletin de mai 2026 ?"]).endswith(
-        "— Que contient le bulletin d'avril 2026 ?")
-    assert understand("et celui d'avant ?", ["Que contient le bulletin d'avril 2026 ?"]).endswith(
-        "— Que contient le bulletin de mars 2026 ?")
     # A chain of follow-ups keeps the first topic; a standalone question starts a new one.
     chain = ["Comment adhérer à la charte cybersécurité ?", "et ça coûte combien ?"]
     assert understand("pourquoi ?", chain).endswith("Comment adhérer à la charte cybersécurité ?")
     assert "charte" not in understand("pourquoi ?", chain + ["Que faire après un rançongiciel ?"])
+
+
+@pytest.mark.parametrize("follow_up, previous, read_as", [
+    # A month alone keeps the previous year; « d'avant », « suivant » count back or on.
+    ("et en janvier ?", "les bulletins de 2025 sur les rançongiciels", "les bulletins de 2025 sur les rançongiciels"),
+    ("et le mois d'avant ?", "les articles IA du bulletin de décembre 2025",
+     "les articles IA du bulletin de novembre 2025"),
+    ("et le numéro suivant ?", "que dit le bulletin n° 38 sur la blockchain",
+     "que dit le bulletin n° 39 sur la blockchain"),
+    # A quarter, a half or a season counts back or on by as many months, or is named by its rank, and reads as
+    # French (« d'avril », not « de avril »; « de mars », not « d'mars »).
+    ("et le trimestre suivant ?", "les bulletins du premier trimestre 2025 sur NIS 2",
+     "les bulletins de la période d'avril 2025 à juin 2025 sur NIS 2"),
+    ("et la saison d'avant ?", "les bulletins de l'automne 2025 sur l'IA",
+     "les bulletins de la période de juin 2025 à août 2025 sur l'IA"),
+    ("et au second ?", "les bulletins du premier semestre 2025 sur l'IA",
+     "les bulletins de la période de juillet 2025 à décembre 2025 sur l'IA"),
+    ("et le dernier ?", "la veille du premier trimestre 2025 sur NIS 2",
+     "la veille de la période d'octobre 2025 à décembre 2025 sur NIS 2"),
+    ("et celui d'avant ?", "Que contient le bulletin de mai 2026 ?", "Que contient le bulletin d'avril 2026 ?"),
+    ("et celui d'avant ?", "Que contient le bulletin d'avril 2026 ?", "Que contient le bulletin de mars 2026 ?"),
+])
+def test_a_follow_ups_period_is_counted_from_the_previous_one(follow_up, previous, read_as):
+    assert understand(follow_up, [previous]) == f"{follow_up} — {read_as}"
 
 
 def test_a_follow_ups_own_words_are_searched_once_more_not_shown():
