@@ -112,14 +112,13 @@ def issue_contents(question: str, items: Sequence[Hit]) -> Answer:
     from .render import french_date
 
     first = items[0].passage
-    rubrics = {hit.passage.section.split(" › ")[0] for hit in items}
-    one_rubric = len(rubrics) == 1 and all(" › " in hit.passage.section for hit in items)
+    one_rubric = _one_rubric([hit.passage.section for hit in items])
     ledes = len(items) <= stages.ISSUE_LEDES
     lead = f"Au sommaire de « {first.title} »"
     if first.date:
         lead += f", publié le {french_date(first.date)}"
     if one_rubric:
-        lead += f", rubrique « {next(iter(rubrics))} »"
+        lead += f", rubrique « {one_rubric} »"
     lines, quotes = [], []
     for hit in items:
         heading = hit.passage.section.split(" › ", 1)[1] if one_rubric else hit.passage.section.replace(" › ", " — ")
@@ -149,15 +148,14 @@ def period_contents(question: str, issues: Sequence[Hit], titles: Sequence[Seque
     total = len(issues)
     issues = [replace(hit, rank=rank) for rank, hit in enumerate(issues[-OVERVIEW_ISSUES:], start=1)]
     titles = titles[-OVERVIEW_ISSUES:]
-    rubrics = {section.split(" › ")[0] for sections in titles for section in sections}
-    one_rubric = len(rubrics) == 1 and all(" › " in section for sections in titles for section in sections)
+    one_rubric = _one_rubric([section for sections in titles for section in sections])
     first, last = issues[0].passage, issues[-1].passage
     lead = f"Au sommaire des {len(issues)} bulletins parus du {french_date(first.date)} au {french_date(last.date)}"
     if total > len(issues):
         lead = (f"La période compte {total} bulletins ; au sommaire des {len(issues)} plus récents, parus du "
                 f"{french_date(first.date)} au {french_date(last.date)}")
     if one_rubric:
-        lead += f", rubrique « {next(iter(rubrics))} »"
+        lead += f", rubrique « {one_rubric} »"
     lines, quotes = [], []
     for hit, sections in zip(issues, titles):
         named = [section.split(" › ", 1)[-1].rstrip(". ") for section in sections]
@@ -170,6 +168,12 @@ def period_contents(question: str, issues: Sequence[Hit], titles: Sequence[Seque
     text = f"{lead} :\n" + "\n".join(lines)
     return Answer(question=question, text=text, abstained=False, hits=tuple(issues), outcome=ANSWERED,
                   quotes=tuple(quotes))
+
+
+def _one_rubric(sections: Sequence[str]) -> str | None:
+    """The rubric every one of these item sections is under (« Blockchain › … »), or None."""
+    rubrics = {section.split(" › ")[0] for section in sections}
+    return rubrics.pop() if len(rubrics) == 1 and all(" › " in section for section in sections) else None
 
 
 def _issue_label(passage: Passage) -> str:

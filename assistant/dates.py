@@ -79,35 +79,31 @@ def _read_hints(question: str, today: date | None = None) -> TimeHints:
         return TimeHints(start, end, hint_number)
     latest = bool(publication and _LATEST.search(text))
     several = _LAST_ISSUES.search(text) if latest else None
-    last = _COUNT_WORDS.get(several[1], None) if several else None
-    last = last or (int(several[1]) if several and several[1].isdigit() else None)
-    if latest and not several and _LATEST_PLURAL.search(text):
-        last = LATEST_FEW  # « les derniers bulletins » without a count
+    count = several[1] if several else None
+    # « les derniers bulletins » without a count: the latest few
+    last = (_COUNT_WORDS.get(count) or int(count)) if count else LATEST_FEW if several else None
     return TimeHints(number=hint_number, latest=latest, last=last if last and last > 1 else None)
 
 
 # « les derniers bulletins », « les derniers numéros »: the latest few, as many as this.
 LATEST_FEW = 3
-_LATEST_PLURAL = re.compile(r"\b(?:les|des|ces)\s+(?:derniers|dernieres|plus recents|plus recentes)\s+"
-                            r"(?:bulletins|numeros|parutions|editions|lettres|newsletters|veilles)\b")
-
-
-# « les trois derniers bulletins », « les 3 derniers numéros »
+# « les trois derniers bulletins », « les 3 derniers numéros », « les derniers bulletins » (the count, if any)
 _COUNT_WORDS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
                 "douze": 12}
-_LAST_ISSUES = re.compile(rf"\b({'|'.join(_COUNT_WORDS)}|\d{{1,2}})\s+(?:derniers|dernieres|plus recents|plus recentes)"
+_LAST_ISSUES = re.compile(rf"\b(?:({'|'.join(_COUNT_WORDS)}|\d{{1,2}})|les|des|ces)\s+"
+                          r"(?:derniers|dernieres|plus recents|plus recentes)"
                           r"\s+(?:bulletins|numeros|parutions|editions|lettres|newsletters|veilles)\b")
 
 
 # A season, a half or a quarter of a year, as months (« l'hiver 2025 » runs from December 2024 to February 2025).
 _SEASONS = {"printemps": (3, 5), "ete": (6, 8), "automne": (9, 11), "hiver": (12, 2), "rentree": (9, 9)}
-_ORDINALS = {"premier": 1, "premiere": 1, "1er": 1, "1ere": 1, "1e": 1, "second": 2, "seconde": 2, "deuxieme": 2,
+ORDINALS = {"premier": 1, "premiere": 1, "1er": 1, "1ere": 1, "1e": 1, "second": 2, "seconde": 2, "deuxieme": 2,
              "2e": 2, "2eme": 2, "2nd": 2, "2nde": 2, "troisieme": 3, "3e": 3, "3eme": 3, "quatrieme": 4, "4e": 4,
              "4eme": 4}
 _PART = r"semestre|trimestre"
 # One unit of a period: a month, a season, a half or a quarter (« mars », « l'automne », « le premier semestre »).
 _UNIT = (rf"(?:l'|le\s+|la\s+|les\s+)?(?:mois\s+de\s+)?(?:({_MONTH}|{'|'.join(_SEASONS)})"
-         rf"|(dernier|{'|'.join(_ORDINALS)})\s+({_PART})|([st])([1-4]))")
+         rf"|(dernier|{'|'.join(ORDINALS)})\s+({_PART})|([st])([1-4]))")
 _YEAR = r"(?:\s+(?:de\s+l'annee\s+|de\s+)?(20\d\d))"
 # « entre l'automne 2024 et l'été 2025 », « de janvier à mars 2026 », « janvier-mars 2026 »
 _SPAN = re.compile(rf"\b{_UNIT}{_YEAR}?\s*(?:\s(?:et|a|au|jusqu'(?:a|au|en))\s|-|–|/)\s*(?:en\s+)?{_UNIT}{_YEAR}\b")
@@ -133,7 +129,7 @@ def _months(match: re.Match, offset: int, year: int) -> tuple[tuple[int, int], t
         first, last = _SEASONS[month]
         return ((year - 1 if first > last else year), first), (year, last)
     halves = 2 if (part or ("semestre" if letter == "s" else "trimestre")) == "semestre" else 4
-    nth = halves if ordinal == "dernier" else _ORDINALS.get(ordinal, 0) if ordinal else int(digit)
+    nth = halves if ordinal == "dernier" else ORDINALS.get(ordinal, 0) if ordinal else int(digit)
     if not 1 <= nth <= halves:
         raise ValueError(ordinal or digit)
     width = 12 // halves
@@ -175,7 +171,7 @@ def _span(text: str, publication: bool, today: date) -> tuple[str, str] | None:
 
 
 # The words of a period (« le second semestre », « l'automne », « depuis », « fin 2025 »): they name no subject.
-PERIOD_WORDS = frozenset(analyze(" ".join(_SEASONS) + " été rentrée " + " ".join(_ORDINALS) + " semestre semestres "
+PERIOD_WORDS = frozenset(analyze(" ".join(_SEASONS) + " été rentrée " + " ".join(ORDINALS) + " semestre semestres "
                                  "trimestre trimestres période périodes début fin depuis entre "
                                  + " ".join(_COUNT_WORDS)))
 

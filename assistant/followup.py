@@ -25,8 +25,8 @@ import re
 from datetime import date
 
 from . import rules
-from .dates import time_hints
-from .lexical import analyze
+from .dates import ORDINALS, time_hints
+from .lexical import analyze, fold
 from .french import MONTH_NAMES
 from .render import french_date
 
@@ -176,8 +176,11 @@ _AFTER = re.compile(r"\b(?:d['’]apr[eè]s|suivante?|d['’]ensuite|(?:un an|un
 
 
 _NTH = re.compile(r"\b(premier|second|deuxi[eè]me|troisi[eè]me|quatri[eè]me|dernier)\b", re.I)
-_NTHS = {"premier": 1, "second": 2, "deuxième": 2, "deuxieme": 2, "troisième": 3, "troisieme": 3, "quatrième": 4,
-         "quatrieme": 4}
+
+
+def _month_words(year: int, month: int) -> str:
+    """« avril 2025 » for month index `month` counted from January of `year` (0 is January, 12 the next one)."""
+    return french_date(f"{year + month // 12}-{month % 12 + 1:02d}-01", with_day=False)
 
 
 def _nth_part(question: str, previous: str) -> str | None:
@@ -191,11 +194,10 @@ def _nth_part(question: str, previous: str) -> str | None:
     months = end.month - start.month + 1
     if months not in (3, 6) or (start.month - 1) % months:
         return None
-    rank = 12 // months if nth[1].lower() == "dernier" else _NTHS.get(nth[1].lower(), 0)
+    rank = 12 // months if nth[1].lower() == "dernier" else ORDINALS.get(fold(nth[1]), 0)
     if not 1 <= rank <= 12 // months:
         return None
-    first = french_date(f"{start.year}-{(rank - 1) * months + 1:02d}-01", with_day=False)
-    return f"{first} à {french_date(f'{start.year}-{rank * months:02d}-01', with_day=False)}"
+    return f"{_month_words(start.year, (rank - 1) * months)} à {_month_words(start.year, rank * months - 1)}"
 
 
 def _shifted_period(question: str, previous: str) -> str | None:
@@ -212,18 +214,15 @@ def _shifted_period(question: str, previous: str) -> str | None:
     start = date.fromisoformat(hints.date_from)
     if re.search(r"\bun an\b", question, re.I) and hints.date_from[:7] == hints.date_to[:7]:
         # « un an après » a month: the same month a year on.
-        return french_date(f"{start.year + step}-{start.month:02d}-01", with_day=False)
+        return _month_words(start.year + step, start.month - 1)
     if re.search(r"\b(?:ann[ée]e|un an)\b", question, re.I):
         return str(start.year + step)
     if re.search(r"\bmois\b", question, re.I) or hints.date_from[:7] == hints.date_to[:7]:
-        month = start.month - 1 + step
-        return french_date(f"{start.year + month // 12}-{month % 12 + 1:02d}-01", with_day=False)
+        return _month_words(start.year, start.month - 1 + step)
     end = date.fromisoformat(hints.date_to)
     months = (end.year - start.year) * 12 + end.month - start.month + 1
     if 2 <= months <= 6:
         # « le trimestre suivant » a quarter, « la saison d'avant » a season: the span of as many months next to it.
-        first, last = start.month - 1 + step * months, end.month - 1 + step * months
-        first = french_date(f"{start.year + first // 12}-{first % 12 + 1:02d}-01", with_day=False)
-        last = french_date(f"{end.year + last // 12}-{last % 12 + 1:02d}-01", with_day=False)
-        return f"{first} à {last}"
+        return (f"{_month_words(start.year, start.month - 1 + step * months)} à "
+                f"{_month_words(end.year, end.month - 1 + step * months)}")
     return None

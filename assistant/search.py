@@ -96,6 +96,7 @@ class Searcher:
         self._date_array: np.ndarray | None = None
         self._last_every: tuple[str, np.ndarray] | None = None
         self._last_mask: tuple[Filters, np.ndarray] | None = None
+        self._rows_by_source: dict[str, list[int]] | None = None
 
     def dense_text(self, question: str) -> str:
         """What the dense model reads of a question: its words with their accents put back (lexical.Accents)."""
@@ -280,7 +281,7 @@ class Searcher:
 
     def rows_of(self, source: str) -> list[int]:
         """The rows of one document's passages, in the document's order (page, then the order they were cut)."""
-        if getattr(self, "_rows_by_source", None) is None:  # read once per index: an overview reads many issues
+        if self._rows_by_source is None:  # read once per index: an overview reads many issues
             passages, by_source = self.index.passages, {}
             for row, passage in enumerate(passages):
                 by_source.setdefault(passage.source, []).append(row)

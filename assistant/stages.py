@@ -439,7 +439,7 @@ def _on_subject(items: list[Hit], subject: frozenset[str], lexical) -> list[Hit]
     if lexical is None or not hasattr(lexical, "idf"):
         return items
     weights = lexical.idf(lexical.terms(sorted(subject)))
-    held = [sum(w for t, w in weights.items() if t in stem_set(read(hit.passage))) for hit in items]
+    held = [sum(weights[t] for t in weights.keys() & stem_set(read(hit.passage))) for hit in items]
     best = max(held, default=0.0)
     return [hit for hit, weight in zip(items, held) if weight >= ON_SUBJECT * best] if best > 0 else items
 
