@@ -148,6 +148,8 @@ def understand_one(question: str, previous: str) -> str:
     context = " ".join(context.split())
     # « du bulletin d'avril 2026 » read as « mars 2026 »: « d' » before a consonant is « de ».
     context = re.sub(r"\b([dD])['’]\s*(?=[bcdfgjklmnpqrstvwxzBCDFGJKLMNPQRSTVWXZ])", r"\1e ", context)
+    context = re.sub(r"\b([dD])e [lL]['’]\s*(?=printemps)", r"\1u ", context)  # « de l'printemps »
+    context = re.sub(r"\b([lL])['’]\s*(?=printemps)", r"\1e ", context)
     context = re.sub(r"\b[lL]['’]\s*(?=[bcdfgjklmnpqrstvwxzBCDFGJKLMNPQRSTVWXZ])", "", context)  # « de l'juin »
     context = re.sub(r"\b([dD])e (?=(?:avril|août|aout|octobre)\b)", r"\1'", context)  # « de avril »
     return f"{question.strip()}{READ_WITH}{context}"
@@ -200,6 +202,27 @@ def _nth_part(question: str, previous: str) -> str | None:
     return f"{_month_words(start.year, (rank - 1) * months)} à {_month_words(start.year, rank * months - 1)}"
 
 
+# A season or a month the follow-up names without a year (« et l'été d'après ? », « et en mars d'avant ? »).
+_UNIT_NAMED = re.compile(r"\b(" + MONTH_NAMES + r"|printemps|[ée]t[ée]|automne|hiver)\b(?!\s+(?:de\s+)?(?:19|20)\d\d)",
+                         re.I)
+
+
+def _named_unit(question: str, hints, step: int) -> str | None:
+    """« et l'été d'après ? » after « l'automne 2024 »: the first season or month of that name after the previous
+    period (before it, for « d'avant »), in words (« été 2025 »); not the next season, which is winter."""
+    unit = _UNIT_NAMED.search(question)
+    if unit is None:
+        return None
+    year = int(hints.date_from[:4])
+    spans = [(f"{unit[1].lower()} {y}", time_hints(f"bulletin {unit[1]} {y}")) for y in range(year - 2, year + 3)]
+    spans = [(words, h) for words, h in spans if h.date_from]
+    if step > 0:
+        after = [words for words, h in spans if h.date_from > hints.date_to]
+        return after[0] if after else None
+    before = [words for words, h in spans if h.date_to < hints.date_from]
+    return before[-1] if before else None
+
+
 def _shifted_period(question: str, previous: str) -> str | None:
     """« le mois d'avant », « le numéro suivant », « l'année précédente » after a question that named one: the
     period or issue meant, in words (« novembre 2025 », « n° 39 »)."""
@@ -212,6 +235,9 @@ def _shifted_period(question: str, previous: str) -> str | None:
     if hints.date_from is None:
         return None
     start = date.fromisoformat(hints.date_from)
+    named = _named_unit(question, hints, step)
+    if named:
+        return named
     if re.search(r"\bun an\b", question, re.I) and hints.date_from[:7] == hints.date_to[:7]:
         # « un an après » a month: the same month a year on.
         return _month_words(start.year + step, start.month - 1)

@@ -173,8 +173,10 @@ class Assistant:
                                 first_child=searcher.index.first_child)
         # Only under an answer (the closest passages of an uncertain one are not « articles on this subject »), or
         # for a count of them, which the list answers.
+        if not rules.on("articles") or not stages.asks_articles(query):
+            return answer
         count = stages.asks_count(query)
-        if not (answer.outcome == ANSWERED or count) or not stages.asks_articles(query):
+        if not (answer.outcome == ANSWERED or count):
             return answer
         deeper = searcher.search(query, k=stages.ARTICLES_DEPTH, filters=filters)
         articles = stages.articles_on_topic(query, deeper, context)

@@ -394,9 +394,10 @@ def asks_articles(query: Query) -> bool:
 
 
 def asks_count(query: Query) -> bool:
-    """Whether the question asks how many of the bulletins' items treat a subject (« combien de fois NIS 2 est
-    revenue dans la veille ? », « à quelle fréquence le post-quantique apparaît-il dans les bulletins ? »)."""
-    return asks_articles(query) and _ASKS_COUNT.search(query.folded) is not None
+    """Of a question that `asks_articles`, whether it asks how many of the bulletins' items treat its subject
+    (« combien de fois NIS 2 est revenue dans la veille ? », « à quelle fréquence le post-quantique apparaît-il
+    dans les bulletins ? »)."""
+    return _ASKS_COUNT.search(query.folded) is not None
 
 
 @check("articles")

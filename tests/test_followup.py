@@ -61,6 +61,12 @@ def test_a_follow_up_carries_the_previous_topic_and_its_own_period():
      "les bulletins de la période de juillet 2025 à décembre 2025 sur l'IA"),
     ("et le dernier ?", "la veille du premier trimestre 2025 sur NIS 2",
      "la veille de la période d'octobre 2025 à décembre 2025 sur NIS 2"),
+    # A season or a month named with « d'après » / « d'avant » is the first of that name after or before it.
+    ("et l'été d'après ?", "les bulletins de l'automne 2024 sur l'IA", "les bulletins de l'été 2025 sur l'IA"),
+    ("et le printemps d'avant ?", "les bulletins de l'automne 2024 sur l'IA",
+     "les bulletins du printemps 2024 sur l'IA"),
+    ("et l'hiver d'après ?", "les bulletins de l'été 2025 sur l'IA", "les bulletins de l'hiver 2026 sur l'IA"),
+    ("et en juin d'après ?", "le bulletin de mars 2025 parlait de quoi ?", "le bulletin de juin 2025 parlait de quoi ?"),
     ("et celui d'avant ?", "Que contient le bulletin de mai 2026 ?", "Que contient le bulletin d'avril 2026 ?"),
     ("et celui d'avant ?", "Que contient le bulletin d'avril 2026 ?", "Que contient le bulletin de mars 2026 ?"),
 ])
