@@ -15,6 +15,7 @@ It has one of three outcomes (`OUTCOMES`):
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -263,16 +264,28 @@ class Certainty:
     min_confidence: float = 0.0
     coverage_weight: float = 0.0
     max_similarity: float = float("inf")
+    # A long question (« notre page Facebook s'est fait pirater, on ne peut plus se connecter et ils publient des
+    # pubs louches à notre nom ») spreads its vector over several things, so its best passage stands less far
+    # above the rest than a short one's does, however well it answers: this weight times log(1 + its content
+    # words) is added to the confidence.
+    length_weight: float = 0.0
 
     def doubt(self, hits: list[Hit], question: str | Query, lexical: Lexical | None = None,
               standing: float | None = None) -> str | None:
         """Why the passages may not answer the question, in a sentence for the reader; None when they do.
 
         The confidence is the question's standing in the index (the best dense similarity without one) plus
-        the coverage bonus."""
+        the coverage and length bonuses."""
         best, covered = signals(hits, question, lexical)
-        confidence = (best if standing is None else standing) + self.coverage_weight * covered
+        confidence = ((best if standing is None else standing) + self.coverage_weight * covered
+                      + self.length_weight * length_signal(question))
         return DOUBT if confidence < self.min_confidence and best < self.max_similarity else None
+
+
+def length_signal(question: str | Query) -> float:
+    """log(1 + the question's content words), as the index reads them: what Certainty.length_weight weighs."""
+    stems = question.stems if isinstance(question, Query) else analyze(question)
+    return math.log1p(len(stems))
 
 
 def signals(hits: list[Hit], question: str | Query, lexical: Lexical | None = None) -> tuple[float, float]:

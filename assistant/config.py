@@ -16,9 +16,11 @@ PIPELINE_VERSION = "8"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# When an answer is uncertain (answer.Certainty): (minimum standing, coverage weight, maximum similarity), learnt
-# by `assistant eval` on the blind set's dev half (eval/results.md, « Réglages appris »); 0.0: never uncertain.
-CERTAINTY = {"e5-small": (4.289, 3.0, 0.86), "use-multilingual": (0.0, 0.0, 0.0), "hash": (0.0, 0.0, 0.0)}
+# When an answer is uncertain (answer.Certainty): (minimum confidence, coverage weight, maximum similarity, length
+# weight), learnt by `assistant eval` on the blind set's dev half (eval/results.md, « Réglages appris »); 0.0: never
+# uncertain.
+CERTAINTY = {"e5-small": (7.071, 3.0, 0.87, 1.5), "use-multilingual": (0.0, 0.0, 0.0, 0.0),
+             "hash": (0.0, 0.0, 0.0, 0.0)}
 
 
 def _default_cache_dir() -> Path:
@@ -57,9 +59,9 @@ class Settings:
     # default: a header anyone can write is then never read.
     trusted_proxies: tuple[str, ...] = ()
 
-    def certainty(self) -> tuple[float, float, float]:
-        """(minimum standing, coverage weight, maximum similarity) below both of which an answer is uncertain."""
-        return CERTAINTY.get(self.model, (0.0, 0.0, 0.0))
+    def certainty(self) -> tuple[float, float, float, float]:
+        """(minimum confidence, coverage weight, maximum similarity, length weight): answer.Certainty's settings."""
+        return CERTAINTY.get(self.model, (0.0, 0.0, 0.0, 0.0))
 
     def fingerprint_fields(self) -> dict:
         """The settings that change what an index contains."""

@@ -436,7 +436,7 @@ def cli_study(name: str, settings: Settings, limit: int | None = None) -> dict |
 def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> list[dict]:
     """Per question: the scope signals and the certainty signals of the shipped pipeline."""
     from . import rules
-    from .answer import signals
+    from .answer import length_signal, signals
     from .query import Query
 
     assistant = assistant_for(dataset, embedder, settings)
@@ -452,8 +452,9 @@ def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> li
         # are not what the confidence threshold is for.
         decided = (searcher.uncovered_period(query) is not None
                    or (rules.on("value") and query.asked is not None))
-        rows.append({"q": q, "margin": margin, "known": known, "odds": odds, "best": searcher.standing(query),
-                     "dense": best, "covered": covered,
+        rows.append({"set": dataset.name, "q": q, "margin": margin, "known": known, "odds": odds,
+                     "best": searcher.standing(query),
+                     "dense": best, "covered": covered, "length": length_signal(query),
                      "decided": decided})
     return rows
 
@@ -463,6 +464,7 @@ SCOPE_SMOOTHINGS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
 SCOPE_ODDS_WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.08, 0.12)
 CERTAINTY_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0)
 CERTAINTY_SIMILARITIES = (0.85, 0.86, 0.87, 0.875, 0.88, 0.885, 0.89, 9.0)
+CERTAINTY_LENGTHS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 # Share of the dev halves' answerable questions an uncertainty threshold may flag (the test target is 15 %).
 UNCERTAIN_BUDGET = 0.05
 
@@ -474,48 +476,59 @@ def calibrate(rows: list[dict]) -> dict:
     every answerable dev question (blind set and local set); the weights that
     catch most of them win, and among those the ones that leave the widest
     gap between the two, in standard deviations of the answerable questions'
-    scores. The threshold is the middle of that gap. Certainty: for each weight, the highest threshold that leaves at
-    most UNCERTAIN_BUDGET of the blind dev half's answerable questions
-    uncertain; the weight that flags most of its near-domain ones wins.
+    scores. The threshold is the middle of that gap. Certainty: for each
+    pair of weights and each ceiling, the highest threshold that leaves at
+    most UNCERTAIN_BUDGET of each set's dev answerable questions uncertain (the
+    blind set, the local set, PIAF: the certainty must not depend on which
+    corpus is indexed); the settings that flag most of the blind set's
+    near-domain dev questions win.
     """
-    answerable = [r for r in rows if r["q"].scope == "answerable"]
+    # PIAF's rows are for the certainty's budget only: the scope was learnt without them.
+    answerable = [r for r in rows if r["q"].scope == "answerable" and r["set"] != "piaf"]
     off = [r for r in rows if r["q"].scope == "off_topic"]
-    near = [r for r in rows if r["q"].scope in ("near", "out") and not r["decided"]]
     best_scope = None
     for known, odds, smoothing in itertools.product(SCOPE_KNOWN_WEIGHTS, SCOPE_ODDS_WEIGHTS, SCOPE_SMOOTHINGS):
-        if True:
-            scores = np.array([r["margin"] + known * r["known"] + odds * r["odds"][smoothing] for r in answerable])
-            lowest = float(scores.min())
-            caught = [r["margin"] + known * r["known"] + odds * r["odds"][smoothing] for r in off]
-            caught = [c for c in caught if c < lowest]
-            gap = (lowest - max(caught)) / (float(scores.std()) or 1.0) if caught else 0.0
-            # The threshold in the middle of the gap, not at the lowest answerable question's score: a question
-            # written later falls on either side of it as readily.
-            threshold = (lowest + max(caught)) / 2 if caught else lowest
-            key = (len(caught), gap)
-            if best_scope is None or key > best_scope[0]:
-                best_scope = (key, known, odds, round(threshold, 4), smoothing)
+        scores = np.array([r["margin"] + known * r["known"] + odds * r["odds"][smoothing] for r in answerable])
+        lowest = float(scores.min())
+        caught = [r["margin"] + known * r["known"] + odds * r["odds"][smoothing] for r in off]
+        caught = [c for c in caught if c < lowest]
+        gap = (lowest - max(caught)) / (float(scores.std()) or 1.0) if caught else 0.0
+        # The threshold in the middle of the gap, not at the lowest answerable question's score: a question
+        # written later falls on either side of it as readily.
+        threshold = (lowest + max(caught)) / 2 if caught else lowest
+        key = (len(caught), gap)
+        if best_scope is None or key > best_scope[0]:
+            best_scope = (key, known, odds, round(threshold, 4), smoothing)
     (caught_count, _), known_weight, odds_weight, scope_threshold, scope_smoothing = best_scope
-    # The certainty on the blind dev half alone: the local set's questions echo the documents' words and would
-    # let the threshold rise past what people's own questions bear.
+    # The near-domain questions caught are the blind set's; the budget holds on every set's answerable questions
+    # (the two blind ones together), counted against all of them, those another check decides included.
     blind = [r for r in answerable if r["q"].phrases]
-    free = [r for r in blind if not r["decided"]]
-    near = [r for r in near if r["q"].scope == "near"]
-    allowed = int(UNCERTAIN_BUDGET * len(blind))  # of all answerable questions of the blind dev half
+    near = [r for r in rows if r["q"].scope == "near" and not r["decided"]]
+    budgets = []
+    for members in (blind, [r for r in answerable if r["set"] == "local"],
+                    [r for r in rows if r["q"].scope == "answerable" and r["set"] == "piaf"]):
+        if members:
+            budgets.append(([r for r in members if not r["decided"]], int(UNCERTAIN_BUDGET * len(members))))
     best_certainty = None
-    for weight, similarity in itertools.product(CERTAINTY_WEIGHTS, CERTAINTY_SIMILARITIES):
-        # The highest standing threshold that flags at most `allowed` answerable questions among those also below
-        # the similarity.
-        weak = sorted(r["best"] + weight * r["covered"] for r in free if r["dense"] < similarity)
-        threshold = weak[allowed] if len(weak) > allowed else float("inf")
-        caught = sum(r["best"] + weight * r["covered"] < threshold and r["dense"] < similarity for r in near)
+    for weight, similarity, length in itertools.product(CERTAINTY_WEIGHTS, CERTAINTY_SIMILARITIES, CERTAINTY_LENGTHS):
+        def confidence(r):
+            return r["best"] + weight * r["covered"] + length * r["length"]
+        # The highest threshold that flags at most the allowed answerable questions of each set among those also
+        # below the similarity.
+        threshold = float("inf")
+        for free, allowed in budgets:
+            weak = sorted(confidence(r) for r in free if r["dense"] < similarity)
+            if len(weak) > allowed:
+                threshold = min(threshold, weak[allowed])
+        caught = sum(confidence(r) < threshold and r["dense"] < similarity for r in near)
         if best_certainty is None or caught > best_certainty[3]:
-            best_certainty = (weight, round(threshold, 4) if threshold != float("inf") else 99.0, similarity, caught)
+            best_certainty = (weight, round(threshold, 4) if threshold != float("inf") else 99.0, similarity, caught,
+                              length)
     return {"scope_known_weight": known_weight, "scope_odds_weight": odds_weight,
             "scope_threshold": scope_threshold, "scope_smoothing": scope_smoothing, "scope_caught": caught_count,
             "n_off_topic": len(off), "certainty_weight": best_certainty[0],
             "certainty_threshold": best_certainty[1], "certainty_similarity": best_certainty[2],
-            "certainty_caught": best_certainty[3],
+            "certainty_caught": best_certainty[3], "certainty_length": best_certainty[4],
             "n_near_undecided": len(near), "n_answerable": len(answerable), "n_blind_answerable": len(blind)}
 
 
@@ -562,7 +575,7 @@ def run_eval(settings: Settings, embedder: Embedder, datasets=DATASETS, limit: i
         entry = {"questions": len(dataset.questions), "passages": dataset.index.size,
                  "methods": score_dataset(dataset, embedder, settings),
                  "outcomes": outcome_study(dataset, embedder, settings, rules_study)}
-        if name in ("local", "natural", "natural-shipped"):
+        if name in ("local", "natural", "natural-shipped", "piaf"):
             dev_rows += [r for r in _signal_rows(dataset, embedder, settings) if r["q"].split == "dev"]
         if via_cli and name in ("piaf", "spf"):
             entry["cli"] = cli_study(name, settings, limit)
@@ -727,8 +740,9 @@ def write_report(report: dict, out_dir: Path) -> None:
                "répondables des moitiés dev (jeu aveugle sur les deux index, jeu local) ; à égalité, l'écart le plus "
                "large entre les deux ; le seuil au milieu de cet écart.", "",
                "Incertaine : (distance du meilleur passage au reste de l'index, en écarts-types des similarités de "
-               "la question à tous les passages) + poids × (couverture des mots de la question) < seuil, et "
-               "meilleure similarité dense < plafond. Appris : le poids et le plafond qui attrapent le plus de "
+               "la question à tous les passages) + poids × (couverture des mots de la question) + poids de "
+               "longueur × log(1 + nombre de ses mots pleins) < seuil, et meilleure similarité dense < plafond. "
+               "Appris : les poids et le plafond qui attrapent le plus de "
                "questions proches du domaine de la moitié dev du jeu aveugle (celles qu'aucune autre règle ne "
                f"décide), le seuil laissant au plus {UNCERTAIN_BUDGET:.0%} de ses questions répondables incertaines.",
                "",
@@ -738,8 +752,9 @@ def write_report(report: dict, out_dir: Path) -> None:
                f"{calibration['scope_smoothing']} "
                f"({calibration['scope_caught']}/{calibration['n_off_topic']} hors sujet attrapées) | "
                f"{', '.join(str(v) for v in scope) if scope else '—'} |",
-               f"| incertaine : seuil, poids, plafond | {calibration['certainty_threshold']:.4f}, "
-               f"{calibration['certainty_weight']}, {calibration['certainty_similarity']} "
+               f"| incertaine : seuil, poids, plafond, poids de longueur | {calibration['certainty_threshold']:.4f}, "
+               f"{calibration['certainty_weight']}, {calibration['certainty_similarity']}, "
+               f"{calibration.get('certainty_length', 0.0)} "
                f"({calibration['certainty_caught']}/{calibration['n_near_undecided']} proches du domaine attrapées) | "
                f"{', '.join(str(v) for v in certainty) if certainty else '—'} |", ""]
     local = report["datasets"].get("local")

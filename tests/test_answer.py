@@ -1,6 +1,7 @@
 """Extractive answers: sentences in the passage's own words, [n] marks, honest abstention."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 
@@ -485,3 +486,34 @@ def test_an_issue_not_indexed_is_named_as_asked():
     assert "(de mars 2027 à mai 2027)" in said(TimeHints("2027-03-01", "2027-05-31"))
     assert "(de janvier 2027 à décembre 2028)" in said(TimeHints("2027-01-01", "2028-12-31"))
     assert "(n° 60)" in said(TimeHints(number=60))
+
+
+def test_a_long_question_weighs_its_length_in_the_certainty():
+    hits = [_hit(1, "Activez la double authentification sur les comptes administrateurs de vos pages.", dense=0.80)]
+    short = "page piratée ?"
+    long = "notre page Facebook s'est fait pirater, on ne peut plus se connecter et ils publient des pubs à notre nom"
+    certainty = Certainty(min_confidence=2.0, max_similarity=0.85, length_weight=1.0)
+    assert compose_answer(short, hits, certainty, standing=0.5).outcome == "uncertain"
+    assert compose_answer(long, hits, certainty, standing=0.5).outcome == "answered"
+    assert compose_answer(long, hits, replace(certainty, length_weight=0.0), standing=0.5).outcome == "uncertain"
+
+
+def _signal_row(name, scope, standing, words, phrases=("x",)):
+    from assistant.evaluate import EvalQuestion
+    question = EvalQuestion(id="", question="", scope=scope, split="dev", phrases=phrases if name == "natural" else ())
+    return {"set": name, "q": question, "margin": 1.0, "known": 1.0, "odds": {s: 0.0 for s in (0.1, 0.2, 0.5, 1.0,
+            2.0, 5.0, 10.0, 20.0)}, "best": standing, "dense": 0.8, "covered": 0.0,
+            "length": math.log1p(words), "decided": False}
+
+
+def test_calibration_learns_the_length_weight_within_every_sets_budget():
+    from assistant.evaluate import calibrate
+    # Near-domain questions short, answerable ones long, at the same standing: only the length tells them apart.
+    blind = ([_signal_row("natural", "answerable", 3.0 + i / 100, 12) for i in range(40)]
+             + [_signal_row("natural", "near", 3.0 + i / 100, 2) for i in range(10)])
+    learnt = calibrate(blind)
+    assert learnt["certainty_length"] > 0 and learnt["certainty_caught"] == 10
+    # PIAF's answerable questions are short too: flagging the near ones would flag more than its budget of them.
+    piaf = [_signal_row("piaf", "answerable", 3.0 + i / 100, 2) for i in range(40)]
+    learnt = calibrate(blind + piaf)
+    assert learnt["certainty_caught"] <= 2
