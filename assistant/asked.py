@@ -76,7 +76,17 @@ QUESTION_PATTERNS = [
     ("nombre", re.compile(r"\b(?:combien|nombre)\s+(?:(?:exacte?|total|pr[ée]cis|moyen)\s+)?(?:de|d['’])\s*"
                           r"(?!temps\b)(?P<focus>\w+)", re.I)),
     ("horaire", re.compile(r"\bhoraires?\b|\bà quelle heure\b", re.I)),
-    ("téléphone", re.compile(r"\bt[ée]l[ée]phone\b|\bnum[ée]ro\s+(?:de\s+)?(?:portable|mobile|t[ée]l|fixe)\b", re.I)),
+    # A number asked for, not a telephone named (« depuis mon téléphone », « le telephone du boulot », « si un
+    # salarié perd son téléphone »): « numéro de portable », « nom et tel », « …, et son tel ? », « le téléphone
+    # de la CCI ».
+    ("téléphone", re.compile(r"\bnum[ée]ro\s+(?:de\s+)?(?:t[ée]l[ée]phone|t[ée]l|portable|mobile|fixe)\b"
+                             r"|\b(?:nom|adresse|e-?mail|mail|courriel)\s+et\s+(?:son\s+|le\s+|leur\s+)?"
+                             r"(?:t[ée]l[ée]phone|t[ée]l)\b"
+                             r"|(?:\bet|,)\s+(?:son|leur|le)\s+(?:t[ée]l[ée]phone|t[ée]l)\b"
+                             r"|\b(?:le|quel est le|donner|avoir le)\s+t[ée]l[ée]phone\s+(?:de|du|des|d['’])\s*(?:la\s+|l['’])?"
+                             r"(?:cci|anssi|r[ée]gion|mission|d[ée]l[ée]gu|pr[ée]f|gendarmerie|police|cybermalveillance"
+                             r"|conseill|charg[ée]|r[ée]f[ée]rent|service|p[ôo]le|responsable|directeur|directrice)",
+                             re.I)),
     # « son email ? », « leur adresse mail »: someone's address (« mon mail a été piraté » names a mailbox; « un
     # courriel disant… », « par courriel » name a message).
     ("courriel", re.compile(r"\badresse (?:e-?mail|mail|électronique|electronique)\b"

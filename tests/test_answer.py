@@ -297,6 +297,14 @@ def test_question_kinds_and_focus():
     assert asked_value("on a reçu un mail bizarre de la banque") is None
     assert asked_value("est-ce que vous avez le numéro de téléphone de la CCI ?").kind == "téléphone"
     assert asked_value("donne-moi le numéro de portable du chargé de mission").kind == "téléphone"
+    for question in ("nom et tel du délégué ANSSI en Normandie svp", "le préfet de région, et son tel ?",
+                     "quel est le téléphone de la CCI Normandie ?"):
+        assert asked_value(question).kind == "téléphone", question
+    # A telephone named, no number asked for.
+    for question in ("j'ai des caméras que je regarde depuis mon téléphone, c'est risqué ?",
+                     "et si un salarié perd son téléphone ?", "au retour de Chine, je fais quoi du telephone du boulot ?",
+                     "notre facture telephone a explosé ce mois-ci"):
+        assert asked_value(question) is None, question
 
 
 def test_values_are_found_in_french_writing():
