@@ -55,6 +55,14 @@ _ANAPHORA = re.compile(
     r"|applique|appliquent|utilise|utilisent|installe|demande|contacte|trouve|obtient|met|mets|signe|teste|vérifie"
     r"|verifie|active|renouvelle)\b",
     re.I)
+# « détaille celle sur les sauvegardes », « tu peux développer ? », « explique mieux »: more of what was answered,
+# in a question of at most SHORT content words; and « celle sur… », « ceux qui… » standing for what was named.
+_MORE = re.compile(r"^\W*(?:(?:tu peux|peux-tu|vous pouvez|pouvez-vous|tu pourrais|pourriez-vous)\s+)?(?:me\s+|nous\s+)?"
+                   r"(?:d[ée]taill(?:e|er|ez)|d[ée]velopp(?:e|er|ez)|pr[ée]cis(?:e|er|ez)|expliqu(?:e|er|ez)"
+                   r"|en dire plus)\b"
+                   r"|\b(?:celui|celle|ceux|celles)\s+(?:sur|de|du|des|d['’]|qui|que|pour|concernant)\b", re.I)
+# « comment on adhère ? », « qui contacter ? »: a question word and a single content word say too little alone.
+_ASKS = re.compile(r"^\W*(?:comment|qui|quoi|o[uù]|combien|quand|pourquoi|c['’]est)\b", re.I)
 # « …, et ensuite ? », « et après ? » at the end of a question: the next step of what was asked.
 _THEN = re.compile(r"(?:^|[.,;:!?]\s*|\bet\s+)(?:ensuite|apr[eè]s|maintenant|la suite)\W*$", re.I)
 # « on commence par quoi ? », « concrètement on fait comment ? »: the same, in a question of at most VAGUE content
@@ -105,7 +113,9 @@ def depends_on_context(question: str) -> bool:
         return False
     if _ELLIPSIS.match(text) or _NO_TOPIC.match(text) or _THEN.search(text):
         return True
-    if (_ANAPHORA.search(text) or _JUDGEMENT.match(text)) and len(analyze(text)) <= SHORT:
+    if (_ANAPHORA.search(text) or _JUDGEMENT.match(text) or _MORE.search(text)) and len(analyze(text)) <= SHORT:
+        return True
+    if _ASKS.match(text) and len(analyze(text)) <= 1:
         return True
     step = _NEXT_STEP.search(text)
     return step is not None and len(analyze(text[:step.start()] + " " + text[step.end():])) <= VAGUE

@@ -13,6 +13,9 @@ from assistant.followup import depends_on_context, emphasised, understand
     "il faut le signer ?", "mais si le presta refuse ?", "qui le fait ?", "qui l'écrit ?", "c obligatoire ?",
     "c fiable ?", "Comment est-il censé être utilisé ?", "pkoi ?", "on l'applique comment avec un seul serveur ?",
     "ok on a tout débranché du réseau. et ensuite ?", "concrètement on commence par quoi ?", "on fait comment ?",
+    # More of what was answered, a pronoun for what was named, a question word and one content word.
+    "détaille celle sur les sauvegardes", "tu peux développer ?", "et ceux qui travaillent à distance ?",
+    "comment on adhère ?", "qui contacter ?",
 ])
 def test_follow_ups_depend_on_the_turn_before(question):
     assert depends_on_context(question), question
@@ -23,7 +26,8 @@ def test_follow_ups_depend_on_the_turn_before(question):
     "on a reçu un mail bizarre de notre banque, c'est grave ça ?", "Comment adhérer à la charte cybersécurité ?",
     "il faut faire quoi après un rançongiciel ?", "veille blockchain 2025", "faut-il une charte informatique ?",
     "y a-t-il un guide sur les sauvegardes ?", "notre messagerie vient d'etre piratee on fait quoi en urgence",
-    "que faire après une cyberattaque ?",
+    "que faire après une cyberattaque ?", "détailler les étapes d'une réponse à un rançongiciel pour une PME",
+    "comment adhérer à la charte cyber ?", "rançongiciel ?",
 ])
 def test_standalone_questions_stand_alone(question):
     assert not depends_on_context(question), question
