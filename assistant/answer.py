@@ -56,6 +56,12 @@ SHAPE_BONUS = 0.5
 # « RÉGION NORMANDIE »): Service-Public 0.648 -> 0.676 of answers holding the gold answer, PIAF 0.772 -> 0.773.
 # Also off a question (« Qui la saisit ? », a heading in Service-Public's pages): containment unchanged.
 FRAGMENT_PENALTY = 0.3
+# Taken off a sentence that holds a question (rule `questions`): a rhetorical one (« Savez-vous ce que prépareront
+# vos concurrents ? »), or examples of questions in quotes (« Formulez votre question : « Un investisseur inconnu
+# souhaite entrer au capital », « Notre messagerie a été piratée » ») ask and answer nothing. The blind dev half's
+# phrase rate is unchanged (0.628 at 1.0; 0.635 at 0.3), PIAF's and Service-Public's too; « un fonds étranger veut
+# entrer au capital… » no longer quotes the examples of the Région's page (issue « The answer and its sources »).
+QUESTION_PENALTY = 1.0
 # Lines of a list that follow a sentence announcing it (« … en cinq étapes : »), at most, within max_chars;
 # its first item, up to FIRST_ITEM characters, even beyond max_chars.
 LIST_LINES = 8
@@ -495,6 +501,7 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     # A table of contents or a masthead points to content and answers nothing (rule `covers`), unless it is all
     # there is to quote.
     covers = rules.on("covers") and not all(hit.passage.points_elsewhere for hit in sources)
+    questions = rules.on("questions")
     for hit in sources:
         if covers and hit.passage.points_elsewhere:
             continue
@@ -511,6 +518,8 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
                 score += SHAPE_BONUS
             if not SENTENCE_END.search(sentence) or sentence.rstrip().endswith("?"):
                 score -= FRAGMENT_PENALTY
+            if questions and "?" in sentence:
+                score -= QUESTION_PENALTY
             candidates.append((score, hit.rank, position, sentence))
     if source is not None and not asked.given_by(read(source.passage)):
         # Only the title gives the value (« Les six pôles de compétitivité normands »): it leads the answer.

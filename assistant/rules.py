@@ -39,6 +39,8 @@ RULES = {
                 "réponse, du plus récent au plus ancien (stages.py)",
     "covers": "un sommaire ou une page de titre (bandeau) n'est jamais la phrase citée, tant qu'un autre passage "
               "trouvé en offre une (answer.py)",
+    "questions": "une phrase qui pose une question (question rhétorique, exemples de questions entre guillemets) "
+                 "n'est citée qu'à défaut d'une autre (answer.py)",
     "advice": "la ligne « À retenir » du passage dont la réponse part est citée avec lui (answer.py)",
     "fields": "lignes de détails d'un document (« Éditeur : … — Mise à jour : … », « Source : … ») citées seulement si "
               "la question demande ce qu'elles donnent ; un lien reste citable (answer.py)",

@@ -525,3 +525,14 @@ def test_calibration_learns_the_length_weight_within_every_sets_budget():
     piaf = [_signal_row("piaf", "answerable", 3.0 + i / 100, 2) for i in range(40)]
     learnt = calibrate(blind + piaf)
     assert learnt["certainty_caught"] <= 2
+
+
+def test_a_sentence_holding_questions_is_quoted_only_when_nothing_else_answers():
+    hits = [_hit(1, "Formulez en quelques lignes votre question : « Un investisseur inconnu souhaite entrer au "
+                    "capital ? », « Notre messagerie a été piratée ? ». "
+                    "Avant d'accueillir un investisseur au capital, vérifiez l'identité de ses actionnaires.")]
+    answer = compose_answer("un investisseur veut entrer au capital, que vérifier ?", hits, max_sentences=1)
+    assert answer.text.startswith("Avant d'accueillir un investisseur au capital"), answer.text
+    with rules.switched_off("questions"):
+        answer = compose_answer("un investisseur veut entrer au capital, que vérifier ?", hits, max_sentences=1)
+        assert answer.text.startswith("Formulez"), answer.text
