@@ -155,6 +155,7 @@ def understand_one(question: str, previous: str) -> str:
     elif _MONTH.search(question):
         # A month alone (« et en janvier ? »): the previous year stays, its month goes.
         context = _ISSUE.sub(" ", _MONTH.sub(" ", context))
+    context = _other_name(question, context)
     context = " ".join(context.split())
     # « du bulletin d'avril 2026 » read as « mars 2026 »: « d' » before a consonant is « de ».
     context = re.sub(r"\b([dD])['’]\s*(?=[bcdfgjklmnpqrstvwxzBCDFGJKLMNPQRSTVWXZ])", r"\1e ", context)
@@ -163,6 +164,33 @@ def understand_one(question: str, previous: str) -> str:
     context = re.sub(r"\b[lL]['’]\s*(?=[bcdfgjklmnpqrstvwxzBCDFGJKLMNPQRSTVWXZ])", "", context)  # « de l'juin »
     context = re.sub(r"\b([dD])e (?=(?:avril|août|aout|octobre)\b)", r"\1'", context)  # « de avril »
     return f"{question.strip()}{READ_WITH}{context}"
+
+
+# A name: an acronym (« CRA », « NIS2 », « NIS 2 ») or words in capitals (« Cyber Resilience Act »), not at the
+# start of the question; and the acronyms that name an audience, not a subject.
+_NAME = re.compile(r"(?<![\w'’])(?:[A-Z][A-Z0-9]+(?:\s?\d+)?|[A-Z][a-zé]+(?:\s+[A-Z][a-zé]+)+)\b")
+_AUDIENCES = frozenset({"PME", "TPE", "ETI", "PMI", "SARL", "SAS", "SA", "GE"})
+
+
+def _names(text: str) -> list[re.Match]:
+    return [m for m in _NAME.finditer(text) if m.start() > 0 and m.group() not in _AUDIENCES]
+
+
+def _other_name(question: str, context: str) -> str:
+    """« et le CRA, ça nous concerne aussi ? » after « c quoi NIS2, ma pme est concernée ? »: a follow-up naming
+    another law, scheme or body than the turn before asks the same of it. The previous one's names go from the
+    reading, the rest of its frame stays (« ma pme de 60 personnes est concernée »)."""
+    own = {m.group().replace(" ", "").upper() for m in _names(question)}
+    if not own:
+        return context
+    dropped = False
+    for name in reversed(_names(context)):
+        if name.group().replace(" ", "").upper() not in own:
+            context, dropped = context[:name.start()] + context[name.end():], True
+    if dropped:  # « on se prépare à , on commence par où ? » reads « on se prépare, on commence par où ? »
+        context = re.sub(r"\s*\b(?:à|au|aux|de|du|des|sur|pour|avec|le|la|les)\s*(?=[,;.!?]|$)", " ", context)
+        context = re.sub(r"\s+([,;])", r"\1", context)
+    return context
 
 
 def emphasised(question: str, understood: str) -> str:

@@ -88,3 +88,19 @@ def test_a_follow_ups_own_words_are_searched_once_more_not_shown():
     assert emphasised("Comment adhérer à la charte ?", "Comment adhérer à la charte ?") == "Comment adhérer à la charte ?"
     with rules.switched_off("emphasis"):
         assert emphasised("et pour les téléphones ?", understood) == understood
+
+
+@pytest.mark.parametrize("follow_up, previous, read_as", [
+    # Another law, scheme or body named: the previous one's name goes, its frame stays.
+    ("et le CRA ca me concerne aussi ?", "c quoi NIS2, ma pme de 60 personnes est concernee ?",
+     "c quoi, ma pme de 60 personnes est concernee ?"),
+    ("et le Cyber Resilience Act, ça nous concerne aussi ?", "on se prépare à NIS 2, on commence par où ?",
+     "on se prépare, on commence par où ?"),
+    ("et pour le CRA ?", "quelles obligations pour NIS 2 ?", "quelles obligations ?"),
+    # An audience is not another subject; no name of its own, nothing goes.
+    ("et pour une PME ?", "l'ANSSI a un guide pour les start-up ?", "l'ANSSI a un guide pour les start-up ?"),
+    ("et côté IA ?", "Que contient le bulletin d'avril 2026 en cybersécurité ?",
+     "Que contient le bulletin d'avril 2026 en cybersécurité ?"),
+])
+def test_a_follow_up_naming_another_subject_replaces_the_previous_name(follow_up, previous, read_as):
+    assert understand(follow_up, [previous]) == f"{follow_up} — {read_as}"
