@@ -89,6 +89,15 @@ def test_typos_and_missing_apostrophes_find_the_indexed_word():
     assert not index.scores("cryptomonnaie").any()
 
 
+def test_a_french_word_is_not_read_as_a_typo_of_another():
+    passages = [_passage("dessous", "Le dessous de la carte mère."), _passage("portail", "Le portail de la Région."),
+                _passage("sauvegarde", "La sauvegarde des données.")]
+    index = LexicalIndex.build(passages)
+    for word in ("dessus", "portable", "préfet", "prefet"):
+        assert index.known(analyze(word)[0]) == analyze(word)[0], word
+    assert index.known(analyze("sauvgarde")[0]) == analyze("sauvegarde")[0]  # a typo still is one
+
+
 def test_accents_come_back_from_the_passages_own_words():
     from assistant.lexical import Accents
 
