@@ -21,7 +21,7 @@ by the API (`understood_as`).
 from __future__ import annotations
 
 import re
-
+from dataclasses import replace
 from datetime import date
 
 from . import rules
@@ -43,7 +43,10 @@ _ANAPHORA = re.compile(
     r"|label|site|comité|comite|rapport|article|cas)"
     r"|cette (?:charte|mesure|règle|regle|démarche|demarche|aide|obligation|pratique|recommandation|étape|etape|loi"
     r"|directive|attaque|arnaque|fraude)"
-    r"|ces (?:mesures|règles|regles|étapes|etapes|obligations|recommandations|conseils|aides|documents))\b"
+    r"|ces (?:mesures|règles|regles|étapes|etapes|obligations|recommandations|conseils|aides|documents)"
+    r"|l[àa][- ]dedans|l[àa] dessus)\b"
+    # « lequel est le plus récent ? », « laquelle choisir ? »
+    r"|^\W*(?:lequel|laquelle|lesquels|lesquelles)\b"
     r"|^\W*(?:il|elle|ils|elles)\s+(?!faut\b|y a\b|s['’]agit\b)"
     # « est-il », « doit-elle » (not « faut-il », « y a-t-il », « s'agit-il »)
     r"|(?<!faut)(?<!a-t)(?<!agit)-(?:il|elle|ils|elles)\b"
@@ -53,7 +56,9 @@ _ANAPHORA = re.compile(
     r"|organiser|organise|porter|porte|piloter|pilote|proposer|propose|renouveler|activer|vérifier|verifier"
     # the same verbs in the present (« on l'applique comment ? », « je le contacte où ? »)
     r"|applique|appliquent|utilise|utilisent|installe|demande|contacte|trouve|obtient|met|mets|signe|teste|vérifie"
-    r"|verifie|active|renouvelle)\b",
+    r"|verifie|active|renouvelle|former|forme|parle|parlent|parler|sensibiliser|informer|prévenir|prevenir"
+    r"|sécuriser|securiser|sécurise|securise|protéger|proteger|protège|protege|changer|change|garder|supprimer"
+    r"|sauvegarder|chiffrer|signaler|signale|dire|remplir|envoyer|envoie|imposer|interdire|autoriser)\b",
     re.I)
 # « détaille celle sur les sauvegardes », « tu peux développer ? », « explique mieux »: more of what was answered,
 # in a question of at most SHORT content words; and « celle sur… », « ceux qui… » standing for what was named.
@@ -62,13 +67,19 @@ _MORE = re.compile(r"^\W*(?:(?:tu peux|peux-tu|vous pouvez|pouvez-vous|tu pourra
                    r"|en dire plus)\b"
                    r"|\b(?:celui|celle|ceux|celles)\s+(?:sur|de|du|des|d['’]|qui|que|pour|concernant)\b", re.I)
 # « comment on adhère ? », « qui contacter ? »: a question word and a single content word say too little alone.
-_ASKS = re.compile(r"^\W*(?:comment|qui|quoi|o[uù]|combien|quand|pourquoi|c['’]est)\b", re.I)
+_ASKS = re.compile(r"^\W*(?:comment|qui|quoi|o[uù]|combien|quand|pourquoi|c['’]est|c['’][ée]tait)\b", re.I)
+# Words that do not say what a question is about: a follow-up is short when it has few words besides these.
+_FILLERS = frozenset(analyze("ça ca cela peux peut pouvez celui celle ceux celles fait faire quelque chose encore "
+                             "dessus dedans concrètement vraiment exactement aussi dois doit faut truc"))
 # « …, et ensuite ? », « et après ? » at the end of a question: the next step of what was asked.
 _THEN = re.compile(r"(?:^|[.,;:!?]\s*|\bet\s+)(?:ensuite|apr[eè]s|maintenant|la suite)\W*$", re.I)
 # « on commence par quoi ? », « concrètement on fait comment ? »: the same, in a question of at most VAGUE content
 # words (« notre messagerie est piratée, on fait quoi ? » says what it is about).
 _NEXT_STEP = re.compile(r"\b(?:on|je|nous)\s+(?:commence|commencer|commen[cç]ons|d[ée]marre)\s+par\s+quoi\b"
-                        r"|\bpar\s+quoi\s+(?:on\s+|je\s+)?commence|\b(?:on|je)\s+fai[ts]\s+(?:comment|quoi)\b", re.I)
+                        r"|\bpar\s+quoi\s+(?:on\s+|je\s+)?commence|\b(?:on|je)\s+fai[ts]\s+(?:comment|quoi)\b"
+                        # « on vérifie comment ? », « je m'y prends comment ? »
+                        r"|^\W*(?:on|je|j['’]|nous)\s*(?:(?:s['’]|m['’]|y|l['’]|les?|la)\s*)*\w+\s+(?:comment|quoi)\b",
+                        re.I)
 VAGUE = 2
 # « c obligatoire pour tout le monde ? », « c'est fiable ? », « ça marche vraiment ? »: a judgement on what was asked.
 _JUDGEMENT = re.compile(
@@ -84,7 +95,9 @@ _NO_TOPIC = re.compile(
 # Words that only say which period or issue (« en 2025 », « en mars », « le n° 38 », « le dernier numéro »), by kind:
 # a follow-up that names a month keeps the year asked before (« et en janvier ? » after « … en 2025 »).
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_MONTH = re.compile(r"\b(?:" + MONTH_NAMES + r"|printemps|[ée]t[ée]|automne|hiver|rentr[ée]e|mois"
+_MONTH = re.compile(r"\b(?:" + MONTH_NAMES + r"|printemps|[ée]t[ée]|automne|hiver|rentr[ée]e"
+                    # « le mois d'avant », not « le mois de sensibilisation »
+                    r"|mois(?!\s+(?:de|du|des|d['’])\s*(?!(?:" + MONTH_NAMES + r")\b))"
                     r"|(?:(?:premier|second|deuxi[eè]me|troisi[eè]me|quatri[eè]me|dernier|1er|2e|2nd|3e|4e)\s+)?"
                     r"(?:trimestre|semestre))\b", re.I)
 _ISSUE = re.compile(r"\b(?:n\s*°\s*\d+|num[ée]ro\s+\d+|derni[eè]re?s?|r[ée]cente?s?|ann[ée]e)\b", re.I)
@@ -113,12 +126,17 @@ def depends_on_context(question: str) -> bool:
         return False
     if _ELLIPSIS.match(text) or _NO_TOPIC.match(text) or _THEN.search(text):
         return True
-    if (_ANAPHORA.search(text) or _JUDGEMENT.match(text) or _MORE.search(text)) and len(analyze(text)) <= SHORT:
+    if (_ANAPHORA.search(text) or _JUDGEMENT.match(text) or _MORE.search(text)) and _content(text) <= SHORT:
         return True
-    if _ASKS.match(text) and len(analyze(text)) <= 1:
+    if _ASKS.match(text) and _content(text) <= 1:
         return True
     step = _NEXT_STEP.search(text)
-    return step is not None and len(analyze(text[:step.start()] + " " + text[step.end():])) <= VAGUE
+    return step is not None and _content(text[:step.start()] + " " + text[step.end():]) <= VAGUE
+
+
+def _content(text: str) -> int:
+    """How many words say what `text` is about (its stems, `_FILLERS` left out)."""
+    return sum(stem not in _FILLERS for stem in analyze(text))
 
 
 # How a follow-up is joined to the question before it, in its reading (« et côté blockchain ? — quels sujets… »).
@@ -270,6 +288,10 @@ def _shifted_period(question: str, previous: str) -> str | None:
     hints = time_hints(previous)
     if re.search(r"\b(?:num[ée]ro|n\s*°|bulletin|parution)\b", question, re.I) and hints.number is not None:
         return f"n° {hints.number + step}"
+    if hints.date_from is None and (year := _YEAR.search(previous)):
+        # « et en 2024 ? » then « et l'année d'après ? »: a bare year, which names no issue without a publication
+        # word, is the period the follow-up counts from.
+        hints = replace(hints, date_from=f"{year[0]}-01-01", date_to=f"{year[0]}-12-31")
     if hints.date_from is None:
         return None
     start = date.fromisoformat(hints.date_from)

@@ -16,6 +16,10 @@ from assistant.followup import depends_on_context, emphasised, understand
     # More of what was answered, a pronoun for what was named, a question word and one content word.
     "détaille celle sur les sauvegardes", "tu peux développer ?", "et ceux qui travaillent à distance ?",
     "comment on adhère ?", "qui contacter ?",
+    # Pronouns and fillers do not make a question long; a verb after « on »/« je » and « comment » asks how.
+    "ça coute cher les outils pour faire ça ?", "il faut former les salariés la dessus ?", "faut les former ?",
+    "Le dernier numéro en parle encore ?", "Lequel est le plus récent ?", "C'était dans quel numéro ?",
+    "on verifie comment concretement ?",
 ])
 def test_follow_ups_depend_on_the_turn_before(question):
     assert depends_on_context(question), question
@@ -27,7 +31,7 @@ def test_follow_ups_depend_on_the_turn_before(question):
     "il faut faire quoi après un rançongiciel ?", "veille blockchain 2025", "faut-il une charte informatique ?",
     "y a-t-il un guide sur les sauvegardes ?", "notre messagerie vient d'etre piratee on fait quoi en urgence",
     "que faire après une cyberattaque ?", "détailler les étapes d'une réponse à un rançongiciel pour une PME",
-    "comment adhérer à la charte cyber ?", "rançongiciel ?",
+    "comment adhérer à la charte cyber ?", "rançongiciel ?", "je fais comment pour chiffrer mon disque dur ?",
 ])
 def test_standalone_questions_stand_alone(question):
     assert not depends_on_context(question), question
@@ -72,6 +76,9 @@ def test_a_follow_up_carries_the_previous_topic_and_its_own_period():
     ("et l'hiver d'après ?", "les bulletins de l'été 2025 sur l'IA", "les bulletins de l'hiver 2026 sur l'IA"),
     ("et en juin d'après ?", "le bulletin de mars 2025 parlait de quoi ?", "le bulletin de juin 2025 parlait de quoi ?"),
     ("et celui d'avant ?", "Que contient le bulletin de mai 2026 ?", "Que contient le bulletin d'avril 2026 ?"),
+    # A bare year, named by a follow-up before, is counted from too.
+    ("et l'année d'après ?", "Et en 2024 ? — les ateliers du mois de sensibilisation",
+     "Et en 2025 ? — les ateliers du mois de sensibilisation"),
     ("et celui d'avant ?", "Que contient le bulletin d'avril 2026 ?", "Que contient le bulletin de mars 2026 ?"),
 ])
 def test_a_follow_ups_period_is_counted_from_the_previous_one(follow_up, previous, read_as):
