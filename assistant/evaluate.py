@@ -465,8 +465,11 @@ SCOPE_ODDS_WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.08, 0.12)
 CERTAINTY_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0)
 CERTAINTY_SIMILARITIES = (0.85, 0.86, 0.87, 0.875, 0.88, 0.885, 0.89, 9.0)
 CERTAINTY_LENGTHS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
-# Share of the dev halves' answerable questions an uncertainty threshold may flag (the test target is 15 %).
-UNCERTAIN_BUDGET = 0.05
+# Share of the dev halves' answerable questions an uncertainty threshold may flag (the test target is 15 %). 5 %
+# until the length weight came (session 13); with it, 3 % catches as many of the blind dev half's near-domain
+# questions as 5 % did without it (16 of 44), flags fewer answerable ones, and leaves the chat's « Je pars à
+# l'étranger pour un salon, que faut-il prévoir ? » answered, which 5 % with the length weight flagged.
+UNCERTAIN_BUDGET = 0.03
 
 
 def calibrate(rows: list[dict]) -> dict:
