@@ -27,6 +27,9 @@ class Glossary:
     """Terms (longest first, so « deep fakes » is read before « fakes ») and their equivalents."""
 
     entries: tuple[tuple[re.Pattern, str, str], ...]
+    # A term's plural equivalent, where the glossary gives it (« pcs » -> « ordinateurs »): « nos vieux PC
+    # portables » reads « nos vieux ordinateurs portables », the term being the same in both numbers.
+    plurals: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def load(cls, path: Path = GLOSSARY) -> "Glossary":
@@ -39,17 +42,28 @@ class Glossary:
                 raise ValueError(f"{path}, ligne {number} : attendu « terme<TAB>équivalent », lu {line!r}")
             rows.append(tuple(parts))
         rows.sort(key=lambda row: -len(row[0]))
+        given = dict(rows)
+        plurals = tuple((term, given[term + "s"]) for term, _ in rows if term + "s" in given)
         return cls(tuple((re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.I), term, equivalent)
-                         for term, equivalent in rows))
+                         for term, equivalent in rows), plurals)
 
     def read(self, question: str, knows: Callable[[str], bool]) -> str:
         """The question with each term `knows` rejects replaced by its equivalent `knows` accepts."""
         if not rules.on("glossary"):
             return question
+        plurals = dict(self.plurals)
         for pattern, term, equivalent in self.entries:
             if pattern.search(question) and not knows(term) and knows(equivalent):
-                question = pattern.sub(equivalent, question)
+                def agreed(match: re.Match, term=term, equivalent=equivalent) -> str:
+                    before = question[:match.start()]
+                    return plurals[term] if term in plurals and _PLURAL_BEFORE.search(before) else equivalent
+                question = pattern.sub(agreed, question)
         return question
+
+
+# A plural determiner right before a term, maybe with an adjective between (« nos vieux », « les deux »).
+_PLURAL_BEFORE = re.compile(r"\b(?:les|des|nos|vos|mes|tes|ses|leurs|ces|plusieurs|quelques|\d+)\s+(?:\w+\s+)?$",
+                            re.I)
 
 
 @lru_cache(maxsize=1)

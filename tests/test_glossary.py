@@ -43,3 +43,13 @@ def test_a_bad_line_names_the_file_and_the_line(tmp_path):
     path.write_text("# comment\ndeepfake\thypertrucage\nransomware rançongiciel\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"glossary\.tsv, ligne 3"):
         Glossary.load(path)
+
+
+def test_a_term_the_same_in_both_numbers_is_read_in_the_number_of_its_determiner():
+    from assistant.glossary import glossary
+
+    unknown = {"pc", "pcs"}
+    def knows(text):
+        return text.lower() not in unknown
+    assert glossary().read("on veut donner nos vieux PC portables", knows) == "on veut donner nos vieux ordinateurs portables"
+    assert glossary().read("mon pc portable est lent", knows) == "mon ordinateur portable est lent"
