@@ -20,6 +20,7 @@ by the API (`understood_as`).
 """
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import replace
 from datetime import date
@@ -143,28 +144,37 @@ def _content(text: str) -> int:
 READ_WITH = " — "
 
 
-def understand(question: str, history: list[str] | tuple[str, ...] = ()) -> str:
+def understand(question: str, history: list[str] | tuple[str, ...] = (), latest: str | None = None) -> str:
     """The question as it is to be searched: itself, or, for a follow-up, with the previous question's topic.
 
     `history` holds the previous questions, oldest first; each was itself read
     this way when it was asked, so a chain of follow-ups keeps its topic.
+    `latest` is the month of the newest issue indexed (« 2026-10 »): « les
+    trois derniers bulletins » are then the three months up to it, which « le
+    trimestre d'avant » counts back from.
     """
     previous = ""
     for asked in list(history)[-HISTORY_KEPT:]:
-        previous = understand_one(asked, previous)
-    return understand_one(question, previous)
+        previous = understand_one(asked, previous, latest)
+    return understand_one(question, previous, latest)
 
 
-def understand_one(question: str, previous: str) -> str:
+def understand_one(question: str, previous: str, latest: str | None = None) -> str:
     """`question` read after `previous` (what the turn before was understood as)."""
     if not previous.strip() or not depends_on_context(question):
         return question.strip()
     context = previous.strip()
-    shifted = _shifted_period(question, context)
-    if shifted and _RUN.search(context):
+    shifted = _shifted_period(question, context, latest)
+    if shifted and _RUN.search(context) and not time_hints(context).last:
         # « le mois d'avant » « du bulletin de décembre 2025 »: the period counted from it takes its place.
         context = _RUN.sub(shifted, context, count=1) if " à " not in shifted else _SPAN_RUN.sub(
             lambda run: _SPAN_LEADS.get((run[1] or "").lower(), "la période ") + f"de {shifted}", context, count=1)
+    elif shifted and time_hints(context).last:
+        # « les trois derniers bulletins » then « le trimestre d'avant »: « les trois bulletins de la période de … ».
+        context = re.sub(r"\s*\b(?:plus\s+)?(?:derni[eè]re?s|r[ée]cente?s)\b", "", context)
+        asks = context.rstrip().endswith("?")
+        context = f"{context.rstrip(' ?')} {'de la période de ' if ' à ' in shifted else 'en '}{shifted}" \
+                  f"{' ?' if asks else ''}"
     elif shifted or _YEAR.search(question) or _ISSUE.search(question):
         # The follow-up names its own period or issue: the previous one's goes.
         context = _drop(_PERIOD, context)
@@ -279,7 +289,7 @@ def _named_unit(question: str, hints, step: int) -> str | None:
     return before[-1] if before else None
 
 
-def _shifted_period(question: str, previous: str) -> str | None:
+def _shifted_period(question: str, previous: str, latest: str | None = None) -> str | None:
     """« le mois d'avant », « le numéro suivant », « l'année précédente » after a question that named one: the
     period or issue meant, in words (« novembre 2025 », « n° 39 »)."""
     step = -1 if _BEFORE.search(question) else 1 if _AFTER.search(question) else 0
@@ -292,6 +302,13 @@ def _shifted_period(question: str, previous: str) -> str | None:
         # « et en 2024 ? » then « et l'année d'après ? »: a bare year, which names no issue without a publication
         # word, is the period the follow-up counts from.
         hints = replace(hints, date_from=f"{year[0]}-01-01", date_to=f"{year[0]}-12-31")
+    if hints.date_from is None and hints.last and latest:
+        # « les trois derniers bulletins » then « et le trimestre d'avant ? »: the months of the newest issues,
+        # one a month.
+        year, month = int(latest[:4]), int(latest[5:7])
+        first = (year * 12 + month - 1) - (hints.last - 1)
+        hints = replace(hints, date_from=f"{first // 12}-{first % 12 + 1:02d}-01",
+                        date_to=f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}")
     if hints.date_from is None:
         return None
     start = date.fromisoformat(hints.date_from)

@@ -113,7 +113,9 @@ class Assistant:
         # « deepfakes » as the documents write it, in the question and the previous ones the reading keeps
         read = [glossary().read(text.strip(), knows) for text in (*list(history)[-HISTORY_KEPT:], question)]
         asked = read[-1]
-        understood = understand(asked, read[:-1]) if rules.on("followup") else asked
+        newest = self.searcher.latest_bulletin()
+        understood = understand(asked, read[:-1], latest=newest.date if newest else None) \
+            if rules.on("followup") else asked
         answer = self._answer(emphasised(asked, understood), k, filters)
         return replace(answer, question=question, understood_as=understood if understood != question.strip() else None)
 

@@ -111,3 +111,15 @@ def test_a_follow_ups_own_words_are_searched_once_more_not_shown():
 ])
 def test_a_follow_up_naming_another_subject_replaces_the_previous_name(follow_up, previous, read_as):
     assert understand(follow_up, [previous]) == f"{follow_up} — {read_as}"
+
+
+def test_the_latest_issues_are_counted_back_from_the_newest_indexed():
+    latest = "2026-10-13"
+    assert understand("et le trimestre d'avant ?", ["les derniers bulletins parlaient de quoi côté blockchain ?"],
+                      latest=latest) == ("et le trimestre d'avant ? — les bulletins parlaient de quoi côté blockchain "
+                                         "de la période de mai 2026 à juillet 2026 ?")
+    assert understand("et le mois d'avant ?", ["les deux derniers bulletins sur l'IA"], latest=latest) \
+        == "et le mois d'avant ? — les deux bulletins sur l'IA en août 2026"
+    # Without the newest issue's date there is nothing to count from: the subject is kept, with no period.
+    assert understand("et le trimestre d'avant ?", ["les derniers bulletins sur l'IA"]) \
+        == "et le trimestre d'avant ? — les bulletins sur l'IA"
