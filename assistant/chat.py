@@ -10,13 +10,13 @@ as a second barrier).
 """
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass, replace
 from typing import Callable
 
 from .answer import CLOSEST, DOUBT, NOT_FOUND, NOT_FOUND_SCOPE, OFF_TOPIC, UNCERTAIN
 from .catalog import DOC_TYPE_PLURALS, Catalog, count_of, month_label, type_line
+from .dates import month_bounds
 from .highlight import Box, segments
 from .render import citation, help_lines, where_parts
 from .schema import DOC_TYPES, Answer, Hit, Passage
@@ -127,8 +127,9 @@ def filter_choices(catalog: Catalog) -> FilterChoices:
 
 
 def _month_bounds(month: str) -> tuple[str, str]:
+    """The first and last day of « YYYY-MM »."""
     year, number = int(month[:4]), int(month[5:7])
-    return f"{month}-01", f"{month}-{calendar.monthrange(year, number)[1]:02d}"
+    return month_bounds((year, number), (year, number))
 
 
 def filters_from_settings(values: dict) -> Filters:

@@ -136,7 +136,8 @@ def _months(match: re.Match, offset: int, year: int) -> tuple[tuple[int, int], t
     return (year, (nth - 1) * width + 1), (year, nth * width)
 
 
-def _bounds(first: tuple[int, int], last: tuple[int, int]) -> tuple[str, str]:
+def month_bounds(first: tuple[int, int], last: tuple[int, int]) -> tuple[str, str]:
+    """The first day of (year, month) `first` and the last day of `last`, ISO."""
     return _period(*first)[0], _period(*last)[1]
 
 
@@ -144,27 +145,27 @@ def _span(text: str, publication: bool, today: date) -> tuple[str, str] | None:
     """A period of several months the question names, as (first day, last day), or None."""
     try:
         if winter := _WINTER.search(text):
-            return _bounds((int(winter[1]), 12), (int(winter[2]), 2))
+            return month_bounds((int(winter[1]), 12), (int(winter[2]), 2))
         if span := _SPAN.search(text):
             end_year = int(span[12])
             first, _ = _months(span, 1, int(span[6]) if span[6] else end_year)
             _, last = _months(span, 7, end_year)
             if first > last and not span[6]:
                 first = (first[0] - 1, first[1])  # « de novembre à février 2026 »
-            return _bounds(first, last) if first <= last else None
+            return month_bounds(first, last) if first <= last else None
         until = (today.year, today.month)
         if since := _SINCE.search(text):
-            return _bounds(_months(since, 1, int(since[6]))[0], until)
+            return month_bounds(_months(since, 1, int(since[6]))[0], until)
         if one := _ONE.search(text):
             if one[1] not in _MONTHS:  # a month and year alone is read by the caller, as it always was
-                return _bounds(*_months(one, 1, int(one[6])))
+                return month_bounds(*_months(one, 1, int(one[6])))
         if publication and (years := _YEARS.search(text)) and years[1] <= years[2]:
-            return _bounds((int(years[1]), 1), (int(years[2]), 12))
+            return month_bounds((int(years[1]), 1), (int(years[2]), 12))
         if publication and (since := _SINCE_YEAR.search(text)):
-            return _bounds((int(since[1]), 1), until)
+            return month_bounds((int(since[1]), 1), until)
         if publication and (edge := _EDGE_YEAR.search(text)):
             year = int(edge[2])
-            return _bounds((year, 1), (year, 3)) if edge[1] == "debut" else _bounds((year, 10), (year, 12))
+            return month_bounds((year, 1), (year, 3)) if edge[1] == "debut" else month_bounds((year, 10), (year, 12))
     except ValueError:
         return None
     return None

@@ -20,13 +20,12 @@ by the API (`understood_as`).
 """
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import replace
 from datetime import date
 
 from . import rules
-from .dates import ORDINALS, time_hints
+from .dates import ORDINALS, month_bounds, time_hints
 from .lexical import analyze, fold
 from .french import MONTH_NAMES
 from .render import french_date
@@ -165,11 +164,12 @@ def understand_one(question: str, previous: str, latest: str | None = None) -> s
         return question.strip()
     context = previous.strip()
     shifted = _shifted_period(question, context, latest)
-    if shifted and _RUN.search(context) and not time_hints(context).last:
+    latest_few = time_hints(context).last if shifted else None
+    if shifted and _RUN.search(context) and not latest_few:
         # « le mois d'avant » « du bulletin de décembre 2025 »: the period counted from it takes its place.
         context = _RUN.sub(shifted, context, count=1) if " à " not in shifted else _SPAN_RUN.sub(
             lambda run: _SPAN_LEADS.get((run[1] or "").lower(), "la période ") + f"de {shifted}", context, count=1)
-    elif shifted and time_hints(context).last:
+    elif latest_few:
         # « les trois derniers bulletins » then « le trimestre d'avant »: « les trois bulletins de la période de … ».
         context = re.sub(r"\s*\b(?:plus\s+)?(?:derni[eè]re?s|r[ée]cente?s)\b", "", context)
         asks = context.rstrip().endswith("?")
@@ -301,14 +301,15 @@ def _shifted_period(question: str, previous: str, latest: str | None = None) -> 
     if hints.date_from is None and (year := _YEAR.search(previous)):
         # « et en 2024 ? » then « et l'année d'après ? »: a bare year, which names no issue without a publication
         # word, is the period the follow-up counts from.
-        hints = replace(hints, date_from=f"{year[0]}-01-01", date_to=f"{year[0]}-12-31")
+        date_from, date_to = month_bounds((int(year[0]), 1), (int(year[0]), 12))
+        hints = replace(hints, date_from=date_from, date_to=date_to)
     if hints.date_from is None and hints.last and latest:
         # « les trois derniers bulletins » then « et le trimestre d'avant ? »: the months of the newest issues,
         # one a month.
         year, month = int(latest[:4]), int(latest[5:7])
         first = (year * 12 + month - 1) - (hints.last - 1)
-        hints = replace(hints, date_from=f"{first // 12}-{first % 12 + 1:02d}-01",
-                        date_to=f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}")
+        date_from, date_to = month_bounds((first // 12, first % 12 + 1), (year, month))
+        hints = replace(hints, date_from=date_from, date_to=date_to)
     if hints.date_from is None:
         return None
     start = date.fromisoformat(hints.date_from)

@@ -82,7 +82,7 @@ def analyze(text: str) -> list[str]:
 def french_stems() -> frozenset[str]:
     """The stems of the words of general French, accents folded: pyspellchecker's French word list (139,905 words
     seen in film subtitles, 37,193 stems; read once, about half a second). On the blind set's questions, 27 of
-    the 28 « corrections » the typo rule made were French words read as another (« appartement » as « apport »,
+    the 29 « corrections » the typo rule made were French words read as another (« appartement » as « apport »,
     « balance » as « blanc », « reconstruit » as « reconstruct »)."""
     import gzip
     import json

@@ -97,6 +97,7 @@ class Searcher:
         self._last_every: tuple[str, np.ndarray] | None = None
         self._last_mask: tuple[Filters, np.ndarray] | None = None
         self._rows_by_source: dict[str, list[int]] | None = None
+        self._latest_bulletin: tuple[Passage | None] | None = None
 
     def dense_text(self, question: str) -> str:
         """What the dense model reads of a question: its words with their accents put back (lexical.Accents)."""
@@ -290,9 +291,11 @@ class Searcher:
         return list(self._rows_by_source.get(source, ()))
 
     def latest_bulletin(self) -> Passage | None:
-        """A passage of the most recent dated bulletin, if any."""
-        dated = [p for p in self.index.passages if p.doc_type == "bulletin" and p.date]
-        return max(dated, key=lambda p: p.date) if dated else None
+        """A passage of the most recent dated bulletin, if any; found once per index (every follow-up reads it)."""
+        if self._latest_bulletin is None:
+            dated = [p for p in self.index.passages if p.doc_type == "bulletin" and p.date]
+            self._latest_bulletin = (max(dated, key=lambda p: p.date) if dated else None,)
+        return self._latest_bulletin[0]
 
     def in_period(self, hints: TimeHints) -> np.ndarray:
         """Which passages are dated within the period the hints name."""

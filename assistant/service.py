@@ -113,7 +113,7 @@ class Assistant:
         # « deepfakes » as the documents write it, in the question and the previous ones the reading keeps
         read = [glossary().read(text.strip(), knows) for text in (*list(history)[-HISTORY_KEPT:], question)]
         asked = read[-1]
-        newest = self.searcher.latest_bulletin()
+        newest = self.searcher.latest_bulletin() if len(read) > 1 else None  # only a follow-up counts from it
         understood = understand(asked, read[:-1], latest=newest.date if newest else None) \
             if rules.on("followup") else asked
         answer = self._answer(emphasised(asked, understood), k, filters)
