@@ -23,6 +23,8 @@ RULES = {
     "emphasis": "mots propres à une question de suite (« et pour les téléphones ? ») comptés une fois de plus dans "
                 "la recherche (followup.py)",
     "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (stages.py)",
+    "spread": "une seule section parmi les trois premiers passages : ses passages suivants viennent juste après "
+              "(stages.py)",
     "subsections": "dernière phrase citée d'un passage suivi de ses sous-sections : leurs premiers éléments la suivent "
                    "(answer.py)",
     "accents": "accents remis aux mots d'une question tapée sans eux, pour la recherche sémantique (lexical.py)",

@@ -21,10 +21,39 @@ def test_a_stage_switched_off_passes_its_candidates_on_and_a_check_finds_nothing
     context = stages.Context(Searcher(), k=2)
     candidates = [(3, 0.9), (1, 0.5), (2, 0.1)]
     query = Query.parse("le dernier bulletin sur la blockchain")
-    with rules.switched_off("duplicates", "pointers", "period"):
+    with rules.switched_off("duplicates", "pointers", "spread", "period"):
         assert list(stages.duplicates(query, iter(candidates), context)) == candidates
         assert list(stages.pointers(query, iter(candidates), context)) == candidates
+        assert list(stages.spread(query, iter(candidates), context)) == candidates
         assert stages.uncovered_period(query, [], context) is None
+
+
+def test_one_passage_per_section_among_the_first_three_and_the_others_right_after():
+    from types import SimpleNamespace
+
+    from assistant.schema import Passage
+
+    def passage(n: int, section: str | None, source: str = "guide.md") -> Passage:
+        return Passage(id=str(n), text=f"Passage {n}.", title="Guide", source=source, doc_type="guide", section=section)
+
+    passages = [passage(0, "Sauvegardes"), passage(1, "Sauvegardes"), passage(2, "Sauvegardes"),
+                passage(3, "Mots de passe"), passage(4, None), passage(5, None), passage(6, "Sauvegardes", "autre.md"),
+                passage(7, "Mises à jour")]
+    searcher = SimpleNamespace(index=SimpleNamespace(passages=passages))
+    query = Query.parse("comment faire les sauvegardes ?")
+    ranked = [(row, 1.0 - row / 10) for row in range(8)]
+    rows = [row for row, _ in stages.spread(query, iter(ranked), stages.Context(searcher, k=8, mode="hybrid"))]
+    # The section's second and third passages wait for another section; then they come, best first.
+    assert rows == [0, 3, 4, 1, 2, 5, 6, 7]
+    # Passages without a section are each their own; the same section in another file is another section.
+    ranked = [(0, 0.9), (6, 0.8), (1, 0.7), (3, 0.6)]
+    assert [row for row, _ in stages.spread(query, iter(ranked), stages.Context(searcher, k=4, mode="hybrid"))] \
+        == [0, 6, 3, 1]
+    ranked = [(4, 0.9), (5, 0.8), (1, 0.7), (0, 0.6)]
+    assert [row for row, _ in stages.spread(query, iter(ranked), stages.Context(searcher, k=4, mode="hybrid"))] \
+        == [4, 5, 1, 0]
+    # Only the fused search spreads.
+    assert list(stages.spread(query, iter(ranked), stages.Context(searcher, k=4, mode="dense"))) == ranked
 
 
 def test_query_is_read_once_and_accepted_as_text():
