@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from . import rules
@@ -47,11 +47,15 @@ class Glossary:
         return cls(tuple((re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.I), term, equivalent)
                          for term, equivalent in rows), plurals)
 
+    @cached_property
+    def _plural_of(self) -> dict[str, str]:
+        return dict(self.plurals)
+
     def read(self, question: str, knows: Callable[[str], bool]) -> str:
         """The question with each term `knows` rejects replaced by its equivalent `knows` accepts."""
         if not rules.on("glossary"):
             return question
-        plurals = dict(self.plurals)
+        plurals = self._plural_of
         for pattern, term, equivalent in self.entries:
             if pattern.search(question) and not knows(term) and knows(equivalent):
                 def agreed(match: re.Match, term=term, equivalent=equivalent) -> str:
