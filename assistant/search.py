@@ -207,19 +207,28 @@ class Searcher:
     def standing(self, question: str | Query) -> float:
         """How far the question's best passage stands above the rest of the index: (best - mean) / standard
         deviation of its dense scores over every passage (a sample of STANDING_SAMPLE in a large index)."""
-        question = text_of(question)
+        best, scores = self._spread(text_of(question))
+        spread = float(scores.std()) if scores.size else 0.0
+        return (best - float(scores.mean())) / spread if spread > 1e-9 else 0.0
+
+    def typical(self, question: str | Query) -> float:
+        """The question's mean dense score over the index (a sample of STANDING_SAMPLE in a large one): what
+        any passage of this index scores, which the scope check takes from the best (scope.Scope)."""
+        _, scores = self._spread(text_of(question))
+        return float(scores.mean()) if scores.size else 0.0
+
+    def _spread(self, question: str) -> tuple[float, np.ndarray]:
+        """The question's best dense score and the scores it is compared with: every passage's, or a fixed
+        sample of STANDING_SAMPLE in a large index that is not flat."""
         size = self.index.size
         if size < 2:
-            return 0.0
+            return self.closest(question), np.zeros(0, dtype=np.float32)
         if size <= STANDING_SAMPLE or self.index.manifest.get("index_type", "flat") == "flat":
             scores = self._every(question)
-            best = float(scores.max())
-        else:
-            rows = np.random.default_rng(0).choice(size, STANDING_SAMPLE, replace=False)
-            scores = self.index.passage_scores(self.query_vector(question), np.sort(rows), WHOLE_WEIGHT)
-            best = self.closest(question)
-        spread = float(scores.std())
-        return (best - float(scores.mean())) / spread if spread > 1e-9 else 0.0
+            return float(scores.max()), scores
+        rows = np.random.default_rng(0).choice(size, STANDING_SAMPLE, replace=False)
+        return self.closest(question), self.index.passage_scores(self.query_vector(question), np.sort(rows),
+                                                                 WHOLE_WEIGHT)
 
     def dense_scores(self, question: str | Query) -> np.ndarray:
         """Every passage's dense score for the question, whatever the filters (a copy: the caller may keep it)."""
