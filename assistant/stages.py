@@ -553,11 +553,12 @@ def spread(query: Query, candidates: Iterable[Candidate], context: Context) -> I
     """One passage per section among the first SECTION_SPREAD shown; a section's next passages come right after.
 
     A section cut into several passages often fills the first three places with itself: « et après le
-    diagnostic, il se passe quoi ? » showed three passages of the diagnostic and not MonAideCyber, which the
-    follow-up was about; « on a tout débranché, et ensuite ? » three of the ransomware page and not whom to
-    call. A section's second passage mostly goes on with what its first said; another section is a second
-    answer. Passages without a section (a page, a paragraph of its own) are each their own. Fused search only. Blind dev half top 3 0.832 -> 0.847, dialogue dev 43
-    -> 44 of 56; local, PIAF, Service-Public unchanged (eval/attempts.md).
+    diagnostic, il se passe quoi ? » showed three passages of the diagnostic, and MonAideCyber, which the
+    follow-up was about, fifth. A section's second passage mostly goes on with what its first said, and the
+    answer still reads it as the lead's own (answer.compose_answer); another section is a second answer.
+    Passages without a section (a page, a paragraph of its own) are each their own. Fused search only.
+    Blind dev half top 3 0.832 -> 0.847, dialogue dev 43 -> 44 of 56; local, PIAF, Service-Public unchanged
+    (eval/attempts.md).
     """
     if context.mode != "hybrid":
         return candidates

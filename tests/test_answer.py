@@ -42,6 +42,27 @@ def test_answer_takes_sentences_verbatim_with_marks():
             assert any(sentence in h.passage.text for h in hits), sentence
 
 
+def test_the_lead_section_goes_on_in_its_passages_shown_after_the_first_three():
+    def hit(rank, text, section, score):
+        passage = Passage(id=f"p{rank}", text=text, title="Mémo", source="corpus/memo.pdf", doc_type="memo",
+                          page=rank, section=section)
+        return Hit(passage=passage, score=score, rank=rank, dense=0.9)
+
+    # The rule `spread` put the travel section's second passage 4th, after two other sections.
+    hits = [hit(1, "Avant de partir à l'étranger, faites le point sur les informations que vous emportez.",
+                "Voyager", 1.0),
+            hit(2, "Les salons professionnels réunissent clients et concurrents.", "Salons", 0.8),
+            hit(3, "Le télétravail demande un poste à jour.", "Télétravail", 0.7),
+            hit(4, "Emportez un ordinateur portable vidé de ses données sensibles et chiffrez son disque.",
+                "Voyager", 0.6),
+            hit(5, "Chiffrez les sauvegardes des serveurs.", "Sauvegardes", 0.5)]
+    answer = compose_answer("quel ordinateur portable emporter à l'étranger ?", hits)
+    assert "Emportez un ordinateur portable vidé de ses données sensibles et chiffrez son disque. [4]" in answer.text
+    # Another section's 4th passage is not read.
+    other = [*hits[:3], replace(hits[3], passage=replace(hits[3].passage, section="Autre"))]
+    assert "Emportez" not in compose_answer("quel ordinateur portable emporter à l'étranger ?", other).text
+
+
 def test_uncertain_without_hits_or_below_threshold_shows_the_closest_passages():
     empty = compose_answer("question", [])
     assert empty.outcome == "uncertain" and empty.text == NOT_FOUND and empty.hits == () and not empty.abstained
