@@ -98,6 +98,8 @@ class Searcher:
         self._last_mask: tuple[Filters, np.ndarray] | None = None
         self._rows_by_source: dict[str, list[int]] | None = None
         self._latest_bulletin: tuple[Passage | None] | None = None
+        self._last_spread: tuple[str, float, np.ndarray] | None = None
+        self._sample: np.ndarray | None = None  # the rows `_spread` reads in a large index, drawn once
 
     def dense_text(self, question: str) -> str:
         """What the dense model reads of a question: its words with their accents put back (lexical.Accents)."""
@@ -219,16 +221,23 @@ class Searcher:
 
     def _spread(self, question: str) -> tuple[float, np.ndarray]:
         """The question's best dense score and the scores it is compared with: every passage's, or a fixed
-        sample of STANDING_SAMPLE in a large index that is not flat."""
+        sample of STANDING_SAMPLE in a large index that is not flat. The scope check and the certainty both read
+        them: the last question's are kept (one tuple assignment, as `_every`)."""
         size = self.index.size
         if size < 2:
             return self.closest(question), np.zeros(0, dtype=np.float32)
         if size <= STANDING_SAMPLE or self.index.manifest.get("index_type", "flat") == "flat":
             scores = self._every(question)
             return float(scores.max()), scores
-        rows = np.random.default_rng(0).choice(size, STANDING_SAMPLE, replace=False)
-        return self.closest(question), self.index.passage_scores(self.query_vector(question), np.sort(rows),
-                                                                 WHOLE_WEIGHT)
+        last = self._last_spread
+        if last is not None and last[0] == question:
+            return last[1], last[2]
+        if self._sample is None:
+            self._sample = np.sort(np.random.default_rng(0).choice(size, STANDING_SAMPLE, replace=False))
+        best = self.closest(question)
+        scores = self.index.passage_scores(self.query_vector(question), self._sample, WHOLE_WEIGHT)
+        self._last_spread = (question, best, scores)
+        return best, scores
 
     def dense_scores(self, question: str | Query) -> np.ndarray:
         """Every passage's dense score for the question, whatever the filters (a copy: the caller may keep it)."""
