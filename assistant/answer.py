@@ -489,8 +489,8 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     sources = hits[:3]
     # The section the answer leads with goes on in its next passages, which the rule `spread` shows after the first
     # three: they are read as the lead's own (blind dev phrase 0.620 -> 0.628 with them, as before `spread`).
-    lead = _section_of(hits[0].passage)
-    continued = {h.rank for h in hits[3:] if lead is not None and _section_of(h.passage) == lead}
+    lead = hits[0].passage.section_key
+    continued = {h.rank for h in hits[3:] if lead is not None and h.passage.section_key == lead}
     sources = [*sources, *(h for h in hits[3:] if h.rank in continued)]
     asked = query.asked if rules.on("value") else None
     source = value_source(hits, asked) if asked is not None else None
@@ -598,11 +598,6 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     quoted = [piece for _, rank, position, sentence in chosen
               for piece in pieces.get((rank, position), ((sentence, rank),))]
     return _answer(question, _quoted(quoted, cited), (*hits, *added), doubt)
-
-
-def _section_of(passage: Passage) -> tuple[str, str] | None:
-    """The document and section a passage belongs to, when it has a section."""
-    return (passage.source, passage.section) if passage.section else None
 
 
 def _quoted(pieces: list[tuple[str, int]], cited: dict[int, Hit]) -> tuple[str, tuple[Quote, ...]]:

@@ -54,6 +54,12 @@ class Passage:
     # the index is built, chunking.mark_pointers); the search shows it after the content it announces.
     points_elsewhere: bool = False
 
+    @property
+    def section_key(self) -> tuple[str, str] | None:
+        """The document and section the passage belongs to (None when it has no section): the passages cut
+        from one section share it."""
+        return (self.source, self.section) if self.section else None
+
     def to_dict(self) -> dict:
         """Plain dict for JSON lines."""
         return asdict(self)

@@ -108,13 +108,6 @@ class Background:
             self._frequencies = (dict(Counter(t for text in texts for t in set(analyze(text)))), len(texts))
         return self._frequencies
 
-    def best(self, query: np.ndarray) -> float:
-        """The question's highest similarity to a background passage."""
-        vectors = self.vectors()
-        if vectors.size == 0:
-            return 0.0
-        return float(np.max(vectors @ np.asarray(query, dtype=np.float32).ravel()))
-
     def above_typical(self, query: np.ndarray) -> float:
         """How far the question's highest similarity to a background passage stands above its mean one."""
         vectors = self.vectors()
@@ -185,8 +178,7 @@ class Scope:
         passage stands above the background's typical one; share of the question's words the index knows; mean
         log-odds of its words, index against background)."""
         query = Query.of(question)
-        margin = (searcher.closest(query.text) - searcher.typical(query.text)) \
-            - self.background.above_typical(searcher.query_vector(query.text))
+        margin = searcher.above_typical(query.text) - self.background.above_typical(searcher.query_vector(query.text))
         lexical = searcher.index.lexical
         terms = lexical.terms(query.stems)
         known = sum(t in lexical.model.vocab_dict for t in terms) / len(terms) if terms else 1.0

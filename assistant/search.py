@@ -213,11 +213,11 @@ class Searcher:
         spread = float(scores.std()) if scores.size else 0.0
         return (best - float(scores.mean())) / spread if spread > 1e-9 else 0.0
 
-    def typical(self, question: str | Query) -> float:
-        """The question's mean dense score over the index (a sample of STANDING_SAMPLE in a large one): what
-        any passage of this index scores, which the scope check takes from the best (scope.Scope)."""
-        _, scores = self._spread(text_of(question))
-        return float(scores.mean()) if scores.size else 0.0
+    def above_typical(self, question: str | Query) -> float:
+        """How far the question's best dense score stands above its mean over the index (a sample of
+        STANDING_SAMPLE in a large one): what the scope check weighs against the background (scope.Scope)."""
+        best, scores = self._spread(text_of(question))
+        return best - float(scores.mean()) if scores.size else best
 
     def _spread(self, question: str) -> tuple[float, np.ndarray]:
         """The question's best dense score and the scores it is compared with: every passage's, or a fixed

@@ -568,8 +568,7 @@ def spread(query: Query, candidates: Iterable[Candidate], context: Context) -> I
         rest = iter(candidates)
         seen, deferred, shown = set(), [], 0
         for row, score in rest:
-            passage = passages[row]
-            key = (passage.source, passage.section) if passage.section else None
+            key = passages[row].section_key
             if key is not None and key in seen:
                 deferred.append((row, score))
                 continue
