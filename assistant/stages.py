@@ -423,8 +423,8 @@ def articles_on_topic(query: Query, hits: list[Hit], context: Context) -> list[H
         passage = hit.passage
         if passage.doc_type != "bulletin" or passage.points_elsewhere or not passage.section:
             continue
-        if (passage.source, passage.section) not in seen:
-            seen.add((passage.source, passage.section))
+        if passage.section_key not in seen:
+            seen.add(passage.section_key)
             items.append(hit)
     items = _on_subject(items, topic_words(query.stems) - _NO_SUBJECT, context.lexical)[:ARTICLES_MAX]
     return sorted(items, key=lambda hit: hit.passage.date or "", reverse=True) if len(items) >= 2 else None
