@@ -547,9 +547,14 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     rank_of, added, cited = {h.passage.id: h.rank for h in hits}, [], {h.rank: h for h in hits}
 
     def cite(owner: Passage, current: int, own: bool = False) -> int:
-        # A sub-section's lines are cited with their own passage; a list cut by a page break, with its page's.
+        # A line is cited with its own passage when that one is shown; a list cut by a page break, with its
+        # page's; a sub-section's lines with their own passage.
         here = cited[current].passage
-        if (owner.id == here.id) if own else (owner.page == here.page):
+        if owner.id == here.id:
+            return current
+        if owner.id in rank_of:
+            return rank_of[owner.id]
+        if not own and owner.page == here.page:
             return current
         if owner.id not in rank_of:
             added.append(Hit(passage=owner, score=cited[current].score, rank=len(hits) + len(added) + 1))

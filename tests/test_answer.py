@@ -217,6 +217,19 @@ def test_a_list_over_a_page_break_cites_the_next_page():
     assert ranked.text.endswith("4. Diffuser une note. [2]") and len(ranked.hits) == 2, ranked.text
 
 
+def test_a_list_going_on_in_a_passage_shown_on_the_same_page_cites_that_passage():
+    # The list's tail, on the same page, is shown first (its section's best passage): its lines carry its mark [1],
+    # not the head's [2] (the page rule is for a passage that is not shown).
+    head = replace(_hit(2, "La présente charte a pour objet :\n- de définir les engagements des signataires ;").passage,
+                   id="charte-p2-0", page=2)
+    tail = replace(head, id="charte-p2-1", text="- de constituer un réseau régional de prestataires.")
+    hits = [Hit(passage=tail, score=1.0, rank=1, dense=0.9), Hit(passage=head, score=0.9, rank=2, dense=0.9)]
+    answer = compose_answer("quel est l'objet de la charte ?", hits, max_sentences=1, following={head: tail}.get)
+    assert answer.text.endswith("des signataires ; [2] de constituer un réseau régional de prestataires. [1]"), \
+        answer.text
+    assert [q.passage_id for q in answer.quotes] == ["charte-p2-0", "charte-p2-1"] and len(answer.hits) == 2
+
+
 def test_a_list_keeps_its_first_item_and_its_lines_are_not_quoted_twice():
     first = _hit(1, "L'adhésion à la charte est ouverte à toute entreprise normande de services numériques et "
                     "ses étapes sont simples, " + "x" * 120 + ".")
