@@ -35,6 +35,11 @@ HISTORY_KEPT = 10
 # A question with a pronoun or a demonstrative is a follow-up only when it has at most this many content words:
 # « on a reçu un mail bizarre, c'est grave ça ? » says what it is about.
 SHORT = 4
+# A follow-up with at least this many content words of its own that are off the index's topics is read alone
+# (service.py, rule `alone`): « et une idée de cadeau pour les 60 ans de ma mère ? » after a question on phishing
+# is a new question, not one about phishing. The blind dialogues' follow-ups that are off topic alone have at most
+# three (« et deux mois après ? », « c'est obligatoire pour tout le monde ? »).
+STANDS_ALONE = 4
 
 _ELLIPSIS = re.compile(r"^\W*(?:et|mais|sinon|puis|ou alors|et puis|du coup)\b", re.I)
 _ANAPHORA = re.compile(
@@ -132,6 +137,11 @@ def depends_on_context(question: str) -> bool:
         return True
     step = _NEXT_STEP.search(text)
     return step is not None and _content(text[:step.start()] + " " + text[step.end():]) <= VAGUE
+
+
+def could_stand_alone(question: str) -> bool:
+    """Whether the question says enough of its own to be read alone, were its words off the index's topics."""
+    return _content(question) >= STANDS_ALONE
 
 
 def _content(text: str) -> int:

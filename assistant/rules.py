@@ -20,6 +20,8 @@ RULES = {
                 "connaît (« deepfakes » → « hypertrucages », data/glossary.tsv ; glossary.py)",
     "followup": "question qui dépend de la précédente (« et en 2025 ? », « ça coûte combien ? ») lue avec son sujet "
                 "(followup.py)",
+    "alone": "question lue comme une suite mais qui change de sujet, hors des sujets de l'index (au moins quatre mots "
+             "à elle, hors sujet seule) : lue seule (followup.py, service.py)",
     "emphasis": "mots propres à une question de suite (« et pour les téléphones ? ») comptés une fois de plus dans "
                 "la recherche (followup.py)",
     "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (stages.py)",

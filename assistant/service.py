@@ -19,7 +19,7 @@ from .catalog import catalog_of, covered_text
 from .config import Settings
 from .contacts import MAX_CONTACTS, contacts_of, nearest_contacts, nearest_topics
 from .embed import Embedder, get_embedder
-from .followup import HISTORY_KEPT, emphasised, understand
+from .followup import HISTORY_KEPT, could_stand_alone, emphasised, understand
 from .glossary import glossary
 from .index import IndexError, LoadedIndex, current_generation, load_index
 from .query import Query
@@ -116,8 +116,17 @@ class Assistant:
         newest = self.searcher.latest_bulletin() if len(read) > 1 else None  # only a follow-up counts from it
         understood = understand(asked, read[:-1], latest=newest.date if newest else None) \
             if rules.on("followup") else asked
+        if understood != asked and self._new_subject(asked):
+            understood = asked
         answer = self._answer(emphasised(asked, understood), k, filters)
         return replace(answer, question=question, understood_as=understood if understood != question.strip() else None)
+
+    def _new_subject(self, question: str) -> bool:
+        """A question read as a follow-up that is a new subject, off the index's topics: long enough to stand alone
+        and off topic alone (rule `alone`). It is then read, and refused, alone instead of being answered from the
+        turn before (« et une idée de cadeau pour les 60 ans de ma mère ? » after a question on phishing)."""
+        return (rules.on("alone") and rules.on("scope") and self.scope is not None and could_stand_alone(question)
+                and self.scope.off_topic(self.searcher, Query.parse(question)))
 
     def _covered(self, index: LoadedIndex) -> str:
         """What the index covers, in one sentence."""

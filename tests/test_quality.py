@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant import rules
 from assistant.config import Settings, load_settings
 from assistant.evaluate import EvalQuestion, local_matcher
 from assistant.index import build_index
@@ -91,6 +92,19 @@ def test_off_topic_questions_are_refused_with_no_passage(assistant):
         assert "Les documents indexés couvrent" in answer.text  # what is covered, said instead
     # Known miss: every word of it is the index's (« temps », « Rouen », « demain »); never answered, though.
     assert assistant.ask("Quel temps fera-t-il à Rouen demain ?").outcome != "answered"
+
+
+def test_a_new_subject_off_topic_is_not_read_as_a_follow_up(assistant):
+    previous = ["Comment sécuriser les ordinateurs portables avant un déplacement à l'étranger ?"]
+    # It opens with « et », but its own words say enough, and they are off topic: read and refused alone.
+    question = "et quels sont les horaires des marées au Mont-Saint-Michel pour dimanche prochain ?"
+    answer = assistant.ask(question, history=previous)
+    assert answer.outcome == "off_topic" and answer.understood_as is None, answer.understood_as
+    with rules.switched_off("alone"):
+        assert assistant.ask(question, history=previous).understood_as, "the rule `alone` measured nothing"
+    # A real follow-up, off topic alone, keeps the turn before.
+    follow_up = assistant.ask("et au retour ?", history=previous)
+    assert follow_up.understood_as and follow_up.outcome != "off_topic", follow_up.understood_as
 
 
 def test_questions_a_business_owner_asks_are_answered(assistant):
