@@ -168,6 +168,21 @@ def sentences_of(text: str) -> tuple[str, ...]:
     return tuple(split_sentences(text))
 
 
+# A window that asks (it ends with « ? », before any closing quote or bracket).
+_ASKS = re.compile(r"\?[\s»\"”)]*$")
+
+
+def window_asks(passage: Passage) -> list[bool]:
+    """For each text `passage_windows` gives, whether it is a sentence window that asks a question (the whole
+    passage never is): « Savez-vous ce que prépareront vos trois principaux concurrents ? »."""
+    head = passage_head(passage)
+    out = []
+    for i, window in enumerate(passage_windows(passage)):
+        body = window[len(head) + 1:] if head and window.startswith(f"{head}\n") else window
+        out.append(i > 0 and bool(_ASKS.search(body)))
+    return out
+
+
 def passage_windows(passage: Passage) -> list[str]:
     """The texts the dense retriever embeds for a passage: the whole passage, then its sentences.
 

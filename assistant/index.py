@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import mark_pointers, passage_windows, source_label
+from . import rules
+from .chunking import mark_pointers, passage_windows, source_label, window_asks
 from .config import Settings
 from .durable import fsync_dir, fsync_tree
 from .embed import Embedder
@@ -53,6 +54,12 @@ MANIFEST = "manifest.json"
 OWNERS = "owners.npy"
 # Passages whose vectors `LoadedIndex.passage_scores` gathers at once.
 SCORED_AT_ONCE = 2_000
+# Taken from a sentence window's similarity when it asks a question (rule `asks`): a question in a passage
+# (« Savez-vous ce que prépareront vos trois principaux concurrents ? », a notice's list of the questions it
+# answers) is near any question asked in the same words and says nothing of the topic, so such passages came
+# first for questions on other subjects. Blind dev half, hybrid top 3 0.847 -> 0.869; any penalty from 0.01 to
+# 0.1 gave the same ranks (eval/attempts.md, session 15).
+ASKING_PENALTY = 0.05
 # The vector index by collection size, from the scale part of `make bench` (eval/bench.md): exact
 # (flat) search up to FLAT_MAX_VECTORS window vectors, where it stays within a few milliseconds on
 # two cores; HNSW beyond, where flat search grows linearly and HNSW keeps recall@10 >= 0.95.
@@ -216,21 +223,37 @@ class LoadedIndex:
             self._accents = Accents((f"{p.title} {p.section or ''} {p.text}" for p in self.passages), general_words())
         return self._accents
 
+    def asking(self) -> np.ndarray:
+        """For each stored vector, whether it is a sentence window that asks a question (chunking.window_asks);
+        read once per loaded index from the passages (about 40 µs a passage). A passage whose vectors do not
+        match today's windows (an index built by another version) has none marked."""
+        if getattr(self, "_asking", None) is None:
+            starts = self.window_ranges()
+            asking = np.zeros(int(starts[-1]) if len(starts) else 0, dtype=bool)
+            for row, passage in enumerate(self.passages):
+                marks = window_asks(passage)
+                if len(marks) == starts[row + 1] - starts[row]:
+                    asking[starts[row]:starts[row + 1]] = marks
+            self._asking = asking
+        return self._asking
+
     def matrix(self) -> np.ndarray:
         """Every stored vector, as a read-only view of FAISS's own storage (no copy, flat or HNSW)."""
         if getattr(self, "_matrix", None) is None:
             self._matrix = vector_matrix(self.vectors)
         return self._matrix
 
-    def passage_scores(self, query: np.ndarray, rows: np.ndarray, whole_weight: float) -> np.ndarray:
-        """Dense score of each passage row: a mix of the whole passage's similarity and its best window's.
+    def passage_scores(self, query: np.ndarray, rows: np.ndarray, whole_weight: float,
+                       asking: bool = True) -> np.ndarray:
+        """Dense score of each passage row: a mix of the whole passage's similarity and its best window's, a
+        window that asks a question lowered by ASKING_PENALTY (rule `asks`) unless `asking` is False.
 
         Read by blocks of SCORED_AT_ONCE rows: the standing of a question in a large index reads a sample of
         20,000 passages, whose vectors gathered at once raised the 100k-passage server's peak memory 88 MiB
         above its resident size (`make bench`: 1,836 against 1,748 MiB; by blocks, the two are equal)."""
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) > SCORED_AT_ONCE:
-            return np.concatenate([self.passage_scores(query, rows[i:i + SCORED_AT_ONCE], whole_weight)
+            return np.concatenate([self.passage_scores(query, rows[i:i + SCORED_AT_ONCE], whole_weight, asking)
                                    for i in range(0, len(rows), SCORED_AT_ONCE)])
         starts = self.window_ranges()
         out = np.zeros(len(rows), dtype=np.float32)
@@ -241,11 +264,14 @@ class LoadedIndex:
         low, counts = low[keep], counts[keep]
         # All the rows' vectors in one gather and one product, then per-passage reductions (segments).
         first = np.cumsum(counts) - counts
-        sims = self.matrix()[np.repeat(low - first, counts) + np.arange(int(counts.sum()))] @ query.ravel()
+        vectors = np.repeat(low - first, counts) + np.arange(int(counts.sum()))
+        sims = self.matrix()[vectors] @ query.ravel()
+        if asking and rules.on("asks"):
+            sims -= ASKING_PENALTY * self.asking()[vectors]
         out[keep] = _mix(sims, first, counts, whole_weight)
         return out
 
-    def all_passage_scores(self, query: np.ndarray, whole_weight: float) -> np.ndarray:
+    def all_passage_scores(self, query: np.ndarray, whole_weight: float, asking: bool = True) -> np.ndarray:
         """`passage_scores` of every passage, from one product over all stored vectors (what flat search costs)."""
         starts = self.window_ranges()
         counts = np.diff(starts)
@@ -253,7 +279,10 @@ class LoadedIndex:
         has = np.flatnonzero(counts > 0)
         if has.size == 0:
             return out
-        out[has] = _mix(self.matrix() @ query.ravel(), starts[has], counts[has], whole_weight)
+        sims = self.matrix() @ query.ravel()
+        if asking and rules.on("asks"):
+            sims -= ASKING_PENALTY * self.asking()
+        out[has] = _mix(sims, starts[has], counts[has], whole_weight)
         return out
 
     def vectors_of(self, rows: list[int], all_vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -29,6 +29,8 @@ RULES = {
               "(stages.py)",
     "subsections": "dernière phrase citée d'un passage suivi de ses sous-sections : leurs premiers éléments la suivent "
                    "(answer.py)",
+    "asks": "une phrase qui pose une question ne compte presque pas comme la meilleure phrase de son passage pour la "
+            "recherche sémantique (index.py)",
     "accents": "accents remis aux mots d'une question tapée sans eux, pour la recherche sémantique (lexical.py)",
     "typos": "mot inconnu de l'index lu comme le mot indexé le plus proche (lexical.py)",
     "time": "passages du mois, de l'année, du numéro ou du dernier bulletin nommés favorisés (stages.py)",

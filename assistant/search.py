@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import stages
+from . import rules, stages
 from .asked import places_in
 from .config import Settings
 from .dates import TimeHints
@@ -94,11 +94,11 @@ class Searcher:
         self._vectors_lock = threading.Lock()
         self._capacity = 2048
         self._date_array: np.ndarray | None = None
-        self._last_every: tuple[str, np.ndarray] | None = None
+        self._last_every: tuple[str, bool, np.ndarray] | None = None
         self._last_mask: tuple[Filters, np.ndarray] | None = None
         self._rows_by_source: dict[str, list[int]] | None = None
         self._latest_bulletin: tuple[Passage | None] | None = None
-        self._last_spread: tuple[str, float, np.ndarray] | None = None
+        self._last_spread: tuple[str, bool, float, np.ndarray] | None = None
         self._sample: np.ndarray | None = None  # the rows `_spread` reads in a large index, drawn once
 
     def dense_text(self, question: str) -> str:
@@ -198,12 +198,13 @@ class Searcher:
         self._last_mask = (filters, allowed)
         return allowed
 
-    def closest(self, question: str | Query) -> float:
-        """The question's highest dense score over the whole index, whatever the filters (0 when empty)."""
+    def closest(self, question: str | Query, asking: bool = True) -> float:
+        """The question's highest dense score over the whole index, whatever the filters (0 when empty);
+        `asking` as in `LoadedIndex.passage_scores`."""
         question = text_of(question)
         if self.index.size == 0:
             return 0.0
-        _, scores, _ = self._dense(question, 1, None)
+        _, scores, _ = self._dense(question, 1, None, asking)
         return float(scores[0]) if len(scores) else 0.0
 
     def standing(self, question: str | Query) -> float:
@@ -215,29 +216,37 @@ class Searcher:
 
     def above_typical(self, question: str | Query) -> float:
         """How far the question's best dense score stands above its mean over the index (a sample of
-        STANDING_SAMPLE in a large one): what the scope check weighs against the background (scope.Scope)."""
-        best, scores = self._spread(text_of(question))
+        STANDING_SAMPLE in a large one): what the scope check weighs against the background (scope.Scope).
+        A window that asks a question counts in full here: the rule `asks` orders passages by what they say,
+        but a question in the documents is on their topics (with it, one answerable blind test question fell
+        off topic)."""
+        best, scores = self._spread(text_of(question), asking=False)
         return best - float(scores.mean()) if scores.size else best
 
-    def _spread(self, question: str) -> tuple[float, np.ndarray]:
+    def _spread(self, question: str, asking: bool = True) -> tuple[float, np.ndarray]:
         """The question's best dense score and the scores it is compared with: every passage's, or a fixed
         sample of STANDING_SAMPLE in a large index that is not flat. The scope check and the certainty both read
         them: the last question's are kept (one tuple assignment, as `_every`)."""
         size = self.index.size
         if size < 2:
-            return self.closest(question), np.zeros(0, dtype=np.float32)
+            return self.closest(question, asking), np.zeros(0, dtype=np.float32)
         if size <= STANDING_SAMPLE or self.index.manifest.get("index_type", "flat") == "flat":
-            scores = self._every(question)
+            scores = self._every(question, asking)
             return float(scores.max()), scores
+        asking = asking and self._asks()
         last = self._last_spread
-        if last is not None and last[0] == question:
-            return last[1], last[2]
+        if last is not None and last[:2] == (question, asking):
+            return last[2], last[3]
         if self._sample is None:
             self._sample = np.sort(np.random.default_rng(0).choice(size, STANDING_SAMPLE, replace=False))
-        best = self.closest(question)
-        scores = self.index.passage_scores(self.query_vector(question), self._sample, WHOLE_WEIGHT)
-        self._last_spread = (question, best, scores)
+        best = self.closest(question, asking)
+        scores = self.index.passage_scores(self.query_vector(question), self._sample, WHOLE_WEIGHT, asking)
+        self._last_spread = (question, asking, best, scores)
         return best, scores
+
+    def _asks(self) -> bool:
+        """Whether the rule `asks` changes any score in this index (it has windows that ask a question)."""
+        return rules.on("asks") and bool(self.index.asking().any())
 
     def dense_scores(self, question: str | Query) -> np.ndarray:
         """Every passage's dense score for the question, whatever the filters (a copy: the caller may keep it)."""
@@ -246,15 +255,17 @@ class Searcher:
             return np.zeros(0, dtype=np.float32)
         return self._every(question).copy()
 
-    def _every(self, question: str) -> np.ndarray:
+    def _every(self, question: str, asking: bool = True) -> np.ndarray:
         """Every passage's dense score for the question: one product over all stored vectors. The scope check,
         the standing and the search of one question all read it; the last question's is kept (one tuple
-        assignment, so a concurrent question never reads another's scores)."""
+        assignment, so a concurrent question never reads another's scores). `asking` as in
+        `LoadedIndex.passage_scores`: in an index with windows that ask, the scope check reads one product more."""
+        asking = asking and self._asks()
         last = self._last_every
-        if last is not None and last[0] == question:
-            return last[1]
-        scores = self.index.all_passage_scores(self.query_vector(question), WHOLE_WEIGHT)
-        self._last_every = (question, scores)
+        if last is not None and last[:2] == (question, asking):
+            return last[2]
+        scores = self.index.all_passage_scores(self.query_vector(question), WHOLE_WEIGHT, asking)
+        self._last_every = (question, asking, scores)
         return scores
 
     def place_not_covered(self, question: str | Query) -> str | None:
@@ -337,15 +348,15 @@ class Searcher:
         pattern = re.compile(rf"\bn°\s*{number}\b")
         return np.array([bool(pattern.search(p.title)) for p in self.index.passages], dtype=bool)
 
-    def _dense(self, question: str, n: int,
-               allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def _dense(self, question: str, n: int, allowed: np.ndarray | None,
+               asking: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Rows and dense scores of the n best passages, best first; and every passage's score when computed."""
         import faiss
 
         query = self.query_vector(question)
         if self.index.manifest.get("index_type", "flat") == "flat":
             # An exact index scans every vector anyway: one product scores every passage, no second pass.
-            every = self._every(question)
+            every = self._every(question, asking)
             rows = np.flatnonzero(allowed) if allowed is not None else np.arange(self.index.size)
             if n < rows.size:
                 rows = rows[np.argpartition(-every[rows], n - 1)[:n]]
@@ -361,7 +372,7 @@ class Searcher:
         scores, ids = self.index.vectors.search(query, want, params=params)
         keep = ids[0] >= 0
         rows = np.unique(owners[ids[0][keep]])
-        exact = self.index.passage_scores(query, rows, WHOLE_WEIGHT)
+        exact = self.index.passage_scores(query, rows, WHOLE_WEIGHT, asking)
         order = np.argsort(-exact, kind="stable")[:n]
         return rows[order], exact[order], None
 

@@ -58,6 +58,7 @@ class Assistant:
         if scope.threshold is not None:
             scope.background.vectors()  # encoded once per model (~10 s), then read from the cache: not at a question
         index.accents()  # read from the passages now, not by the first question
+        index.asking()
         return cls(settings, embedder, index, Searcher(index, embedder, settings), scope)
 
     def refresh(self, wait: bool = False) -> bool:
@@ -90,6 +91,7 @@ class Assistant:
             index = load_index(self.settings.index_dir, self.settings)
             searcher = Searcher(index, self.embedder, self.settings)
             index.accents()  # read in this thread, not by the first question on the new index
+            index.asking()
             # The searcher (what ask() reads) first: one assignment, so a question sees one index.
             self.searcher = searcher
             self.index = index

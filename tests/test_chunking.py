@@ -65,3 +65,20 @@ def test_windows_are_the_whole_passage_then_its_sentences_with_the_heading():
     # A passage of one sentence is embedded once.
     short = Passage(id="s", text="Une seule phrase assez courte.", title="Mémo", source="memo.pdf", doc_type="memo")
     assert passage_windows(short) == ["Mémo\nUne seule phrase assez courte."]
+
+
+def test_windows_that_ask_a_question_are_marked():
+    from assistant.chunking import passage_windows, window_asks
+    from assistant.schema import Passage
+
+    text = ("Trois questions pour commencer. Savez-vous ce que prépareront vos trois principaux concurrents ? "
+            "Le mémo cite un dirigeant : « Qui, chez nous, aurait reçu une offre trop belle pour être vraie ?» "
+            "Ce mémo propose des réponses simples, partie par partie.")
+    passage = Passage(id="p", text=text, title="Mémo", source="memo.pdf", doc_type="memo", section="Avant-propos")
+    marks = window_asks(passage)
+    assert len(marks) == len(passage_windows(passage)) == 5
+    # The whole passage never asks; the sentences ending in « ? », a closing quote after it or not, do.
+    assert marks == [False, False, True, True, False]
+    # A passage of one window is its whole text: nothing marked.
+    assert window_asks(Passage(id="q", text="Qui contacter en cas d'incident ?", title="Mémo", source="memo.pdf",
+                               doc_type="memo")) == [False]

@@ -67,12 +67,18 @@ def test_built_index_records_its_kind_and_searches_with_filters(tiny_corpus, set
     assert load_index(settings.index_dir, settings).manifest["index_type"] == kind
 
 
-def _scores_one_by_one(index, query, rows, whole_weight):
-    """The per-passage definition: whole-passage similarity mixed with the best window's."""
+def _scores_one_by_one(index, query, rows, whole_weight, asking=None):
+    """The per-passage definition: whole-passage similarity mixed with the best window's, a window that asks
+    (`asking`, per vector) lowered by ASKING_PENALTY."""
+    from assistant.index import ASKING_PENALTY
+
     starts = index.window_ranges()
     out = []
     for row in rows:
-        sims = index.vectors.reconstruct_n(int(starts[row]), int(starts[row + 1] - starts[row])) @ query
+        low, high = int(starts[row]), int(starts[row + 1])
+        sims = index.vectors.reconstruct_n(low, high - low) @ query
+        if asking is not None:
+            sims = sims - ASKING_PENALTY * asking[low:high]
         best = sims[1:].max() if len(sims) > 1 else sims[0]
         out.append(whole_weight * sims[0] + (1 - whole_weight) * best)
     return np.array(out, dtype=np.float32)
@@ -91,13 +97,21 @@ def test_vectorised_passage_scores_match_the_definition(kind):
     vectors, meta = make_vector_index(data, 64, kind)
     index = LoadedIndex(folder=Path("x"), manifest={**meta, "dim": 64}, passages=[None] * 300, vectors=vectors,
                         lexical=None, owners=owners)
+    # Windows that ask a question (rule `asks`): a few, never a whole passage (the first vector of each).
+    asking = rng.random(len(owners)) < 0.2
+    asking[index.window_ranges()[:-1]] = False
+    index._asking = asking
     assert np.array_equal(index.matrix(), data)
     query = _clustered(1, seed=5)[0]
     rows = rng.permutation(300)[:120]
-    assert np.allclose(index.passage_scores(query, rows, 0.3), _scores_one_by_one(index, query, rows, 0.3),
+    assert np.allclose(index.passage_scores(query, rows, 0.3), _scores_one_by_one(index, query, rows, 0.3, asking),
                        atol=1e-5)
+    assert np.allclose(index.passage_scores(query, rows, 0.3, asking=False),
+                       _scores_one_by_one(index, query, rows, 0.3), atol=1e-5)
     assert index.passage_scores(query, np.array([], dtype=np.int64), 0.3).shape == (0,)
     # Every passage at once (the flat search path) gives the same scores.
     everything = np.arange(300)
-    assert np.allclose(index.all_passage_scores(query, 0.3), _scores_one_by_one(index, query, everything, 0.3),
-                       atol=1e-5)
+    assert np.allclose(index.all_passage_scores(query, 0.3),
+                       _scores_one_by_one(index, query, everything, 0.3, asking), atol=1e-5)
+    assert np.allclose(index.all_passage_scores(query, 0.3, asking=False),
+                       _scores_one_by_one(index, query, everything, 0.3), atol=1e-5)
