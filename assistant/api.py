@@ -22,12 +22,12 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import (FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse,
+from fastapi.responses import (FileResponse, HTMLResponse, JSONResponse, RedirectResponse,
                                Response)
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .catalog import Catalog, catalog_of
-from .chat import MAX_QUESTION_CHARS, PRODUCT_NAME, filters_as_dict, passage_markdown
+from .chat import MAX_QUESTION_CHARS, PRODUCT_NAME, filters_as_dict
 from .config import PROJECT_ROOT
 from .feedback import FeedbackStore
 from .proxies import TrustedProxies
@@ -184,9 +184,6 @@ class Runtime:
         """Where the browser fetches the image of one page of a passage's PDF, « {page} » standing for its number."""
         return "/api/pages/{page}/" + quote(passage.source)
 
-    def panel_url(self, passage: Passage) -> str:
-        """Where the chat's side panel fetches the Markdown of a passage."""
-        return f"/api/passages/{quote(passage.id, safe='')}/panel"
 
 
 def _sha256(path: Path) -> str | None:
@@ -526,14 +523,6 @@ def create_app(runtime: Runtime, *, with_chat: bool = True) -> FastAPI:
         if found is None:
             return _passage_not_found(passage_id)
         return {"rank": 0, "score": 0.0, **found.to_dict()}
-
-    @app.get("/api/passages/{passage_id}/panel", include_in_schema=False)
-    def passage_panel_markdown(passage_id: str):
-        """The chat's side panel for a passage, as Markdown (fetched by Chainlit's text element)."""
-        found = runtime.passages.get(passage_id)
-        if found is None:
-            return _passage_not_found(passage_id)
-        return PlainTextResponse(passage_markdown(found), media_type="text/markdown; charset=utf-8")
 
     if with_chat:
         _mount_chat(app)

@@ -209,13 +209,6 @@ def escape_markdown(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def text_as_markdown(text: str) -> str:
-    """Escaped text keeping its line breaks (Markdown joins single lines otherwise)."""
-    blocks = [b for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
-    return "\n\n".join("  \n".join(escape_markdown(line.strip()) for line in block.splitlines() if line.strip())
-                       for block in blocks)
-
-
 def answer_markdown(text: str) -> str:
     """An answer's text: its lines kept, and those that open with « – » (an issue's items) as a list."""
     out: list[str] = []
@@ -273,31 +266,6 @@ def pdf_label(rank: int, passage: Passage) -> str:
     return f"PDF [{rank}]{page}"
 
 
-def _source_link(passage: Passage) -> str:
-    if passage.url and re.match(r"https?://", passage.url):
-        # The URL comes from the document: escape it as text, and give a link only to http(s).
-        return f"[{escape_markdown(passage.url)}](<{passage.url.replace('>', '%3E').replace(' ', '%20')}>)"
-    return f"`{passage.source.replace('`', '')}`"
-
-
-def _where(passage: Passage) -> list[str]:
-    return where_parts(passage, escape_markdown)
-
-
-def passage_markdown(passage: Passage) -> str:
-    """The side panel of one source: citation, source, sample mark, then the passage text."""
-    p = passage
-    lines = [f"**{escape_markdown(p.title)}**", "", " · ".join(_where(p)), "", f"Source : {_source_link(p)}"]
-    themes = [PRACTICE_LABELS.get(p.practice or "", ""), TOPIC_LABELS.get(p.topic or "", "")]
-    themes = [t for t in themes if t and t != "Autre"]
-    if themes:
-        lines += ["", f"Thèmes : {' · '.join(themes)}"]
-    if p.sample:
-        lines += ["", f"_{SAMPLE_NOTE}_"]
-    lines += ["", "---", "", text_as_markdown(p.text)]
-    return "\n".join(lines)
-
-
 def details_line(passage: Passage) -> str:
     """Type, page, section and date of a passage on one line (plain text: the panel shows it as text)."""
     return " · ".join(where_parts(passage))
@@ -338,9 +306,9 @@ def _source_line(hit: Hit, text: str = "") -> str:
     """One source under an answer; without its section when the answer's `text` already names it (a list of an
     issue's items: the line would repeat it)."""
     p = hit.passage
-    where = _where(p)
+    where = where_parts(p, escape_markdown)
     if p.section and p.section.split(" › ")[-1].rstrip(". ") in text:
-        where = _where(replace(p, section=None))
+        where = where_parts(replace(p, section=None), escape_markdown)
     parts = [f"**\\[{hit.rank}\\]** {escape_markdown(p.title)}", *where]
     if p.sample:
         parts.append("_document d'exemple_")

@@ -111,13 +111,14 @@ def in_memory_index(passages: list[Passage], embedder: Embedder, cache_dir: Path
                        lexical=LexicalIndex.build(passages), owners=np.asarray(owners, dtype=np.int64))
 
 
-def _jsonl(path: Path) -> list[dict]:
+def read_jsonl(path: Path) -> list[dict]:
+    """The rows of a JSON-lines file (blank lines skipped)."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _bench_questions(path: Path, limit: int | None, split=lambda row: "") -> list[EvalQuestion]:
     """Questions of a benchmark file with their gold passage id; a fixed random sample when limited."""
-    rows = _jsonl(path)
+    rows = read_jsonl(path)
     if limit:
         rows = random.Random(0).sample(rows, min(limit, len(rows)))
     return [EvalQuestion(id=str(r["question_id"]), question=r["question"], gold=[{"id": str(r["passage_id"])}],
@@ -133,7 +134,7 @@ def load_piaf(embedder: Embedder, settings: Settings, limit: int | None = None) 
     if not (BENCH / "piaf_v1.0_passages.jsonl").exists():
         return None
     passages = [Passage(id=str(r["passage_id"]), text=r["text"], title=r["title"], source="PIAF (Wikipédia)",
-                        doc_type="autre") for r in _jsonl(BENCH / "piaf_v1.0_passages.jsonl")]
+                        doc_type="autre") for r in read_jsonl(BENCH / "piaf_v1.0_passages.jsonl")]
     # A question is held out (test) when its passage's title falls in the odd half (the issue's rule).
     titles = {p.id: p.title for p in passages}
     questions = _bench_questions(BENCH / "piaf_v1.0_questions_filtered1863.jsonl", limit,
@@ -146,7 +147,7 @@ def load_spf(embedder: Embedder, settings: Settings, limit: int | None = None) -
     if not (BENCH / "spf_dila_105_passages.jsonl").exists():
         return None
     passages: list[Passage] = []
-    for row in _jsonl(BENCH / "spf_dila_105_passages.jsonl"):
+    for row in read_jsonl(BENCH / "spf_dila_105_passages.jsonl"):
         text = row["text"]
         title = text.split("\n", 1)[0][:150]
         doc = Document(source=str(row["passage_id"]), title=title, doc_type="autre",
@@ -188,7 +189,7 @@ def load_local(embedder: Embedder, settings: Settings, path: Path = QUESTIONS, n
     """A set of questions over corpus/ and ../shared/corpus-anssi: the local set, or the blind set (natural)."""
     if not path.exists():
         return None
-    questions = [load_local_row(row) for row in _jsonl(path)]
+    questions = [load_local_row(row) for row in read_jsonl(path)]
     paths = list(settings.corpus_dirs)
     if ANSSI.exists():
         paths.append(ANSSI)
@@ -214,7 +215,7 @@ def load_natural_shipped(embedder: Embedder, settings: Settings) -> Dataset | No
         return None
     shipped = {f.name for folder in settings.corpus_dirs for f in Path(folder).rglob("*") if f.is_file()}
     questions = []
-    for row in _jsonl(NATURAL):
+    for row in read_jsonl(NATURAL):
         q = load_local_row(row)
         shipped_gold = [g for g in q.gold if g.get("doc") in shipped]
         if q.scope == "answerable" and not shipped_gold:
@@ -338,7 +339,7 @@ def dialogue_study(embedder: Embedder, settings: Settings) -> dict | None:
     if natural is None or not DIALOGUES.exists():
         return None
     assistant = assistant_for(natural, embedder, settings)
-    rows = _jsonl(DIALOGUES)
+    rows = read_jsonl(DIALOGUES)
     result: dict = {}
 
     def top3(question: str, gold: list[dict], history: list[str]) -> bool:
@@ -381,7 +382,7 @@ def _bench_files(name: str, folder: Path) -> dict[str, str]:
     folder.mkdir(parents=True, exist_ok=True)
     source = BENCH / ("piaf_v1.0_passages.jsonl" if name == "piaf" else "spf_dila_105_passages.jsonl")
     stems = {}
-    for row in _jsonl(source):
+    for row in read_jsonl(source):
         pid = str(row["passage_id"])
         title = row.get("title") or row["text"].split("\n", 1)[0][:150]
         stem = re.sub(r"[^\w.-]", "_", pid)
@@ -405,7 +406,7 @@ def cli_study(name: str, settings: Settings, limit: int | None = None) -> dict |
         return None
     work = Path(settings.cache_dir) / "cli-check" / name
     stems = _bench_files(name, work / "corpus")
-    rows = _jsonl(questions_file)
+    rows = read_jsonl(questions_file)
     if limit:
         rows = random.Random(0).sample(rows, min(limit, len(rows)))
     (work / "questions.jsonl").write_text("".join(json.dumps({"question": r["question"]}, ensure_ascii=False) + "\n"
@@ -541,7 +542,7 @@ def theme_accuracy(passages: list[Passage], path: Path = THEME_LABELS) -> dict |
         return None
     by_start = {(Path(p.source).name, p.text[:60]): p for p in passages}
     found = practice_ok = topic_ok = 0
-    for label in _jsonl(path):
+    for label in read_jsonl(path):
         passage = by_start.get((Path(label["source"]).name, label["text_start"][:60]))
         if passage is None:
             continue

@@ -145,13 +145,10 @@ def test_sources_serve_only_indexed_pdfs(client, runtime):
         assert client.get(path).status_code == 404, path
 
 
-def test_passage_by_id_and_its_panel(client, runtime):
+def test_passage_by_id(client, runtime):
     charter = next(p for p in runtime.passages.values() if p.source.startswith("corpus/charte/"))
     data = client.get(f"/api/passages/{charter.id}").json()
     assert data["id"] == charter.id and data["text"] == charter.text
-    panel = client.get(runtime.panel_url(charter))
-    assert panel.status_code == 200 and panel.headers["content-type"].startswith("text/markdown")
-    assert panel.text.startswith("**Charte cybersécurité")
     assert client.get("/api/passages/inconnu").status_code == 404
 
 

@@ -17,7 +17,7 @@ import pytest
 from assistant.catalog import Catalog
 from assistant.chat import (
     ALL, STARTERS, describe_filters, escape_markdown, filter_choices, filters_from_settings, not_found_markdown,
-    passage_markdown, passage_panel, pdf_panel, render_reply, welcome_markdown,
+    passage_panel, pdf_panel, render_reply, welcome_markdown,
 )
 from assistant.schema import Answer, Hit, Passage, Quote
 from assistant.search import Filters
@@ -133,8 +133,6 @@ def test_reply_without_pdf_or_sample():
     reply = render_reply(answer_with("Une phrase. [1]", [p]), has_pdf=lambda p: False)
     assert [b.kind for b in reply.buttons] == ["passage"]
     assert "document d'exemple" not in reply.content.lower()
-    side = passage_markdown(p)
-    assert "section « Les trois pratiques »" in side and "(<https://www.normandie.fr/ie>)" in side
     props = passage_panel(p, 1).props
     assert "section « Les trois pratiques »" in props["details"]
     assert props["source"] == {"label": "https://www.normandie.fr/ie", "href": "https://www.normandie.fr/ie"}
@@ -180,9 +178,9 @@ def test_uncertain_answer_is_flagged_and_shows_the_closest_passages():
 def test_document_text_is_escaped():
     p = passage(1, text=HOSTILE, title="<b>titre</b> [x](javascript:alert(1))")
     reply = render_reply(answer_with(HOSTILE + " [1]", [p]))
-    for rendered in (reply.content, passage_markdown(p)):
-        assert not re.search(r"(?<!\\)[<>\[\]()]", rendered), "an unescaped HTML or link character"
-        assert r"\<script\>" in rendered and r"\<img src\=x onerror\=" in rendered
+    rendered = reply.content
+    assert not re.search(r"(?<!\\)[<>\[\]()]", rendered), "an unescaped HTML or link character"
+    assert r"\<script\>" in rendered and r"\<img src\=x onerror\=" in rendered
 
 
 def test_escape_markdown_keeps_plain_words():

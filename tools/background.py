@@ -27,6 +27,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from assistant.evaluate import read_jsonl
 from assistant.lexical import analyze, plain
 from assistant.scope import BACKGROUND
 
@@ -42,10 +43,6 @@ DOMAIN = re.compile(
     r"|intelligence economique|anssi|cnil|cci|pole\w* de competitivite|nis ?2|prestataire\w* informatique\w*"
     r"|securite economique)\b")
 ECHO = 0.5
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def evaluation_questions() -> list[frozenset[str]]:
