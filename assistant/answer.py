@@ -24,7 +24,7 @@ from typing import Protocol
 from . import rules, stages
 from .chunking import SENTENCE_END, sentences_of
 from .french import BULLET_ITEM, LIST_ITEM
-from .lexical import analyze, fold, stem_set
+from .lexical import analyze, fold, plain, stem_set
 from .query import Query
 from .readers import SAMPLE_MARK
 from .schema import Answer, Hit, Passage, Quote
@@ -507,11 +507,15 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     # there is to quote.
     covers = rules.on("covers") and not all(hit.passage.points_elsewhere for hit in sources)
     questions = rules.on("questions")
+    # A sentence many documents repeat (a collection's disclaimer) says nothing of the question (rule `boilerplate`).
+    boilerplate = context.searcher.index.boilerplate() \
+        if rules.on("boilerplate") and context.searcher is not None else frozenset()
     for hit in sources:
         if covers and hit.passage.points_elsewhere:
             continue
         for position, sentence in enumerate(lines[hit.rank]):
-            if len(sentence) < 15 or (hit.passage.sample and _is_sample_notice(sentence)):
+            if len(sentence) < 15 or (hit.passage.sample and _is_sample_notice(sentence)) or \
+                    (boilerplate and plain(sentence) in boilerplate):
                 continue
             if fields and is_field_line(sentence) and not (asked is not None and asked.given_by(sentence)):
                 continue

@@ -37,11 +37,11 @@ from pathlib import Path
 import numpy as np
 
 from . import rules
-from .chunking import mark_pointers, passage_windows, source_label, window_asks
+from .chunking import mark_pointers, passage_windows, sentences_of, source_label, window_asks
 from .config import Settings
 from .durable import fsync_dir, fsync_tree
 from .embed import Embedder
-from .lexical import Accents, LexicalIndex
+from .lexical import Accents, LexicalIndex, plain
 from .guard import BoundedReader, Limits
 from .readers import SUPPORTED_SUFFIXES, ReadError
 from .schema import Passage
@@ -60,6 +60,11 @@ SCORED_AT_ONCE = 2_000
 # first for questions on other subjects. Blind dev half, hybrid top 3 0.847 -> 0.869; any penalty from 0.01 to
 # 0.1 gave the same ranks (eval/attempts.md, session 15).
 ASKING_PENALTY = 0.05
+# A sentence held by this many of the indexed documents at least (and this share of them) is boilerplate, quoted
+# only when nothing else can be (rule `boilerplate`, answer.py): the ANSSI collection's disclaimer is in 15 of the
+# 159 documents of the corpus + ANSSI index; Service-Public's most repeated sentence in 8 of 105.
+BOILERPLATE_MIN_DOCUMENTS = 5
+BOILERPLATE_SHARE = 0.05
 # The vector index by collection size, from the scale part of `make bench` (eval/bench.md): exact
 # (flat) search up to FLAT_MAX_VECTORS window vectors, where it stays within a few milliseconds on
 # two cores; HNSW beyond, where flat search grows linearly and HNSW keeps recall@10 >= 0.95.
@@ -236,6 +241,20 @@ class LoadedIndex:
                     asking[starts[row]:starts[row + 1]] = marks
             self._asking = asking
         return self._asking
+
+    def boilerplate(self) -> frozenset[str]:
+        """The sentences (as `plain` text) that at least BOILERPLATE_SHARE of the indexed documents, and at least
+        BOILERPLATE_MIN_DOCUMENTS, hold: a collection's disclaimers (« Les Essentiels de l'ANSSI visent à éclairer
+        l'ensemble de nos lecteurs… »), a series' mastheads. Read once per loaded index."""
+        if getattr(self, "_boilerplate", None) is None:
+            holders: dict[str, set[str]] = {}
+            for passage in self.passages:
+                for sentence in sentences_of(passage.text):
+                    holders.setdefault(plain(sentence), set()).add(passage.source)
+            documents = len({p.source for p in self.passages})
+            need = max(BOILERPLATE_MIN_DOCUMENTS, BOILERPLATE_SHARE * documents)
+            self._boilerplate = frozenset(text for text, sources in holders.items() if len(sources) >= need)
+        return self._boilerplate
 
     def matrix(self) -> np.ndarray:
         """Every stored vector, as a read-only view of FAISS's own storage (no copy, flat or HNSW)."""

@@ -47,6 +47,8 @@ RULES = {
               "trouvé en offre une (answer.py)",
     "questions": "une phrase qui pose une question (question rhétorique, exemples de questions entre guillemets) "
                  "n'est citée qu'à défaut d'une autre (answer.py)",
+    "boilerplate": "une phrase que de nombreux documents répètent (avertissement d'une collection, mentions) n'est "
+                   "citée qu'à défaut d'une autre (index.py, answer.py)",
     "advice": "la ligne « À retenir » du passage dont la réponse part est citée avec lui (answer.py)",
     "fields": "lignes de détails d'un document (« Éditeur : … — Mise à jour : … », « Source : … ») citées seulement si "
               "la question demande ce qu'elles donnent ; un lien reste citable (answer.py)",

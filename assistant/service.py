@@ -59,6 +59,7 @@ class Assistant:
             scope.background.vectors()  # encoded once per model (~10 s), then read from the cache: not at a question
         index.accents()  # read from the passages now, not by the first question
         index.asking()
+        index.boilerplate()
         return cls(settings, embedder, index, Searcher(index, embedder, settings), scope)
 
     def refresh(self, wait: bool = False) -> bool:
@@ -92,6 +93,7 @@ class Assistant:
             searcher = Searcher(index, self.embedder, self.settings)
             index.accents()  # read in this thread, not by the first question on the new index
             index.asking()
+            index.boilerplate()
             # The searcher (what ask() reads) first: one assignment, so a question sees one index.
             self.searcher = searcher
             self.index = index

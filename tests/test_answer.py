@@ -570,3 +570,31 @@ def test_a_sentence_holding_questions_is_quoted_only_when_nothing_else_answers()
     with rules.switched_off("questions"):
         answer = compose_answer("un investisseur veut entrer au capital, que vérifier ?", hits, max_sentences=1)
         assert answer.text.startswith("Formulez"), answer.text
+
+
+def test_a_sentence_many_documents_repeat_is_not_quoted():
+    from pathlib import Path
+
+    import numpy as np
+
+    from assistant.index import LoadedIndex
+    from assistant.stages import Context
+
+    disclaimer = ("Les Essentiels de l'ANSSI visent à éclairer l'ensemble de nos lecteurs sur les grands enjeux de la "
+                  "cybersécurité.")
+    guides = [Passage(id=f"g{i}", text=f"{disclaimer} Le guide {i} traite d'un sujet à part.", title=f"Guide {i}",
+                      source=f"anssi/guide-{i}.md", doc_type="guide") for i in range(6)]
+    cms = Passage(id="cms", text=f"{disclaimer} Mettez à jour le CMS et ses extensions dès leur publication.",
+                  title="Mise en œuvre sécurisée d'un CMS", source="anssi/cms.md", doc_type="guide")
+    index = LoadedIndex(folder=Path("x"), manifest={}, passages=[*guides, cms], vectors=None, lexical=None,
+                        owners=np.zeros(0, dtype=np.int64))
+    # In all seven documents, at least five: boilerplate. Each guide's own sentence is in one.
+    assert len(index.boilerplate()) == 1
+    searcher = type("Searcher", (), {"index": index, "place_not_covered": lambda self, question: None})()
+    context = Context(searcher=searcher, certainty=Certainty(), standing=10.0)
+    hits = [Hit(passage=cms, score=1.0, rank=1, dense=0.9)]
+    answer = compose_answer("un guide de l'ANSSI pour sécuriser un CMS ?", hits, context=context)
+    assert answer.text == "Mettez à jour le CMS et ses extensions dès leur publication. [1]", answer.text
+    with rules.switched_off("boilerplate"):
+        assert "Les Essentiels" in compose_answer("un guide de l'ANSSI pour sécuriser un CMS ?", hits,
+                                                  context=context).text
