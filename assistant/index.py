@@ -52,6 +52,7 @@ VECTORS = "vectors.faiss"
 PASSAGES = "passages.jsonl"
 MANIFEST = "manifest.json"
 OWNERS = "owners.npy"
+ASKING = "asking.npy"
 # Passages whose vectors `LoadedIndex.passage_scores` gathers at once.
 SCORED_AT_ONCE = 2_000
 # Taken from a sentence window's similarity when it asks a question (rule `asks`): a question in a passage
@@ -229,31 +230,21 @@ class LoadedIndex:
         return self._accents
 
     def asking(self) -> np.ndarray:
-        """For each stored vector, whether it is a sentence window that asks a question (chunking.window_asks);
-        read once per loaded index from the passages (about 40 µs a passage). A passage whose vectors do not
-        match today's windows (an index built by another version) has none marked."""
+        """For each stored vector, whether it is a sentence window that asks a question (chunking.window_asks):
+        written at build time (asking.npy), read from the passages for an index built before."""
         if getattr(self, "_asking", None) is None:
-            starts = self.window_ranges()
-            asking = np.zeros(int(starts[-1]) if len(starts) else 0, dtype=bool)
-            for row, passage in enumerate(self.passages):
-                marks = window_asks(passage)
-                if len(marks) == starts[row + 1] - starts[row]:
-                    asking[starts[row]:starts[row + 1]] = marks
-            self._asking = asking
+            path = self.folder / ASKING
+            stored = np.load(path, allow_pickle=False) if path.is_file() else None
+            self._asking = stored if stored is not None and len(stored) == len(self.owners) else \
+                asking_windows(self.passages, self.owners)
         return self._asking
 
     def boilerplate(self) -> frozenset[str]:
-        """The sentences (as `plain` text) that at least BOILERPLATE_SHARE of the indexed documents, and at least
-        BOILERPLATE_MIN_DOCUMENTS, hold: a collection's disclaimers (« Les Essentiels de l'ANSSI visent à éclairer
-        l'ensemble de nos lecteurs… »), a series' mastheads. Read once per loaded index."""
+        """The sentences (as `plain` text) repeated by many documents (`boilerplate_of`): written at build time
+        (the manifest's « boilerplate »), read from the passages for an index built before."""
         if getattr(self, "_boilerplate", None) is None:
-            holders: dict[str, set[str]] = {}
-            for passage in self.passages:
-                for sentence in sentences_of(passage.text):
-                    holders.setdefault(plain(sentence), set()).add(passage.source)
-            documents = len({p.source for p in self.passages})
-            need = max(BOILERPLATE_MIN_DOCUMENTS, BOILERPLATE_SHARE * documents)
-            self._boilerplate = frozenset(text for text, sources in holders.items() if len(sources) >= need)
+            stored = self.manifest.get("boilerplate")
+            self._boilerplate = frozenset(stored if isinstance(stored, list) else boilerplate_of(self.passages))
         return self._boilerplate
 
     def matrix(self) -> np.ndarray:
@@ -888,6 +879,41 @@ def make_vector_index(vectors: np.ndarray, dim: int, kind: str | None = None):
     return index, {"index_type": kind, "index_params": params}
 
 
+def asking_windows(passages: list[Passage], owners: np.ndarray) -> np.ndarray:
+    """For each vector (vector v belongs to passage owners[v], in passage order), whether it is a sentence window
+    that asks a question (chunking.window_asks; about 35 µs a passage). A passage whose vectors do not match
+    today's windows (an index built by another version) has none marked."""
+    starts = np.searchsorted(owners, np.arange(len(passages) + 1))
+    asking = np.zeros(len(owners), dtype=bool)
+    for row, passage in enumerate(passages):
+        marks = window_asks(passage)
+        if len(marks) == starts[row + 1] - starts[row]:
+            asking[starts[row]:starts[row + 1]] = marks
+    return asking
+
+
+def boilerplate_of(passages: list[Passage]) -> list[str]:
+    """The sentences (as `plain` text) that at least BOILERPLATE_SHARE of the documents, and at least
+    BOILERPLATE_MIN_DOCUMENTS, hold: a collection's disclaimers (« Les Essentiels de l'ANSSI visent à éclairer
+    l'ensemble de nos lecteurs… »), a series' mastheads. Counted by hash, a document at a time, so that a large
+    index holds one integer a distinct sentence while it counts (about 65 µs a passage)."""
+    by_source: dict[str, list[Passage]] = {}
+    for passage in passages:
+        by_source.setdefault(passage.source, []).append(passage)
+    need = max(BOILERPLATE_MIN_DOCUMENTS, BOILERPLATE_SHARE * len(by_source))
+    if len(by_source) < need:
+        return []
+    counts: dict[int, int] = {}
+    for group in by_source.values():
+        for key in {hash(plain(sentence)) for passage in group for sentence in sentences_of(passage.text)}:
+            counts[key] = counts.get(key, 0) + 1
+    repeated = {key for key, count in counts.items() if count >= need}
+    if not repeated:
+        return []
+    return sorted({text for passage in passages for text in map(plain, sentences_of(passage.text))
+                   if hash(text) in repeated})
+
+
 def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, passages: list[Passage],
                       vectors: np.ndarray, owners: np.ndarray, files: dict) -> Path:
     import faiss
@@ -901,6 +927,7 @@ def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, p
     faiss.write_index(index, str(tmp / VECTORS))
     np.save(tmp / OWNERS, owners.astype(np.int64), allow_pickle=False)
     passages = mark_pointers(passages)
+    np.save(tmp / ASKING, asking_windows(passages, owners.astype(np.int64)), allow_pickle=False)
     with open(tmp / PASSAGES, "w", encoding="utf-8") as handle:
         for passage in passages:
             handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
@@ -917,6 +944,7 @@ def _write_generation(index_dir: Path, settings: Settings, embedder: Embedder, p
         "vectors": int(len(vectors)),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "files": files,
+        "boilerplate": boilerplate_of(passages),
         "checksums": checksums,
     }
     manifest["manifest_sha256"] = manifest_digest(manifest)
