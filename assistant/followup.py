@@ -11,7 +11,9 @@ with the previous question (its own reading, when it was a follow-up too):
 - a question with no topic of its own (« pourquoi ? », « des exemples ? »,
   « c'est obligatoire ? »).
 Any other question is read as it is: a standalone question must not be
-changed by what was asked before it. When the follow-up names a period or an
+changed by what was asked before it; nor is one that opens like a follow-up
+but says enough of its own and is off the index's topics (service.py, rule
+`alone`). When the follow-up names a period or an
 issue (« et en 2025 ? »), the previous question's own period words are left
 out, so the new period is the only one.
 
