@@ -560,10 +560,9 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
             return rank_of[owner.id]
         if not own and owner.page == here.page:
             return current
-        if owner.id not in rank_of:
-            added.append(Hit(passage=owner, score=cited[current].score, rank=len(hits) + len(added) + 1))
-            rank_of[owner.id], cited[added[-1].rank] = added[-1].rank, added[-1]
-        return rank_of[owner.id]
+        added.append(Hit(passage=owner, score=cited[current].score, rank=len(hits) + len(added) + 1))
+        rank_of[owner.id], cited[added[-1].rank] = added[-1].rank, added[-1]
+        return added[-1].rank
 
     chosen, absorbed, total, pieces = [], set(), 0, {}
     for cand in candidates:
