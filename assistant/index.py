@@ -184,7 +184,7 @@ class LoadedIndex:
     def window_ranges(self) -> np.ndarray:
         """starts[r]..starts[r+1] are the vector rows of passage r (owners are stored in passage order)."""
         if getattr(self, "_starts", None) is None:
-            self._starts = np.searchsorted(self.owners, np.arange(self.size + 1))
+            self._starts = window_starts(self.owners, self.size)
         return self._starts
 
     def search_parameters(self, selector):
@@ -256,17 +256,24 @@ class LoadedIndex:
     def passage_scores(self, query: np.ndarray, rows: np.ndarray, whole_weight: float,
                        asking: bool = True) -> np.ndarray:
         """Dense score of each passage row: a mix of the whole passage's similarity and its best window's, a
-        window that asks a question lowered by ASKING_PENALTY (rule `asks`) unless `asking` is False.
+        window that asks a question lowered by ASKING_PENALTY (rule `asks`) unless `asking` is False."""
+        return self.passage_readings(query, rows, whole_weight, (asking,))[0]
+
+    def passage_readings(self, query: np.ndarray, rows: np.ndarray, whole_weight: float,
+                         readings: tuple[bool, ...]) -> list[np.ndarray]:
+        """`passage_scores` of the rows for each `asking` of `readings`, from one gather and one product (the
+        off-topic check reads the scores without the rule `asks`, the certainty with it).
 
         Read by blocks of SCORED_AT_ONCE rows: the standing of a question in a large index reads a sample of
         20,000 passages, whose vectors gathered at once raised the 100k-passage server's peak memory 88 MiB
         above its resident size (`make bench`: 1,836 against 1,748 MiB; by blocks, the two are equal)."""
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) > SCORED_AT_ONCE:
-            return np.concatenate([self.passage_scores(query, rows[i:i + SCORED_AT_ONCE], whole_weight, asking)
-                                   for i in range(0, len(rows), SCORED_AT_ONCE)])
+            blocks = [self.passage_readings(query, rows[i:i + SCORED_AT_ONCE], whole_weight, readings)
+                      for i in range(0, len(rows), SCORED_AT_ONCE)]
+            return [np.concatenate(parts) for parts in zip(*blocks)]
         starts = self.window_ranges()
-        out = np.zeros(len(rows), dtype=np.float32)
+        out = [np.zeros(len(rows), dtype=np.float32) for _ in readings]
         low, counts = starts[rows], starts[rows + 1] - starts[rows]
         keep = np.flatnonzero(counts > 0)
         if keep.size == 0:
@@ -276,24 +283,39 @@ class LoadedIndex:
         first = np.cumsum(counts) - counts
         vectors = np.repeat(low - first, counts) + np.arange(int(counts.sum()))
         sims = self.matrix()[vectors] @ query.ravel()
-        if asking and rules.on("asks"):
-            sims -= ASKING_PENALTY * self.asking()[vectors]
-        out[keep] = _mix(sims, first, counts, whole_weight)
+        for scores, asking in zip(out, readings):
+            scores[keep] = _mix(self._lowered(sims, vectors) if asking else sims, first, counts, whole_weight)
         return out
 
     def all_passage_scores(self, query: np.ndarray, whole_weight: float, asking: bool = True) -> np.ndarray:
         """`passage_scores` of every passage, from one product over all stored vectors (what flat search costs)."""
+        return self.all_passage_readings(query, whole_weight, (asking,))[0]
+
+    def all_passage_readings(self, query: np.ndarray, whole_weight: float,
+                             readings: tuple[bool, ...]) -> list[np.ndarray]:
+        """`all_passage_scores` for each `asking` of `readings`, from one product over all stored vectors."""
         starts = self.window_ranges()
         counts = np.diff(starts)
-        out = np.zeros(self.size, dtype=np.float32)
+        out = [np.zeros(self.size, dtype=np.float32) for _ in readings]
         has = np.flatnonzero(counts > 0)
         if has.size == 0:
             return out
         sims = self.matrix() @ query.ravel()
-        if asking and rules.on("asks"):
-            sims -= ASKING_PENALTY * self.asking()
-        out[has] = _mix(sims, starts[has], counts[has], whole_weight)
+        for scores, asking in zip(out, readings):
+            scores[has] = _mix(self._lowered(sims) if asking else sims, starts[has], counts[has], whole_weight)
         return out
+
+    def _lowered(self, sims: np.ndarray, vectors: np.ndarray | None = None) -> np.ndarray:
+        """`sims` (of all stored vectors, or of `vectors`) with the windows that ask lowered by ASKING_PENALTY
+        (rule `asks`): a copy, or `sims` itself when the rule is off or none of them asks."""
+        if not rules.on("asks"):
+            return sims
+        marked = self.asking() if vectors is None else self.asking()[vectors]
+        if not marked.any():
+            return sims
+        lowered = sims.copy()
+        lowered[marked] -= ASKING_PENALTY
+        return lowered
 
     def vectors_of(self, rows: list[int], all_vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The window vectors of some passage rows, with owners renumbered 0..len(rows)-1."""
@@ -879,11 +901,17 @@ def make_vector_index(vectors: np.ndarray, dim: int, kind: str | None = None):
     return index, {"index_type": kind, "index_params": params}
 
 
+def window_starts(owners: np.ndarray, size: int) -> np.ndarray:
+    """starts[r]..starts[r+1] are the vector rows of passage r, owners[v] being the passage row of vector v (stored
+    in passage order)."""
+    return np.searchsorted(owners, np.arange(size + 1))
+
+
 def asking_windows(passages: list[Passage], owners: np.ndarray) -> np.ndarray:
     """For each vector (vector v belongs to passage owners[v], in passage order), whether it is a sentence window
     that asks a question (chunking.window_asks; about 35 µs a passage). A passage whose vectors do not match
     today's windows (an index built by another version) has none marked."""
-    starts = np.searchsorted(owners, np.arange(len(passages) + 1))
+    starts = window_starts(owners, len(passages))
     asking = np.zeros(len(owners), dtype=bool)
     for row, passage in enumerate(passages):
         marks = window_asks(passage)

@@ -94,11 +94,11 @@ class Searcher:
         self._vectors_lock = threading.Lock()
         self._capacity = 2048
         self._date_array: np.ndarray | None = None
-        self._last_every: tuple[str, bool, np.ndarray] | None = None
+        self._last_every: tuple[str, dict[bool, np.ndarray]] | None = None
         self._last_mask: tuple[Filters, np.ndarray] | None = None
         self._rows_by_source: dict[str, list[int]] | None = None
         self._latest_bulletin: tuple[Passage | None] | None = None
-        self._last_spread: tuple[str, bool, float, np.ndarray] | None = None
+        self._last_spread: tuple[str, dict[bool, tuple[float, np.ndarray]]] | None = None
         self._sample: np.ndarray | None = None  # the rows `_spread` reads in a large index, drawn once
 
     def dense_text(self, question: str) -> str:
@@ -233,20 +233,25 @@ class Searcher:
         if size <= STANDING_SAMPLE or self.index.manifest.get("index_type", "flat") == "flat":
             scores = self._every(question, asking)
             return float(scores.max()), scores
-        asking = asking and self._asks()
+        key = asking and self._asks()
         last = self._last_spread
-        if last is not None and last[:2] == (question, asking):
-            return last[2], last[3]
-        if self._sample is None:
-            self._sample = np.sort(np.random.default_rng(0).choice(size, STANDING_SAMPLE, replace=False))
-        best = self.closest(question, asking)
-        scores = self.index.passage_scores(self.query_vector(question), self._sample, WHOLE_WEIGHT, asking)
-        self._last_spread = (question, asking, best, scores)
-        return best, scores
+        if last is None or last[0] != question or key not in last[1]:
+            if self._sample is None:
+                self._sample = np.sort(np.random.default_rng(0).choice(size, STANDING_SAMPLE, replace=False))
+            readings = self._readings()
+            scores = self.index.passage_readings(self.query_vector(question), self._sample, WHOLE_WEIGHT, readings)
+            last = self._last_spread = (question, {reading: (self.closest(question, reading), sample)
+                                                   for reading, sample in zip(readings, scores)})
+        return last[1][key]
 
     def _asks(self) -> bool:
         """Whether the rule `asks` changes any score in this index (it has windows that ask a question)."""
         return rules.on("asks") and bool(self.index.asking().any())
+
+    def _readings(self) -> tuple[bool, ...]:
+        """The readings of the scores one question needs: with the rule `asks` (the search, the certainty) and
+        without it (the off-topic check), or one when the rule changes nothing here."""
+        return (True, False) if self._asks() else (False,)
 
     def dense_scores(self, question: str | Query) -> np.ndarray:
         """Every passage's dense score for the question, whatever the filters (a copy: the caller may keep it)."""
@@ -259,14 +264,14 @@ class Searcher:
         """Every passage's dense score for the question: one product over all stored vectors. The scope check,
         the standing and the search of one question all read it; the last question's is kept (one tuple
         assignment, so a concurrent question never reads another's scores). `asking` as in
-        `LoadedIndex.passage_scores`: in an index with windows that ask, the scope check reads one product more."""
-        asking = asking and self._asks()
+        `LoadedIndex.passage_scores`: both readings come from the one product."""
+        key = asking and self._asks()
         last = self._last_every
-        if last is not None and last[:2] == (question, asking):
-            return last[2]
-        scores = self.index.all_passage_scores(self.query_vector(question), WHOLE_WEIGHT, asking)
-        self._last_every = (question, asking, scores)
-        return scores
+        if last is None or last[0] != question or key not in last[1]:
+            readings = self._readings()
+            scores = self.index.all_passage_readings(self.query_vector(question), WHOLE_WEIGHT, readings)
+            last = self._last_every = (question, dict(zip(readings, scores)))
+        return last[1][key]
 
     def place_not_covered(self, question: str | Query) -> str | None:
         """A region or country the question names (« aides cyber en Bretagne ») that no passage names."""

@@ -115,3 +115,49 @@ def test_vectorised_passage_scores_match_the_definition(kind):
                        _scores_one_by_one(index, query, everything, 0.3, asking), atol=1e-5)
     assert np.allclose(index.all_passage_scores(query, 0.3, asking=False),
                        _scores_one_by_one(index, query, everything, 0.3), atol=1e-5)
+    # Both readings from one product are the two readings asked one at a time.
+    for got, asking in zip(index.passage_readings(query, rows, 0.3, (True, False)), (True, False)):
+        assert np.array_equal(got, index.passage_scores(query, rows, 0.3, asking=asking))
+    for got, asking in zip(index.all_passage_readings(query, 0.3, (True, False)), (True, False)):
+        assert np.array_equal(got, index.all_passage_scores(query, 0.3, asking=asking))
+
+
+def test_a_large_index_reads_its_sample_once_for_both_readings(monkeypatch):
+    """In a large approximate index, the off-topic check (without the rule `asks`) and the certainty (with it) read
+    one sample of scores, each as its definition says, and a rule switched off then on reads anew."""
+    from pathlib import Path
+
+    from assistant import rules, search
+    from assistant.config import Settings
+    from assistant.index import LoadedIndex
+
+    monkeypatch.setattr(search, "STANDING_SAMPLE", 100)
+    rng = np.random.default_rng(4)
+    counts = rng.integers(1, 6, 300)
+    owners = np.repeat(np.arange(300), counts)
+    vectors, meta = make_vector_index(_clustered(len(owners)), 64, "hnsw")
+    index = LoadedIndex(folder=Path("x"), manifest={**meta, "dim": 64}, passages=[None] * 300, vectors=vectors,
+                        lexical=None, owners=owners)
+    asking = rng.random(len(owners)) < 0.2
+    asking[index.window_ranges()[:-1]] = False
+    index._asking = asking
+    searcher = Searcher(index, None, Settings())
+    query = _clustered(1, seed=5)
+    monkeypatch.setattr(searcher, "query_vector", lambda question: query)
+    read = []
+    monkeypatch.setattr(index, "passage_readings",
+                        lambda *args, original=index.passage_readings: read.append((len(args[1]), args[3]))
+                        or original(*args))
+
+    typical = searcher.above_typical("q")
+    standing = searcher.standing("q")
+    # The sample is read once, for both; only the few best passages of the vector search are read apart.
+    assert [readings for rows, readings in read if rows == 100] == [(True, False)], read
+    sample = searcher._sample
+    without = index.passage_scores(query, sample, search.WHOLE_WEIGHT, asking=False)
+    with_asks = index.passage_scores(query, sample, search.WHOLE_WEIGHT)
+    assert np.isclose(typical, searcher.closest("q", asking=False) - without.mean())
+    assert np.isclose(standing, (searcher.closest("q") - with_asks.mean()) / with_asks.std())
+    with rules.switched_off("asks"):
+        assert np.isclose(searcher.standing("q"), (searcher.closest("q") - without.mean()) / without.std())
+    assert np.isclose(searcher.standing("q"), standing)
