@@ -84,12 +84,18 @@ def french_stems() -> frozenset[str]:
     seen in film subtitles, 37,193 stems; read once, about half a second). On the blind set's questions, 27 of
     the 29 « corrections » the typo rule made were French words read as another (« appartement » as « apport »,
     « balance » as « blanc », « reconstruit » as « reconstruct »)."""
+    return frozenset(_stemmer().stemWords(list(french_words())))
+
+
+@lru_cache(maxsize=1)
+def french_words() -> frozenset[str]:
+    """The words of general French, lower-cased and accents folded (pyspellchecker's French word list)."""
     import gzip
     import json
     from importlib.resources import files
 
     words = json.loads(gzip.decompress((files("spellchecker") / "resources" / "fr.json.gz").read_bytes()))
-    return frozenset(_stemmer().stemWords([_fold_word(word.lower()) for word in words]))
+    return frozenset(_fold_word(word.lower()) for word in words)
 
 
 @lru_cache(maxsize=20_000)

@@ -446,6 +446,9 @@ def _read_pdf(path: Path, data: bytes, max_pages: int) -> Document:
             raise ReadError(path, f"trop de pages ({n_pages} > {max_pages}) : découpez le PDF ou relevez max_pages "
                                   "(ASSISTANT_MAX_PAGES)")
         raw_pages = [_page_text(page) for page in reader.pages]
+        words = _words_of(raw_pages)
+        raw_pages = [_with_table_rows(text, _page_text(page, layout=True), words)
+                     for text, page in zip(raw_pages, reader.pages)]
         info = reader.metadata or {}
         outline = _pdf_outline(reader)
     except ReadError:
@@ -482,12 +485,157 @@ def _read_pdf(path: Path, data: bytes, max_pages: int) -> Document:
     return doc
 
 
-def _page_text(page) -> str:
+def _page_text(page, layout: bool = False) -> str:
     try:
+        if layout:
+            return page.extract_text(extraction_mode="layout") or ""
         return page.extract_text() or ""
     except Exception:
         # One unreadable page should not cost the whole document.
         return ""
+
+
+# ---------------------------------------------------------------- tables
+
+# A table's cells, in pypdf's plain extraction, come one wrapped line after another, column after column: « Votre
+# besoin / À qui vous adresser / … / Approche suspecte, / ingérence, sécurité / économique / Services de l'État… ».
+# Joined into a paragraph, the memo's « Qui contacter ? » table read as one run of words, and « je veux exporter
+# au Canada, qui peut m'aider ? » found nothing of its « Projets à l'international » row. The layout extraction
+# keeps each cell where it stands on the page; a table found there is written back one row a line, each cell after
+# its column's heading: « – Projets à l'international — À qui vous adresser : Team France Export Normandie, CCI
+# Normandie — Ce que vous pouvez en attendre : Information pays, préparation des missions et salons. »
+
+# Ends a table's row line: `_reflow` never joins the next line to it (a row is as long as a full line of text).
+ROW_END = "\u2063"  # INVISIBLE SEPARATOR: kept by clean_text, not a line break for splitlines
+# A cell's text on a layout line: words one or two spaces apart; three or more spaces part two cells.
+_CELL = re.compile(r"\S+(?: {1,2}\S+)*")
+# A column's heading: short, and not a sentence.
+HEADING_CELL_CHARS = 60
+# How far a cell may start from its column's heading.
+ALIGN = 2
+
+
+def _fragments(line: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in _CELL.finditer(line)]
+
+
+def _row_groups(text: str) -> list[list[str]]:
+    """The layout text's runs of lines between blank lines."""
+    groups, current = [], []
+    for line in text.splitlines():
+        if line.strip():
+            current.append(line)
+        elif current:
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _cells(group: list[str], starts: list[int]) -> list[list[str]] | None:
+    """Each column's lines in a row group, or None when a piece of text stands in no column (not a table row)."""
+    columns: list[list[str]] = [[] for _ in starts]
+    bounds = [*starts[1:], 10 ** 6]
+    for line in group:
+        for start, end, text in _fragments(line):
+            column = next((j for j, s in enumerate(starts) if abs(start - s) <= ALIGN), None)
+            if column is None or end > bounds[column] - 1:
+                return None
+            columns[column].append(text)
+    return columns
+
+
+def layout_tables(layout: str) -> list[tuple[list[str], list[list[str]]]]:
+    """Tables found in a page's layout text: each its column headings and its rows (each cell's text lines).
+
+    A table opens with a line of at least two short cells that are not sentences (its headings), standing alone
+    between blank lines, and goes on with the groups of lines whose every piece starts under a heading and ends
+    before the next column. Rows must be parted by blank lines, as pypdf's layout mode writes a ruled table's."""
+    groups = _row_groups(layout)
+    tables = []
+    i = 0
+    while i < len(groups):
+        head = _fragments(groups[i][0]) if len(groups[i]) == 1 else []
+        if len(head) < 2 or any(len(text) > HEADING_CELL_CHARS or text[-1] in ".;!?" for _, _, text in head):
+            i += 1
+            continue
+        starts = [start for start, _, _ in head]
+        rows = []
+        j = i + 1
+        while j < len(groups):
+            cells = _cells(groups[j], starts)
+            if cells is None or sum(bool(c) for c in cells) < 2:
+                break
+            rows.append(cells)
+            j += 1
+        if rows:
+            tables.append(([text for _, _, text in head], rows))
+            i = j
+        else:
+            i += 1
+    return tables
+
+
+def _words_of(pages: list[str]) -> set[str]:
+    """The document's words, lower-cased: what a word cut in a narrow cell is checked against."""
+    return {w.lower() for text in pages for w in re.findall(r"\w+", text)}
+
+
+def _cell_text(lines: list[str], words: set[str]) -> str:
+    """A cell's lines as one line. A narrow column cuts words without a hyphen (« Confiden / tiel »): two pieces
+    that are not French words alone, and are one joined (in general French or in the document), are joined."""
+    from .lexical import french_words
+
+    known = french_words()
+    out = ""
+    for line in lines:
+        tail, head = re.search(r"(\w+)$", out), re.match(r"\w+", line)
+        if tail and head and head[0][0].islower():
+            joined = (tail[1] + head[0]).lower()
+            if (fold(joined) in known or joined in words) \
+                    and fold(tail[1].lower()) not in known and fold(head[0]) not in known:
+                out += line
+                continue
+        out = f"{out}\n{line}" if out else line
+    return _reflow(out, set()).replace("\n", " ")
+
+
+def _row_line(headings: list[str], cells: list[list[str]], words: set[str]) -> str:
+    """« – first cell — second heading : second cell — … . » (the first heading names what every row is)."""
+    parts = []
+    for column, lines in enumerate(cells):
+        if not lines:
+            continue
+        text = _cell_text(lines, words)
+        parts.append(text if column == 0 else f"{headings[column]} : {text}")
+    line = " — ".join(parts)
+    return f"– {line}" + ("" if line[-1] in ".!?" else ".") + ROW_END
+
+
+def _with_table_rows(plain: str, layout: str, words: set[str] = frozenset()) -> str:
+    """The page's plain text with each table found in its layout text written one row a line (`layout_tables`).
+
+    A table is replaced only where the plain text holds exactly its words, from its first heading to its last cell;
+    anywhere else the plain text is kept as it is."""
+    if not layout.strip():
+        return plain
+    lines = plain.split("\n")
+    for headings, rows in layout_tables(layout):
+        first = _squash(headings[0])
+        last_cell = next(c for c in reversed(rows[-1]) if c)
+        last = _squash(last_cell[-1])
+        start = next((k for k, line in enumerate(lines) if _squash(line).startswith(first)), None)
+        if start is None:
+            continue
+        end = next((k for k in range(start, len(lines)) if _squash(lines[k]).endswith(last)), None)
+        if end is None:
+            continue
+        words = [*headings, *(text for row in rows for cell in row for text in cell)]
+        if Counter(_squash("".join(lines[start:end + 1]))) != Counter(_squash("".join(words))):
+            continue
+        lines[start:end + 1] = [_row_line(headings, row, words) for row in rows]
+    return "\n".join(lines)
 
 
 _STATED_DATE = re.compile(r"(?:publi[ée]e? le|paru le|diffus[ée]e? le|date de publication\s*:|mis[e]? à jour le)\s*"
@@ -579,6 +727,10 @@ def _reflow(text: str, hyphenated_words: set[str]) -> str:
         if not current:
             current = line
             continue
+        if current.endswith(ROW_END):
+            paragraphs.append(current[:-1])
+            current = line
+            continue
         if current.endswith("-") and len(current) > 1 and current[-2].isalpha() and line[:1].isalpha():
             tail = re.search(r"(\w+)-$", current)
             head = re.match(r"\w+", line)
@@ -594,7 +746,7 @@ def _reflow(text: str, hyphenated_words: set[str]) -> str:
         else:
             current = f"{current} {line}"
     paragraphs.append(current)
-    return "\n".join(paragraphs)
+    return "\n".join(paragraphs).replace(ROW_END, "")
 
 
 def _pdf_sections(pages: list[str], outline: list[tuple[int, int, str]]) -> list[Section]:

@@ -115,6 +115,12 @@ def test_questions_a_business_owner_asks_are_answered(assistant):
         assert answer.outcome != "off_topic" and answer.hits, question
 
 
+def test_who_to_contact_quotes_the_row_of_the_memo_contacts_table(assistant):
+    # The memo's « Qui contacter ? » table read one row a line (readers.layout_tables): a row is quoted whole.
+    answer = assistant.ask("qui contacter pour protéger une marque ?")
+    assert "Brevets, marques, dessins et modèles — À qui vous adresser : INPI" in answer.text, answer.text
+
+
 def test_near_domain_questions_are_uncertain_with_the_closest_passages(assistant):
     # On the documents' topics, asking what they do not hold: flagged, and the closest passages shown.
     answer = assistant.ask("Quel est le numéro de téléphone du délégué à la sécurité économique du Calvados ?")

@@ -197,3 +197,73 @@ def test_empty_markdown_heading_and_page_widgets(tmp_path):
     text = " ".join(s.text for s in doc.sections)
     assert "#" not in text and "internautes" not in text and "Évaluer" not in text
     assert [s.heading for s in doc.sections] == [None, "Suite"]
+
+
+def _table_pdf(path: Path, columns: list[float], rows: list[list[list[str]]], before: str, after: str,
+               pages: int = 1) -> Path:
+    """A real PDF page with a ruled-style table: cells drawn where their column stands, wrapped lines under each
+    other, a blank line between rows; a sentence before and after it."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    width, height = A4
+    for _ in range(pages):
+        pdf.setFont("Helvetica", 10)
+        y = height - 80
+        pdf.drawString(columns[0], y, before)
+        y -= 30
+        for row in rows:
+            depth = max(len(cell) for cell in row)
+            for x, cell in zip(columns, row):
+                for i, line in enumerate(cell):
+                    pdf.drawString(x, y - 12 * i, line)
+            y -= 12 * depth + 14
+        pdf.drawString(columns[0], y - 10, after)
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def test_pdf_table_is_read_one_row_a_line(tmp_path):
+    rows = [[["Votre besoin"], ["À qui vous adresser"], ["Ce que vous pouvez en attendre"]],
+            [["Approche suspecte,", "ingérence"], ["Services de l'État en région,", "gendarmerie"],
+             ["Conseil confidentiel,", "analyse d'une situation"]],
+            [["Brevets, marques"], ["INPI, conseils en propriété", "industrielle"], ["Information sur les", "dépôts"]],
+            [["Confiden", "tiel"], ["Le dirigeant"], ["Accès nominatif"]]]
+    path = _table_pdf(tmp_path / "contacts.pdf", [60, 190, 390], rows,
+                      "Votre interlocuteur habituel saura vous orienter.",
+                      "Une fiche réflexe indique qui appeler en cas d'incident.")
+    text = "\n".join(s.text for s in read_document(path).sections)
+    lines = text.splitlines()
+    assert ("– Approche suspecte, ingérence — À qui vous adresser : Services de l'État en région, gendarmerie — "
+            "Ce que vous pouvez en attendre : Conseil confidentiel, analyse d'une situation.") in lines, text
+    assert ("– Brevets, marques — À qui vous adresser : INPI, conseils en propriété industrielle — "
+            "Ce que vous pouvez en attendre : Information sur les dépôts.") in lines, text
+    # A word a narrow cell cut without a hyphen is joined when French writes it whole; the headings line is gone.
+    assert "– Confidentiel — À qui vous adresser : Le dirigeant" in text, text
+    assert "Votre besoin" not in text.replace("Votre besoin —", "")
+    # The text after the table is its own paragraph, not the last row's tail.
+    assert "Une fiche réflexe indique qui appeler en cas d'incident." in lines, text
+    assert "\u2063" not in text
+
+
+def test_pdf_two_columns_of_prose_are_not_a_table(tmp_path):
+    left = ["La veille commence par des questions", "précises sur les concurrents et les", "marchés visés."]
+    right = ["Les sauvegardes sont testées chaque", "trimestre et gardées hors ligne, loin", "du réseau."]
+    path = _table_pdf(tmp_path / "colonnes.pdf", [60, 320], [[left, right], [left, right]],
+                      "Deux colonnes de texte suivent.", "Fin de la page.")
+    text = "\n".join(s.text for s in read_document(path).sections)
+    assert " — " not in text and "– " not in text, text
+
+
+def test_shipped_memo_contacts_table_reads_by_row():
+    memo = Path(__file__).resolve().parent.parent / "corpus" / "memo" / "memo-intelligence-economique-entreprises-normandes.pdf"
+    sections = read_document(memo).sections
+    contacts = "\n".join(s.text for s in sections if s.heading == "Qui contacter ?")
+    assert ("– Projets à l'international — À qui vous adresser : Team France Export Normandie, CCI Normandie — "
+            "Ce que vous pouvez en attendre : Information pays, préparation des missions et salons.") \
+        in contacts.splitlines(), contacts
+    assert "\nEn cas de cyberattaque : les premiers réflexes\n" in contacts, contacts
+    levels = "\n".join(s.text for s in sections if s.heading and s.heading.endswith("patrimoine informationnel"))
+    assert "– Confidentiel — Exemples : Prix de revient" in levels, levels
