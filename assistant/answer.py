@@ -40,6 +40,15 @@ RANK_PENALTY = 0.15
 # with, in up to ADVICE_ROOM characters beyond max_chars (rule `advice`). Blind dev half, phrase in the answer
 # 0.591 -> 0.613 (0.606 without the extra room), answers 22 characters longer on average; PIAF and
 # Service-Public have no such lines and are unchanged.
+# A sentence about its own document (« Si l'une de ces questions vous met dans l'embarras, ce mémo est fait pour
+# vous. », « Ce guide a bénéficié des contributions de… », « Le présent document constitue le profil… ») describes
+# the document, not the reader's case: it counts ABOUT_PENALTY less, unless the question names a kind of document
+# (« à quoi sert ce guide ? », « le mémo parle de quoi ? »). The blind dev half's answers quoted the memo's
+# « … ce mémo est fait pour vous » for questions on competitors, a stand at a trade fair, a host's subcontractor.
+ABOUT_PENALTY = 0.5
+_DOCUMENT_KINDS = r"(?:mémo|memo|guide|document|charte|bulletin|fiche|note|publication|ouvrage|recueil|site|page)"
+ABOUT_ITSELF = re.compile(rf"\b(?:ce|cet|cette|le présent|la présente|notre)\s+{_DOCUMENT_KINDS}\b", re.I)
+DOCUMENT_NAMED = re.compile(rf"\b{_DOCUMENT_KINDS}s?\b", re.I)
 ADVICE = re.compile(r"^\s*[ÀA] retenir\b", re.I)
 ADVICE_ROOM = 200
 # A sentence after the first is quoted only if its score is at least KEEP_RATIO times the first one's.
@@ -507,6 +516,9 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     # there is to quote.
     covers = rules.on("covers") and not all(hit.passage.points_elsewhere for hit in sources)
     questions = rules.on("questions")
+    # A sentence about the document itself answers a question about the document, not the reader's own (rule
+    # `about`).
+    about = rules.on("about") and not DOCUMENT_NAMED.search(question)
     # A sentence many documents repeat (a collection's disclaimer) says nothing of the question (rule `boilerplate`).
     boilerplate = context.searcher.index.boilerplate() \
         if rules.on("boilerplate") and context.searcher is not None else frozenset()
@@ -530,6 +542,8 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
                 score -= FRAGMENT_PENALTY
             if questions and "?" in sentence:
                 score -= QUESTION_PENALTY
+            if about and ABOUT_ITSELF.search(sentence):
+                score -= ABOUT_PENALTY
             candidates.append((score, hit.rank, position, sentence))
     if source is not None and not asked.given_by(read(source.passage)):
         # Only the title gives the value (« Les six pôles de compétitivité normands »): it leads the answer.

@@ -47,6 +47,8 @@ RULES = {
               "trouvé en offre une (answer.py)",
     "questions": "une phrase qui pose une question (question rhétorique, exemples de questions entre guillemets) "
                  "n'est citée qu'à défaut d'une autre (answer.py)",
+    "about": "une phrase qui parle du document lui-même (« ce mémo est fait pour vous », « ce guide a bénéficié de… ») "
+             "n'est citée qu'à défaut d'une autre, sauf si la question nomme un document (answer.py)",
     "boilerplate": "une phrase que de nombreux documents répètent (avertissement d'une collection, mentions) n'est "
                    "citée qu'à défaut d'une autre (index.py, answer.py)",
     "advice": "la ligne « À retenir » du passage dont la réponse part est citée avec lui (answer.py)",

@@ -598,3 +598,17 @@ def test_a_sentence_many_documents_repeat_is_not_quoted():
     with rules.switched_off("boilerplate"):
         assert "Les Essentiels" in compose_answer("un guide de l'ANSSI pour sécuriser un CMS ?", hits,
                                                   context=context).text
+
+
+def test_a_sentence_about_its_own_document_answers_only_a_question_on_the_document():
+    hits = [_hit(1, "Si vous ne savez pas ce que préparent vos concurrents, ce mémo est fait pour vous. "
+                    "Pour savoir ce que font vos concurrents, écoutez vos commerciaux après chaque visite.")]
+    question = "comment savoir ce que préparent mes concurrents ?"
+    answer = compose_answer(question, hits, max_sentences=1)
+    assert answer.text.startswith("Pour savoir ce que font vos concurrents"), answer.text
+    with rules.switched_off("about"):
+        assert compose_answer(question, hits, max_sentences=1).text.startswith("Si vous ne savez pas"), answer.text
+    # Asked about the memo itself, the sentence about it may lead.
+    answer = compose_answer("ce mémo est fait pour qui, pour savoir ce que préparent les concurrents ?", hits,
+                            max_sentences=1)
+    assert answer.text.startswith("Si vous ne savez pas"), answer.text
