@@ -40,6 +40,11 @@ RANK_PENALTY = 0.15
 # with, in up to ADVICE_ROOM characters beyond max_chars (rule `advice`). Blind dev half, phrase in the answer
 # 0.591 -> 0.613 (0.606 without the extra room), answers 22 characters longer on average; PIAF and
 # Service-Public have no such lines and are unchanged.
+# A short line that is not a sentence nor a list item reads as a heading the reader has no bookmark for (« Trois
+# questions pour commencer »): it counts HEADLINE_PENALTY less on top of FRAGMENT_PENALTY (rule `headlines`), unless
+# it has the shape of what is asked (an address, a date). Quoted alone, it answered a question on a trade-fair stand.
+HEADLINE_WORDS = 6
+HEADLINE_PENALTY = 0.5
 # A sentence about its own document (« Si l'une de ces questions vous met dans l'embarras, ce mémo est fait pour
 # vous. », « Ce guide a bénéficié des contributions de… », « Le présent document constitue le profil… ») describes
 # the document, not the reader's case: it counts ABOUT_PENALTY less, unless the question names a kind of document
@@ -519,6 +524,7 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     # A sentence about the document itself answers a question about the document, not the reader's own (rule
     # `about`).
     about = rules.on("about") and not DOCUMENT_NAMED.search(question)
+    headlines = rules.on("headlines")
     # A sentence many documents repeat (a collection's disclaimer) says nothing of the question (rule `boilerplate`).
     boilerplate = context.searcher.index.boilerplate() \
         if rules.on("boilerplate") and context.searcher is not None else frozenset()
@@ -540,6 +546,9 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
                 score += SHAPE_BONUS
             if not SENTENCE_END.search(sentence) or sentence.rstrip().endswith("?"):
                 score -= FRAGMENT_PENALTY
+                if headlines and len(sentence.split()) <= HEADLINE_WORDS and not LIST_ITEM.match(sentence) \
+                        and not (shape is not None and shape.search(sentence)):
+                    score -= HEADLINE_PENALTY
             if questions and "?" in sentence:
                 score -= QUESTION_PENALTY
             if about and ABOUT_ITSELF.search(sentence):

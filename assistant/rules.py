@@ -49,6 +49,8 @@ RULES = {
                  "n'est citée qu'à défaut d'une autre (answer.py)",
     "about": "une phrase qui parle du document lui-même (« ce mémo est fait pour vous », « ce guide a bénéficié de… ») "
              "n'est citée qu'à défaut d'une autre, sauf si la question nomme un document (answer.py)",
+    "headlines": "une ligne courte qui n'est ni une phrase ni un élément de liste (intertitre : « Trois questions pour "
+                 "commencer ») n'est citée qu'à défaut d'une autre (answer.py)",
     "boilerplate": "une phrase que de nombreux documents répètent (avertissement d'une collection, mentions) n'est "
                    "citée qu'à défaut d'une autre (index.py, answer.py)",
     "advice": "la ligne « À retenir » du passage dont la réponse part est citée avec lui (answer.py)",

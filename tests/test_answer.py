@@ -612,3 +612,12 @@ def test_a_sentence_about_its_own_document_answers_only_a_question_on_the_docume
     answer = compose_answer("ce mémo est fait pour qui, pour savoir ce que préparent les concurrents ?", hits,
                             max_sentences=1)
     assert answer.text.startswith("Si vous ne savez pas"), answer.text
+
+
+def test_a_short_line_that_reads_as_a_heading_is_not_the_answer():
+    hits = [_hit(1, "Trois questions pour commencer\nSavez-vous ce que prépareront vos concurrents ?"),
+            _hit(2, "Sur un salon, décidez à l'avance ce que le stand montrera et ce qu'il taira.", score=0.8)]
+    question = "comment eviter d'en dire trop sur un salon, trois questions a se poser ?"
+    assert compose_answer(question, hits, max_sentences=1).text.startswith("Sur un salon"), question
+    with rules.switched_off("headlines"):
+        assert compose_answer(question, hits, max_sentences=1).text.startswith("Trois questions pour commencer")
