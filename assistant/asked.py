@@ -79,7 +79,10 @@ QUESTION_PATTERNS = [
     # A number asked for, not a telephone named (« depuis mon téléphone », « le telephone du boulot », « si un
     # salarié perd son téléphone »): « numéro de portable », « nom et tel », « …, et son tel ? », « le téléphone
     # de la CCI ».
+    # « son numéro direct », « un numéro perso », « sa ligne directe », « vous avez le 06 du gars de la CCI ? ».
     ("téléphone", re.compile(r"\bnum[ée]ro\s+(?:de\s+)?(?:t[ée]l[ée]phone|t[ée]l|portable|mobile|fixe)\b"
+                             r"|\bnum[ée]ro\s+(?:direct|perso|personnel)\b|\bligne\s+directe\b"
+                             r"|\b(?:le|son|leur|ton|votre)\s+0[67]\b(?!\s*\d)"
                              r"|\b(?:nom|adresse|e-?mail|mail|courriel)\s+et\s+(?:son\s+|le\s+|leur\s+)?"
                              r"(?:t[ée]l[ée]phone|t[ée]l)\b"
                              r"|(?:\bet|,)\s+(?:son|leur|le)\s+(?:t[ée]l[ée]phone|t[ée]l)\b"

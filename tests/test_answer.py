@@ -332,8 +332,12 @@ def test_question_kinds_and_focus():
     assert asked_value("est-ce que vous avez le numéro de téléphone de la CCI ?").kind == "téléphone"
     assert asked_value("donne-moi le numéro de portable du chargé de mission").kind == "téléphone"
     for question in ("nom et tel du délégué ANSSI en Normandie svp", "le préfet de région, et son tel ?",
-                     "quel est le téléphone de la CCI Normandie ?"):
+                     "quel est le téléphone de la CCI Normandie ?", "vous avez le 06 du gars de la CCI ?",
+                     "la dame de l'agence, vous avez son numero direct ?", "il a un numéro perso ?",
+                     "sa ligne directe svp"):
         assert asked_value(question).kind == "téléphone", question
+    # A number written out is not asked for.
+    assert asked_value("le 06 12 34 56 78 m'appelle tous les jours, c'est une arnaque ?") is None
     # A telephone named, no number asked for.
     for question in ("j'ai des caméras que je regarde depuis mon téléphone, c'est risqué ?",
                      "et si un salarié perd son téléphone ?", "au retour de Chine, je fais quoi du telephone du boulot ?",
