@@ -231,7 +231,7 @@ def markdown_sections(text: str) -> tuple[str | None, list[Section]]:
     in_fence = False
 
     def flush():
-        body = clean_text("\n".join(buffer))
+        body = pipe_table_rows(clean_text("\n".join(buffer)))
         if body:
             heading = " › ".join(h for _, h in stack) or None
             sections.append(Section(text=body, heading=heading))
@@ -602,15 +602,60 @@ def _cell_text(lines: list[str], words: set[str]) -> str:
 
 
 def _row_line(headings: list[str], cells: list[list[str]], words: set[str]) -> str:
-    """« – first cell — second heading : second cell — … . » (the first heading names what every row is)."""
+    """A PDF table's row as one line (`row_text`), closed by ROW_END so that `_reflow` keeps it a line."""
+    return row_text(headings, [_cell_text(lines, words) if lines else "" for lines in cells]) + ROW_END
+
+
+def row_text(headings: list[str] | None, cells: list[str]) -> str:
+    """« – first cell — second heading : second cell — … . »: a table's row read alone, each cell after its column's
+    heading (the first heading names what every row is, and goes); without headings, the cells in turn."""
     parts = []
-    for column, lines in enumerate(cells):
-        if not lines:
+    for column, text in enumerate(cells):
+        if not text:
             continue
-        text = _cell_text(lines, words)
-        parts.append(text if column == 0 else f"{headings[column]} : {text}")
+        heading = headings[column] if headings and column < len(headings) else ""
+        parts.append(f"{heading} : {text}" if column and heading else text)
     line = " — ".join(parts)
-    return f"– {line}" + ("" if line[-1] in ".!?" else ".") + ROW_END
+    return f"– {line}" + ("" if line[-1:] in (".", "!", "?") else ".")
+
+
+# A Markdown table's line (HTML tables come through Markdown: `_read_html`), and its separator line.
+_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_PIPE_RULE = re.compile(r"^\s*\|(?:\s*:?-{3,}:?\s*\|)+\s*$")
+
+
+def pipe_table_rows(text: str) -> str:
+    """Markdown tables written one row a line, like a PDF's (`row_text`): « | Jeudi 12 juin 2025 | Webinaire … |
+    En ligne | » under « | Date | Rendez-vous | Format | » reads « – Jeudi 12 juin 2025 — Rendez-vous : Webinaire …
+    — Format : En ligne. ». A row above a separator line gives the headings; a row of one cell is a caption, kept as
+    a line of its own."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not _PIPE_ROW.match(lines[i]):
+            out.append(lines[i])
+            i += 1
+            continue
+        block = []
+        while i < len(lines) and _PIPE_ROW.match(lines[i]):
+            block.append(lines[i])
+            i += 1
+        headings = None
+        for k, line in enumerate(block):
+            if _PIPE_RULE.match(line):
+                continue
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            filled = [c for c in cells if c]
+            if not filled:
+                continue
+            if len(filled) == 1:
+                out.append(filled[0])
+            elif headings is None and k + 1 < len(block) and _PIPE_RULE.match(block[k + 1]):
+                headings = cells
+            else:
+                out.append(row_text(headings, cells))
+    return "\n".join(out)
 
 
 def _with_table_rows(plain: str, layout: str, words: set[str] = frozenset()) -> str:

@@ -267,3 +267,22 @@ def test_shipped_memo_contacts_table_reads_by_row():
     assert "\nEn cas de cyberattaque : les premiers réflexes\n" in contacts, contacts
     levels = "\n".join(s.text for s in sections if s.heading and s.heading.endswith("patrimoine informationnel"))
     assert "– Confidentiel — Exemples : Prix de revient" in levels, levels
+
+
+def test_markdown_and_html_tables_are_read_one_row_a_line(tmp_path):
+    (tmp_path / "agenda.md").write_text(
+        "# Agenda\n\n## Calendrier\n\nLes rendez-vous sont gratuits.\n\n"
+        "| Programme indicatif | | |\n|---|---|---|\n| Date | Rendez-vous | Public |\n|---|---|---|\n"
+        "| Jeudi 12 juin 2025 | Webinaire « Voyager à l'étranger » | Dirigeants |\n"
+        "| Mardi 8 avril 2025 | Webinaire « IA générative » | Tous publics |\n\nFin.\n", encoding="utf-8")
+    text = read_document(tmp_path / "agenda.md").sections[0].text
+    lines = text.splitlines()
+    assert "– Jeudi 12 juin 2025 — Rendez-vous : Webinaire « Voyager à l'étranger » — Public : Dirigeants." in lines, text
+    assert "Programme indicatif" in lines and "|" not in text, text
+    (tmp_path / "agenda.html").write_text(
+        "<html><head><title>Agenda</title></head><body><main><h1>Agenda</h1><h2>Calendrier</h2>"
+        "<table><tr><th>Date</th><th>Rendez-vous</th></tr>"
+        "<tr><td>Jeudi 12 juin 2025</td><td>Webinaire « Voyager à l'étranger »</td></tr></table>"
+        "<p>Inscription gratuite.</p></main></body></html>", encoding="utf-8")
+    text = "\n".join(s.text for s in read_document(tmp_path / "agenda.html").sections)
+    assert "– Jeudi 12 juin 2025 — Rendez-vous : Webinaire « Voyager à l'étranger »." in text.splitlines(), text
