@@ -469,14 +469,14 @@ def _read_pdf(path: Path, data: bytes, max_pages: int) -> Document:
 
     meta_title = clean_text(str(info.get("/Title") or "")) if info else ""
     subject = str(info.get("/Subject") or "") if info else ""
-    first_line = next((ln for ln in pages[0].splitlines() if len(ln) > 3), "")
+    first_line = next((ln for ln in pages[0].splitlines() if len(ln) > 3), "").replace(ROW_END, "")
     title = meta_title or first_line[:150] or _title_from_name(path)
     sections = [Section(text=_reflow(sec.text, vocabulary), page=sec.page, heading=sec.heading)
                 for sec in _pdf_sections(pages, outline)]
     sections = [sec for sec in sections if sec.text]
     first_page = next((sec.text for sec in sections if sec.page == 1), "")
     meta = {"date": _pdf_date(info, title, first_page), "doc_type": str(info.get("/DocType") or "") or None}
-    raw = f"{subject}\n{pages[0]}"
+    raw = f"{subject}\n{pages[0]}".replace(ROW_END, "")
     number = re.search(r"n°\s*(\d+)", title)
     doc = _document(path, title, sections, {k: v for k, v in meta.items() if v}, {}, raw)
     if number:
@@ -676,8 +676,8 @@ def _with_table_rows(plain: str, layout: str, words: set[str] = frozenset()) -> 
         end = next((k for k in range(start, len(lines)) if _squash(lines[k]).endswith(last)), None)
         if end is None:
             continue
-        words = [*headings, *(text for row in rows for cell in row for text in cell)]
-        if Counter(_squash("".join(lines[start:end + 1]))) != Counter(_squash("".join(words))):
+        pieces = [*headings, *(text for row in rows for cell in row for text in cell)]
+        if Counter(_squash("".join(lines[start:end + 1]))) != Counter(_squash("".join(pieces))):
             continue
         lines[start:end + 1] = [_row_line(headings, row, words) for row in rows]
     return "\n".join(lines)
