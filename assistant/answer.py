@@ -45,6 +45,11 @@ RANK_PENALTY = 0.15
 # it has the shape of what is asked (an address, a date). Quoted alone, it answered a question on a trade-fair stand.
 HEADLINE_WORDS = 6
 HEADLINE_PENALTY = 0.5
+# The question's words that a passage's title or section heading holds count HEADING_WEIGHT of their weight for
+# each of its sentences that does not hold them (rule `headings`): « NOV@LOG quel rapport avec l'intelligence
+# économique ? » quoted a contacts table's row naming NOV@LOG rather than the section « NOV@LOG › Le lien avec
+# l'intelligence économique », whose sentences name neither.
+HEADING_WEIGHT = 0.3
 # A sentence about its own document (« Si l'une de ces questions vous met dans l'embarras, ce mémo est fait pour
 # vous. », « Ce guide a bénéficié des contributions de… », « Le présent document constitue le profil… ») describes
 # the document, not the reader's case: it counts ABOUT_PENALTY less, unless the question names a kind of document
@@ -528,6 +533,9 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     # A sentence many documents repeat (a collection's disclaimer) says nothing of the question (rule `boilerplate`).
     boilerplate = context.searcher.index.boilerplate() \
         if rules.on("boilerplate") and context.searcher is not None else frozenset()
+    # A sentence is read under its document's title and section heading, as the search reads it (rule `headings`).
+    heads = {hit.rank: stem_set(f"{hit.passage.title} {hit.passage.section or ''}") for hit in sources} \
+        if rules.on("headings") else {}
     for hit in sources:
         if covers and hit.passage.points_elsewhere:
             continue
@@ -539,6 +547,8 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
                 continue
             words = stem_set(sentence)
             overlap = sum(weights[t] for t in wanted & words) / total_weight
+            if heads:
+                overlap += HEADING_WEIGHT * sum(weights[t] for t in (wanted & heads[hit.rank]) - words) / total_weight
             # Prefer the best passage, and within it sentences that share the question's words.
             placed = 1 if hit.rank in continued else hit.rank
             score = overlap + PASSAGE_WEIGHT * hit.score - POSITION_PENALTY * position - RANK_PENALTY * (placed - 1)

@@ -49,6 +49,8 @@ RULES = {
                  "n'est citée qu'à défaut d'une autre (answer.py)",
     "about": "une phrase qui parle du document lui-même (« ce mémo est fait pour vous », « ce guide a bénéficié de… ») "
              "n'est citée qu'à défaut d'une autre, sauf si la question nomme un document (answer.py)",
+    "headings": "les mots de la question que le titre ou l'intertitre d'un passage contient comptent (× 0,3) pour "
+                "chacune de ses phrases dans le choix des phrases citées (answer.py)",
     "headlines": "une ligne courte qui n'est ni une phrase ni un élément de liste (intertitre : « Trois questions pour "
                  "commencer ») n'est citée qu'à défaut d'une autre (answer.py)",
     "boilerplate": "une phrase que de nombreux documents répètent (avertissement d'une collection, mentions) n'est "

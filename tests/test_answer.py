@@ -625,3 +625,16 @@ def test_a_short_line_that_reads_as_a_heading_is_not_the_answer():
     assert compose_answer(question, hits, max_sentences=1).text.startswith("Sur un salon"), question
     with rules.switched_off("headlines"):
         assert compose_answer(question, hits, max_sentences=1).text.startswith("Trois questions pour commencer")
+
+
+def test_a_sentence_is_read_under_its_passage_heading():
+    pole = Passage(id="nov", title="Les six pôles de compétitivité", source="pages/poles.html", doc_type="page",
+                   section="NOV@LOG › Le lien avec l'intelligence économique",
+                   text="Les chaînes logistiques concentrent des informations stratégiques sur les flux et les clients.")
+    table = Passage(id="contacts", title="Mémo", source="memo.pdf", doc_type="memo", section="Qui contacter ?",
+                    text="– Innovation, filières — À qui vous adresser : Pôles de compétitivité (Mov'eo, NOV@LOG).")
+    hits = [Hit(passage=pole, score=1.0, rank=1, dense=0.9), Hit(passage=table, score=0.87, rank=2, dense=0.88)]
+    question = "NOV@LOG quel rapport avec l'intelligence economique ?"
+    assert compose_answer(question, hits, max_sentences=1).text.startswith("Les chaînes logistiques")
+    with rules.switched_off("headings"):
+        assert compose_answer(question, hits, max_sentences=1).text.startswith("– Innovation")
