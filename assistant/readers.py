@@ -471,8 +471,8 @@ def _read_pdf(path: Path, data: bytes, max_pages: int) -> Document:
     subject = str(info.get("/Subject") or "") if info else ""
     first_line = next((ln for ln in pages[0].splitlines() if len(ln) > 3), "").replace(ROW_END, "")
     title = meta_title or first_line[:150] or _title_from_name(path)
-    sections = [Section(text=_reflow(sec.text, vocabulary), page=sec.page, heading=sec.heading)
-                for sec in _pdf_sections(pages, outline)]
+    sections = [Section(text=_reflow(part, vocabulary), page=sec.page, heading=sec.heading)
+                for sec in _pdf_sections(pages, outline) for part in _after_tables(sec.text)]
     sections = [sec for sec in sections if sec.text]
     first_page = next((sec.text for sec in sections if sec.page == 1), "")
     meta = {"date": _pdf_date(info, title, first_page), "doc_type": str(info.get("/DocType") or "") or None}
@@ -656,6 +656,21 @@ def pipe_table_rows(text: str) -> str:
             else:
                 out.append(row_text(headings, cells))
     return "\n".join(out)
+
+
+def _after_tables(text: str) -> list[str]:
+    """A section's text cut where a table ends and other text follows: what a page prints after a table (the memo's
+    emergency steps under its contacts table) is read as a passage of its own, not as the table's last row's."""
+    parts, current, in_table = [], [], False
+    for line in text.split("\n"):
+        row = line.endswith(ROW_END)
+        if in_table and not row and line.strip() and current:
+            parts.append("\n".join(current))
+            current = []
+        in_table = row or (in_table and not line.strip())
+        current.append(line)
+    parts.append("\n".join(current))
+    return parts
 
 
 def _with_table_rows(plain: str, layout: str, words: set[str] = frozenset()) -> str:

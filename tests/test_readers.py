@@ -243,8 +243,9 @@ def test_pdf_table_is_read_one_row_a_line(tmp_path):
     # A word a narrow cell cut without a hyphen is joined when French writes it whole; the headings line is gone.
     assert "– Confidentiel — À qui vous adresser : Le dirigeant" in text, text
     assert "Votre besoin" not in text.replace("Votre besoin —", "")
-    # The text after the table is its own paragraph, not the last row's tail.
+    # The text after the table is read apart from it, not as the last row's tail.
     assert "Une fiche réflexe indique qui appeler en cas d'incident." in lines, text
+    assert read_document(path).sections[-1].text == "Une fiche réflexe indique qui appeler en cas d'incident."
     assert "\u2063" not in text
 
 
@@ -264,7 +265,9 @@ def test_shipped_memo_contacts_table_reads_by_row():
     assert ("– Projets à l'international — À qui vous adresser : Team France Export Normandie, CCI Normandie — "
             "Ce que vous pouvez en attendre : Information pays, préparation des missions et salons.") \
         in contacts.splitlines(), contacts
-    assert "\nEn cas de cyberattaque : les premiers réflexes\n" in contacts, contacts
+    # The emergency steps printed under the table are a passage of their own.
+    assert any(s.heading == "Qui contacter ?" and s.text.startswith("En cas de cyberattaque : les premiers réflexes")
+               for s in sections), contacts
     levels = "\n".join(s.text for s in sections if s.heading and s.heading.endswith("patrimoine informationnel"))
     assert "– Confidentiel — Exemples : Prix de revient" in levels, levels
 
