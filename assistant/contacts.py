@@ -49,6 +49,11 @@ def _around(sentence: str, contact: str) -> str:
     sentence = " ".join(sentence.split())
     if len(sentence) <= MAX_CONTACT_CHARS:
         return sentence
+    # A table's row (readers.row_text): what the row is about, and the cell that gives the contact.
+    parts = sentence.split(" — ")
+    holding = next((part for part in parts[1:] if contact in part), None)
+    if holding is not None and len(parts[0]) + len(holding) + 3 <= MAX_CONTACT_CHARS:
+        return f"{parts[0]} — {holding}"
     at = sentence.find(contact)
     start, end = max(0, at - BEFORE), min(len(sentence), at + len(contact) + AFTER)
     piece = sentence[start:end]

@@ -46,3 +46,12 @@ def test_nearest_contacts_follow_the_question_name_an_address_once_and_skip_what
 def test_nearest_topics_are_distinct_headings_closest_first():
     scores = np.array([0.9, 0.5, 0.8, 0.7, 0.85], dtype=np.float32)
     assert nearest_topics(scores, INDEX, n=2) == ["« Sauvegardes » (Doc 0)", "« Qui contacter ? » (Doc 0)"]
+
+
+def test_a_table_row_gives_what_it_is_about_and_the_cell_with_the_contact():
+    row = ("– Diagnostic de cybersécurité — À qui vous adresser : MonAideCyber (ANSSI), prestataires signataires de la "
+           "Charte cybersécurité — Ce que vous pouvez en attendre : Diagnostic gratuit et plan d'action, mise en œuvre "
+           "des mesures.")
+    found = contacts_of(_index(("Qui appeler.", "Intro"), (row, "Qui contacter ?")))
+    assert [c.text for c in found] == ["Diagnostic de cybersécurité — À qui vous adresser : MonAideCyber (ANSSI), "
+                                       "prestataires signataires de la Charte cybersécurité"]
