@@ -166,6 +166,19 @@ class AskedValue:
 # What answers a who / where / which-year question, for choosing the answer's sentences (never for refusing):
 # a proper noun inside the sentence, a place after a preposition, a year, month or century.
 _ANSWER_SHAPES = [
+    # Whom to turn to (« qui j'appelle ? », « on prévient qui ? », « à qui je dois en parler ? », « qui peut
+    # m'aider ? »): a sentence that gives a contact, or tells whom to contact (« contactez 17Cyber », a contacts
+    # table's « À qui vous adresser : … »).
+    (re.compile(r"\bqui (?:contacter|appeler|pr[ée]venir|alerter|joindre|solliciter)\b"
+                r"|\bqui (?:j['’]|on |je |nous )(?:appel|contact|pr[ée]vien|alert)\w*"
+                r"|\b(?:appel|contact|pr[ée]vien|alert)\w* qui\b"
+                r"|\b[àa] qui (?:je dois|dois-je|on doit|m['’]adresser|s['’]adresser|nous adresser|faire appel"
+                r"|en parler|je m['’]adresse|signaler)\b|\bvers qui\b"
+                r"|\bqui (?:peut|pourrait) (?:m['’]|nous )?(?:aider|accompagner|conseiller|orienter)\b", re.I),
+     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|\bwww\.\S+|\b0\d(?:[ .]?\d\d){4}\b"
+                r"|\b(?:cybermalveillance|monaidecyber|17\s?cyber)\b|\bÀ qui vous adresser\b"
+                r"|\b(?:contactez|appelez|alertez|prévenez|adressez-vous|rapprochez-vous|sollicitez|signalez)\b",
+                re.I)),
     (re.compile(r"\b(?:en quelle année|quelle année|à quelle époque|en quel siècle|quel siècle)\b", re.I),
      re.compile(r"\b1\d{3}\b|\b20\d\d\b|\b(?:" + _MONTHS + r")\b|\bsiècles?\b", re.I)),
     (re.compile(r"^\W*(?:qui|par qui|à qui|de qui)\b|\bqui (?:est|était|a|fut|sont)\b", re.I),

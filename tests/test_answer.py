@@ -638,3 +638,18 @@ def test_a_sentence_is_read_under_its_passage_heading():
     assert compose_answer(question, hits, max_sentences=1).text.startswith("Les chaînes logistiques")
     with rules.switched_off("headings"):
         assert compose_answer(question, hits, max_sentences=1).text.startswith("– Innovation")
+
+
+def test_a_question_on_whom_to_turn_to_prefers_the_sentence_that_names_a_contact():
+    from assistant.asked import answer_shape
+
+    for question in ("tous nos fichiers sont bloqués, qui j'appelle ???", "fuite de données, on prévient qui ?",
+                     "a qui je dois en parler ?", "qui peut m'aider à faire un diagnostic ?"):
+        assert answer_shape(question) is not None and answer_shape(question).search("contactez 17Cyber"), question
+    hits = [_hit(1, "Les premiers réflexes :\n1. Isolez les postes touchés sans les éteindre.\n"
+                    "2. Alertez votre prestataire informatique, puis contactez 17Cyber.")]
+    answer = compose_answer("tous nos fichiers sont bloqués, qui j'appelle ?", hits, max_sentences=1)
+    assert "contactez 17Cyber" in answer.text, answer.text
+    # Asked what to do, the list of steps is quoted from its start.
+    answer = compose_answer("tous nos fichiers sont bloqués, on fait quoi ?", hits, max_sentences=1)
+    assert answer.text.startswith("Les premiers réflexes : 1. Isolez"), answer.text
