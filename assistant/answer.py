@@ -40,6 +40,8 @@ RANK_PENALTY = 0.15
 # with, in up to ADVICE_ROOM characters beyond max_chars (rule `advice`). Blind dev half, phrase in the answer
 # 0.591 -> 0.613 (0.606 without the extra room), answers 22 characters longer on average; PIAF and
 # Service-Public have no such lines and are unchanged.
+ADVICE = re.compile(r"^\s*[ÀA] retenir\b", re.I)
+ADVICE_ROOM = 200
 # A short line that is not a sentence nor a list item reads as a heading the reader has no bookmark for (« Trois
 # questions pour commencer »): it counts HEADLINE_PENALTY less on top of FRAGMENT_PENALTY (rule `headlines`), unless
 # it has the shape of what is asked (an address, a date). Quoted alone, it answered a question on a trade-fair stand.
@@ -59,8 +61,6 @@ ABOUT_PENALTY = 0.5
 _DOCUMENT_KINDS = r"(?:mémo|memo|guide|document|charte|bulletin|fiche|note|publication|ouvrage|recueil|site|page)"
 ABOUT_ITSELF = re.compile(rf"\b(?:ce|cet|cette|le présent|la présente|notre)\s+{_DOCUMENT_KINDS}\b", re.I)
 DOCUMENT_NAMED = re.compile(rf"\b{_DOCUMENT_KINDS}s?\b", re.I)
-ADVICE = re.compile(r"^\s*[ÀA] retenir\b", re.I)
-ADVICE_ROOM = 200
 # A sentence after the first is quoted only if its score is at least KEEP_RATIO times the first one's.
 KEEP_RATIO = 0.6
 # Share of the best sentence's score given to the sentence that follows it in its passage: it raised the share

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import rules
+from .contacts import CONTACT
 from .french import MONTH_NAMES, NUMBERED_ITEM
 from .lexical import analyze, fold, stem_set
 
@@ -167,16 +168,15 @@ class AskedValue:
 # a proper noun inside the sentence, a place after a preposition, a year, month or century.
 _ANSWER_SHAPES = [
     # Whom to turn to (« qui j'appelle ? », « on prévient qui ? », « à qui je dois en parler ? », « qui peut
-    # m'aider ? »): a sentence that gives a contact, or tells whom to contact (« contactez 17Cyber », a contacts
-    # table's « À qui vous adresser : … »).
+    # m'aider ? »): a sentence that gives a contact (contacts.CONTACT: an address, a number, a site, a public
+    # service), or tells whom to contact (« contactez 17Cyber », a contacts table's « À qui vous adresser : … »).
     (re.compile(r"\bqui (?:contacter|appeler|pr[ée]venir|alerter|joindre|solliciter)\b"
                 r"|\bqui (?:j['’]|on |je |nous )(?:appel|contact|pr[ée]vien|alert)\w*"
                 r"|\b(?:appel|contact|pr[ée]vien|alert)\w* qui\b"
                 r"|\b[àa] qui (?:je dois|dois-je|on doit|m['’]adresser|s['’]adresser|nous adresser|faire appel"
                 r"|en parler|je m['’]adresse|signaler)\b|\bvers qui\b"
                 r"|\bqui (?:peut|pourrait) (?:m['’]|nous )?(?:aider|accompagner|conseiller|orienter)\b", re.I),
-     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|\bwww\.\S+|\b0\d(?:[ .]?\d\d){4}\b"
-                r"|\b(?:cybermalveillance|monaidecyber|17\s?cyber)\b|\bÀ qui vous adresser\b"
+     re.compile(CONTACT.pattern + r"|\bÀ qui vous adresser\b"
                 r"|\b(?:contactez|appelez|alertez|prévenez|adressez-vous|rapprochez-vous|sollicitez|signalez)\b",
                 re.I)),
     (re.compile(r"\b(?:en quelle année|quelle année|à quelle époque|en quel siècle|quel siècle)\b", re.I),

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from .french import LIST_ITEM, MONTH_NAMES, MONTH_NUMBERS
-from .lexical import fold
+from .lexical import fold, french_words
 from .schema import Document, Section
 
 SUPPORTED_SUFFIXES = (".pdf", ".html", ".htm", ".md", ".markdown", ".txt")
@@ -585,8 +585,6 @@ def _words_of(pages: list[str]) -> set[str]:
 def _cell_text(lines: list[str], words: set[str]) -> str:
     """A cell's lines as one line. A narrow column cuts words without a hyphen (« Confiden / tiel »): two pieces
     that are not French words alone, and are one joined (in general French or in the document), are joined."""
-    from .lexical import french_words
-
     known = french_words()
     out = ""
     for line in lines:

@@ -57,9 +57,7 @@ class Assistant:
         scope = Scope.for_model(Background(embedder, settings.cache_dir), settings)
         if scope.threshold is not None:
             scope.background.vectors()  # encoded once per model (~10 s), then read from the cache: not at a question
-        index.accents()  # read from the passages now, not by the first question
-        index.asking()
-        index.boilerplate()
+        _read_ahead(index)  # now, not by the first question
         return cls(settings, embedder, index, Searcher(index, embedder, settings), scope)
 
     def refresh(self, wait: bool = False) -> bool:
@@ -91,9 +89,7 @@ class Assistant:
         try:
             index = load_index(self.settings.index_dir, self.settings)
             searcher = Searcher(index, self.embedder, self.settings)
-            index.accents()  # read in this thread, not by the first question on the new index
-            index.asking()
-            index.boilerplate()
+            _read_ahead(index)  # in this thread, not by the first question on the new index
             # The searcher (what ask() reads) first: one assignment, so a question sees one index.
             self.searcher = searcher
             self.index = index
@@ -196,6 +192,14 @@ class Assistant:
         deeper = searcher.search(query, k=stages.ARTICLES_DEPTH, filters=filters)
         articles = stages.articles_on_topic(query, deeper, context)
         return with_articles(answer, articles, count=count) if articles else answer
+
+
+def _read_ahead(index: LoadedIndex) -> None:
+    """What questions read of an index and it derives from its passages once: the accents of its words, the
+    sentence windows that ask, the sentences many documents repeat."""
+    index.accents()
+    index.asking()
+    index.boilerplate()
 
 
 def _hits_of(searcher: Searcher, query: Query, rows: list[int]) -> list[Hit]:
