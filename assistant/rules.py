@@ -33,7 +33,7 @@ RULES = {
             "recherche sémantique (index.py)",
     "accents": "accents remis aux mots d'une question tapée sans eux, pour la recherche sémantique (lexical.py)",
     "typos": "mot inconnu de l'index lu comme le mot indexé le plus proche (lexical.py)",
-    "time": "passages du mois, de l'année, du numéro ou du dernier bulletin nommés favorisés (stages.py)",
+    "time": "passages du mois, de l'année, du numéro ou du dernier bulletin nommés favorisés, et ceux dont l'intertitre nomme l'année demandée (stages.py)",
     "duplicates": "même texte trouvé deux fois (page copiée, paragraphe répété) montré une fois (stages.py)",
     "period": "numéro ou période demandés qu'aucun document indexé ne couvre : dit, et le dernier bulletin nommé "
               "(stages.py)",

@@ -336,6 +336,21 @@ class Searcher:
         dates = self.dates()
         return (dates >= hints.date_from) & (dates <= hints.date_to) & (dates != "")
 
+    def about_year(self, hints: TimeHints) -> np.ndarray:
+        """Which passages a heading dates in the one whole year the hints name, whatever their own date: the
+        January 2025 bulletin's « Équipements de bordure, porte d'entrée favorite en 2024 » is about 2024
+        (« et pour 2024 ? » after « quel bilan de la menace cyber pour 2025 ? »). None for another period."""
+        if not (hints.date_from and hints.date_from.endswith("-01-01")
+                and hints.date_to == f"{hints.date_from[:4]}-12-31"):
+            return np.zeros(self.index.size, dtype=bool)
+        year = hints.date_from[:4]
+        cached = getattr(self, "_about_year", None)
+        if cached is None or cached[0] != year:
+            pattern = re.compile(rf"\b{year}\b")
+            cached = self._about_year = (year, np.array([bool(pattern.search(p.section or "")) for p in
+                                                         self.index.passages], dtype=bool))
+        return cached[1]
+
     def doc_types(self) -> np.ndarray:
         """Every passage's document type, in row order."""
         if getattr(self, "_doc_type_array", None) is None:

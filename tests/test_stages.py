@@ -86,3 +86,35 @@ def test_a_choice_between_options_no_passage_names_is_uncertain():
     assert stages.choice_not_covered(Query.parse("antivirus ou kaspersky ?"), [], context) is None
     with rules.switched_off("choice"):
         assert stages.choice_not_covered(Query.parse("bitdefender ou kaspersky ?"), [], context) is None
+
+
+def test_a_year_asked_favours_passages_dated_in_it_and_those_whose_heading_names_it():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from assistant.schema import Passage
+    from assistant.search import Searcher
+
+    def bulletin(n: int, date: str, section: str) -> Passage:
+        return Passage(id=str(n), text=f"Article {n}.", title="Bulletin de veille", source=f"b{date}.pdf",
+                       doc_type="bulletin", section=section, date=date)
+
+    passages = [bulletin(0, "2025-01-15", "Cybersécurité › Équipements de bordure, porte d'entrée favorite en 2024"),
+                bulletin(1, "2024-06-15", "Cybersécurité › Rançongiciels"),
+                bulletin(2, "2025-01-15", "Intelligence artificielle › Agents"),
+                bulletin(3, "2025-03-15", "Cybersécurité › Les chiffres de 20245 hypothétiques")]
+    searcher = Searcher.__new__(Searcher)
+    searcher.index = SimpleNamespace(passages=passages, size=len(passages))
+    searcher._date_array = None
+    context = stages.Context(searcher, k=4, mode="hybrid", lexical_scores=np.zeros(4, dtype=np.float32))
+    rows, fused = stages.time_boost(Query.parse("le bilan de la menace dans les bulletins de 2024 ?"),
+                                    (np.arange(4), np.zeros(4, dtype=np.float32)), context)
+    boosted = {int(row) for row, score in zip(rows, fused) if score > 0}
+    assert boosted == {0, 1}  # dated in 2024, or a heading that names 2024 (not « 20245 »)
+    # A month names no whole year: the heading's year is not enough.
+    rows, fused = stages.time_boost(Query.parse("le bulletin de juin 2024 ?"),
+                                    (np.arange(4), np.zeros(4, dtype=np.float32)), context)
+    assert {int(row) for row, score in zip(rows, fused) if score > 0} == {1}
+    with rules.switched_off("time"):
+        assert stages.time_boost(Query.parse("la veille sur la menace en 2024"), (np.arange(4), np.zeros(4)), context)[1].sum() == 0
