@@ -22,6 +22,9 @@ RULES = {
                 "(followup.py)",
     "alone": "question lue comme une suite mais qui change de sujet, hors des sujets de l'index (au moins quatre mots "
              "à elle, hors sujet seule) : lue seule (followup.py, service.py)",
+    "replies": "question qui répond au tour d'avant (« ok c'est fait, on enchaîne sur quoi ? », « d'accord, … »), "
+               "demande l'étape suivante ou s'ouvre sur « il » ou « elle » : lue comme une suite, quelle que soit sa "
+               "longueur (followup.py)",
     "emphasis": "mots propres à une question de suite (« et pour les téléphones ? ») comptés une fois de plus dans "
                 "la recherche (followup.py)",
     "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (stages.py)",

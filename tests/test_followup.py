@@ -20,6 +20,12 @@ from assistant.followup import depends_on_context, emphasised, understand
     "ça coute cher les outils pour faire ça ?", "il faut former les salariés la dessus ?", "faut les former ?",
     "Le dernier numéro en parle encore ?", "Lequel est le plus récent ?", "C'était dans quel numéro ?",
     "on verifie comment concretement ?",
+    # A reply to the turn before, or the next step asked in so many words, at any length; a personal subject.
+    "c'est bon on a listé nos activités et nos données à protéger. on enchaîne sur quoi ?",
+    "D'accord, ils partent là-dessus. On attaque par quel atelier et avec quels supports ?",
+    "ok j'ai bien identifié mon besoin, c'est la protection de ce procédé. l'étape d'apres c'est d'appeler qui ?",
+    "Une fois l'exercice joué, qu'est-ce qu'on fait derrière ?", "Le Tier 0 est reconstruit. On passe à quoi ensuite ?",
+    "Il veut réagir : il fait quoi maintenant, et il prévient qui ?", "elle est obligatoire ?", "il est gratuit ?",
 ])
 def test_follow_ups_depend_on_the_turn_before(question):
     assert depends_on_context(question), question
@@ -32,6 +38,10 @@ def test_follow_ups_depend_on_the_turn_before(question):
     "y a-t-il un guide sur les sauvegardes ?", "notre messagerie vient d'etre piratee on fait quoi en urgence",
     "que faire après une cyberattaque ?", "détailler les étapes d'une réponse à un rançongiciel pour une PME",
     "comment adhérer à la charte cyber ?", "rançongiciel ?", "je fais comment pour chiffrer mon disque dur ?",
+    # An impersonal « il » is no one named before; « bonjour » is not « bon ».
+    "il existe un guide pour les sauvegardes des TPE ?", "il va pleuvoir a deauville ce week end ?",
+    "Il est obligatoire de signaler une fuite de données à la CNIL ?", "bonjour, comment signer la charte cyber ?",
+    "on fait quoi maintenant que la messagerie est piratée et que les clients reçoivent de fausses factures ?",
 ])
 def test_standalone_questions_stand_alone(question):
     assert not depends_on_context(question), question
@@ -83,6 +93,32 @@ def test_a_follow_up_carries_the_previous_topic_and_its_own_period():
 ])
 def test_a_follow_ups_period_is_counted_from_the_previous_one(follow_up, previous, read_as):
     assert understand(follow_up, [previous]) == f"{follow_up} — {read_as}"
+
+
+@pytest.mark.parametrize("follow_up, previous, read_as", [
+    ("Et deux numéros plus tard ?", "Dans le bulletin de janvier 2025, où en était NIS 2 ?",
+     "Dans le bulletin de mars 2025, où en était NIS 2 ?"),
+    ("et trois numéros avant ?", "que disait le bulletin n° 38 sur les rançongiciels ?",
+     "que disait le bulletin n° 35 sur les rançongiciels ?"),
+    ("et deux ans après ?", "les bulletins de 2025 sur la blockchain", "les bulletins de 2027 sur la blockchain"),
+    ("et 3 mois plus tard ?", "le bulletin de novembre 2025 sur l'IA", "le bulletin de février 2026 sur l'IA"),
+])
+def test_a_shift_counted_in_issues_months_or_years_moves_the_period(follow_up, previous, read_as):
+    assert understand(follow_up, [previous]) == f"{follow_up} — {read_as}"
+
+
+def test_words_that_only_say_which_period_do_not_make_a_follow_up_a_new_subject():
+    from assistant.followup import could_stand_alone
+
+    assert not could_stand_alone("Et deux numéros plus tard ?")
+    assert not could_stand_alone("et le numéro d'avant, en mars 2025 ?")
+    assert could_stand_alone("et une idée de cadeau pour les 60 ans de ma mère ?")
+
+
+def test_a_reply_is_read_alone_with_the_rule_off():
+    with rules.switched_off("replies"):
+        assert not depends_on_context("ok c'est fait, on enchaîne sur quoi pour la suite de la démarche ?")
+    assert depends_on_context("ok c'est fait, on enchaîne sur quoi pour la suite de la démarche ?")
 
 
 def test_a_follow_ups_own_words_are_searched_once_more_not_shown():
