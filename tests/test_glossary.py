@@ -7,7 +7,8 @@ from assistant import rules
 from assistant.glossary import Glossary, glossary
 from assistant.lexical import analyze
 
-INDEX_WORDS = set(analyze("hypertrucages rançongiciel hameçonnage phishing mot de passe"))
+INDEX_WORDS = set(analyze("hypertrucages rançongiciel hameçonnage phishing mot de passe messagerie instantanée "
+                          "réseau social"))
 
 
 def knows(text: str) -> bool:
@@ -22,6 +23,9 @@ def test_a_word_the_index_lacks_is_read_as_the_equivalent_it_holds():
     # The index holds « phishing »: left as typed. « spam »'s equivalent is not in the index: left too.
     assert read("phishing et spam", knows) == "phishing et spam"
     assert read("mon mdp fuité", knows) == "mon mot de passe fuité"
+    # A product the documents name by its kind only.
+    assert read("et sur whatsapp ?", knows) == "et sur messagerie instantanée ?"
+    assert read("ma page Facebook piratée", knows) == "ma page réseau social piratée"
     # Whole words only: « mailing » is not « mail ».
     assert read("un mailing", lambda text: text != "mail") == "un mailing"
 
