@@ -265,11 +265,40 @@ def emphasised(question: str, understood: str) -> str:
     38 -> 41 of 56 (eval/attempts.md). The reading shown stays as it is.
     """
     read_with = f"{question.strip()}{READ_WITH}"
-    if not understood.startswith(read_with) or not rules.on("emphasis"):
+    if not understood.startswith(read_with):
         return understood
-    before = set(analyze(understood[len(read_with):]))
+    searched = understood
+    if rules.on("audience"):
+        searched = read_with + _other_audience(question, understood[len(read_with):])
+    if not rules.on("emphasis"):
+        return searched
+    before = set(analyze(searched[len(read_with):]))
     own = [word for word in re.findall(r"[\w'’-]+", question) if (stems := analyze(word)) and not set(stems) & before]
-    return f"{understood} {' '.join(own)}" if own else understood
+    return f"{searched} {' '.join(own)}" if own else searched
+
+
+# Who a question is for: a kind of organisation or of person (« une start-up », « les collectivités », « nos
+# artisans », « un élu »).
+_AUDIENCE = re.compile(
+    r"\b(?:start[- ]?ups?|jeunes? pousses?|pme|tpe|eti|pmi|grandes? entreprises?|grands? groupes?|associations?"
+    r"|assos?|mairies?|communes?|collectivit[ée]s?|intercommunalit[ée]s?|h[ôo]pitaux|h[ôo]pital"
+    r"|[ée]tablissements? de sant[ée]|[ée]coles?|universit[ée]s?|laboratoires?|labos?|artisans?|commer[çc]ants?"
+    r"|agriculteurs?|exploitations? agricoles?|professions? lib[ée]rales?|auto[- ]?entrepreneurs?"
+    r"|micro[- ]?entreprises?|sous[- ]?traitants?|industriel(?:le)?s?|industries?|particuliers?|[ée]lus?"
+    r"|administrations?)\b"
+    # what qualifies it: « start-up du numérique », « une PME industrielle »
+    r"(?:\s+(?:du|de la|dans le|dans la)\s+[\w-]+|\s+(?:num[ée]riques?|industriel(?:le)?s?|classiques?))?", re.I)
+
+
+def _other_audience(question: str, context: str) -> str:
+    """The previous question as searched for a follow-up that names another audience: « et si on était une PME
+    industrielle ? » after « on lance une start-up dans le numérique, des conseils cyber pour nous ? » asks for a
+    PME's advice; the start-up, searched too, found the start-ups' guide again (rule `audience`). The reading shown
+    keeps it."""
+    own = {fold(m.group()).split()[0].rstrip("s") for m in _AUDIENCE.finditer(question)}
+    if not own:
+        return context
+    return _AUDIENCE.sub(lambda m: m.group() if fold(m.group()).split()[0].rstrip("s") in own else " ", context)
 
 
 _BEFORE = re.compile(r"\b(?:d['’]avant|pr[ée]c[ée]dente?|d['’]en dessous|(?:un an|un mois) (?:avant|plus t[ôo]t))\b",

@@ -25,6 +25,8 @@ RULES = {
     "replies": "question qui répond au tour d'avant (« ok c'est fait, on enchaîne sur quoi ? », « d'accord, … »), "
                "demande l'étape suivante ou s'ouvre sur « il » ou « elle » : lue comme une suite, quelle que soit sa "
                "longueur (followup.py)",
+    "audience": "question de suite qui nomme un autre public (« et si on était une PME industrielle ? » après une "
+                "question sur les start-up) : le public de la question d'avant n'est pas cherché (followup.py)",
     "emphasis": "mots propres à une question de suite (« et pour les téléphones ? ») comptés une fois de plus dans "
                 "la recherche (followup.py)",
     "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (stages.py)",

@@ -115,6 +115,22 @@ def test_words_that_only_say_which_period_do_not_make_a_follow_up_a_new_subject(
     assert could_stand_alone("et une idée de cadeau pour les 60 ans de ma mère ?")
 
 
+def test_a_follow_up_naming_another_audience_does_not_search_the_previous_one():
+    first = "On lance une start-up dans le numérique à Caen, des conseils cyber pour nous ?"
+    follow_up = "Et si on était une PME industrielle, ce serait quoi les conseils ?"
+    understood = understand(follow_up, [first])
+    assert understood == f"{follow_up} — {first}"  # the reading shown keeps the turn before whole
+    searched = emphasised(follow_up, understood)
+    assert "start-up" not in searched and "numérique" not in searched and "PME industrielle" in searched
+    assert "conseils cyber" in searched and "Caen" in searched
+    # The same audience, or none named: the previous question is searched whole.
+    assert "start-up" in emphasised("et pour une start-up de 3 personnes ?",
+                                    understand("et pour une start-up de 3 personnes ?", [first]))
+    assert "start-up" in emphasised("et ça coûte combien ?", understand("et ça coûte combien ?", [first]))
+    with rules.switched_off("audience"):
+        assert "start-up" in emphasised(follow_up, understood)
+
+
 def test_a_reply_is_read_alone_with_the_rule_off():
     with rules.switched_off("replies"):
         assert not depends_on_context("ok c'est fait, on enchaîne sur quoi pour la suite de la démarche ?")
