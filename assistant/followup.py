@@ -57,6 +57,8 @@ _ANAPHORA = re.compile(
     r"|directive|attaque|arnaque|fraude)"
     r"|ces (?:mesures|règles|regles|étapes|etapes|obligations|recommandations|conseils|aides|documents)"
     r"|l[àa][- ]dedans|l[àa] dessus)\b"
+    # « on nous pose quel genre de questions dedans ? »; not « le mooc, y a quels modules dedans ? », which names it
+    r"|^[^,]*\bdedans\b"
     # « lequel est le plus récent ? », « laquelle choisir ? »
     r"|^\W*(?:lequel|laquelle|lesquels|lesquelles)\b"
     r"|^\W*(?:(?:elle|ils|elles)\s|il\s+" + _IMPERSONAL + ")"
@@ -100,11 +102,18 @@ VAGUE = 2
 _REPLY = re.compile(r"^\W*(?:ok|okay|d['’]accord|c['’]est bon|c['’]est fait|bon|tr[eè]s bien|parfait|[çc]a y est|voil[àa]"
                     r"|une fois)\b"
                     r"|\b(?:on|je|nous)\s+encha[iî]n\w*|\b[ée]tape\s+(?:d['’]\s*apr[eè]s|suivante)\b"
-                    r"|\bon passe [àa] quoi\b|\b(?:fait|fais|faire)\s+(?:quoi\s+)?derri[eè]re\b", re.I)
+                    r"|\bon passe [àa] quoi\b|\b(?:fait|fais|faire)\s+(?:quoi\s+)?derri[eè]re\b"
+                    # « …, quoi d'autre ? », « il reste quoi à faire ? », « comment ça se passe ensuite ? »
+                    r"|\bquoi d['’]autre\b|\bautre chose [àa] faire\b|\b(?:il\s+)?reste\s+quoi\s+[àa]\s+faire\b"
+                    r"|\b(?:il|[çc]a)\s+se\s+passe\s+(?:quoi\s+)?(?:ensuite|apr[eè]s|maintenant)\b"
+                    r"|\bqu['’]est-ce qui se passe\s+(?:ensuite|apr[eè]s|maintenant)\b", re.I)
 # « Il veut réagir : il fait quoi maintenant ? », « elle nous engage pour combien de temps ? »: a question that opens
 # on a personal subject pronoun stands for someone named before, at any length; not an impersonal one (« il faut »,
 # « il existe », « il va pleuvoir »).
-_SUBJECT = re.compile(r"^\W*(?:(?:elle|ils|elles)\s|il\s+" + _IMPERSONAL + ")", re.I)
+_SUBJECT = re.compile(r"^\W*(?:\w+\s*,\s*)?(?:(?:elle|ils|elles)\s|il\s+" + _IMPERSONAL + ")"
+                      # « il est où le bulletin hors série ? » names what it asks for after the pronoun
+                      r"(?!(?:est|sont)\s+(?:o[uù]|quand|comment)\s+(?:le|la|les|l['’]|ce|cette|ces|mon|ma|mes|notre"
+                      r"|nos|votre|vos)\b)", re.I)
 # « c obligatoire pour tout le monde ? », « c'est fiable ? », « ça marche vraiment ? »: a judgement on what was asked.
 _JUDGEMENT = re.compile(
     r"^\W*(?:c\s*['’]?\s*(?:est\s+)?|ça\s+|ca\s+|est[- ]ce\s+)(?:vraiment\s+|aussi\s+)?(?:obligatoire|fiable|grave"

@@ -26,6 +26,9 @@ from assistant.followup import depends_on_context, emphasised, understand
     "ok j'ai bien identifié mon besoin, c'est la protection de ce procédé. l'étape d'apres c'est d'appeler qui ?",
     "Une fois l'exercice joué, qu'est-ce qu'on fait derrière ?", "Le Tier 0 est reconstruit. On passe à quoi ensuite ?",
     "Il veut réagir : il fait quoi maintenant, et il prévient qui ?", "elle est obligatoire ?", "il est gratuit ?",
+    "J'ai changé le mot de passe et prévenu la banque, quoi d'autre ?", "Concrètement, il sert à quoi ?",
+    "plainte deposee ce midi aussi. il reste quoi a faire maintenant ?", "on nous pose quel genre de questions dedans ?",
+    "J'ai rédigé ma proposition, je l'envoie où et comment ça se passe ensuite ?",
 ])
 def test_follow_ups_depend_on_the_turn_before(question):
     assert depends_on_context(question), question
@@ -42,6 +45,8 @@ def test_follow_ups_depend_on_the_turn_before(question):
     "il existe un guide pour les sauvegardes des TPE ?", "il va pleuvoir a deauville ce week end ?",
     "Il est obligatoire de signaler une fuite de données à la CNIL ?", "bonjour, comment signer la charte cyber ?",
     "on fait quoi maintenant que la messagerie est piratée et que les clients reçoivent de fausses factures ?",
+    # What « il » or « dedans » stands for is named in the question itself.
+    "il est ou le bulletin hors serie special JO de Paris 2024 ?", "le mooc secnumacadémie, y a quels modules dedans ?",
 ])
 def test_standalone_questions_stand_alone(question):
     assert not depends_on_context(question), question
