@@ -106,7 +106,10 @@ _REPLY = re.compile(r"^\W*(?:ok|okay|d['’]accord|c['’]est bon|c['’]est fai
                     # « …, quoi d'autre ? », « il reste quoi à faire ? », « comment ça se passe ensuite ? »
                     r"|\bquoi d['’]autre\b|\bautre chose [àa] faire\b|\b(?:il\s+)?reste\s+quoi\s+[àa]\s+faire\b"
                     r"|\b(?:il|[çc]a)\s+se\s+passe\s+(?:quoi\s+)?(?:ensuite|apr[eè]s|maintenant)\b"
-                    r"|\bqu['’]est-ce qui se passe\s+(?:ensuite|apr[eè]s|maintenant)\b", re.I)
+                    r"|\bqu['’]est-ce qui se passe\s+(?:ensuite|apr[eè]s|maintenant)\b"
+                    # « c'est développé dans le même numéro ? »
+                    r"|\b(?:le|la|du|de la|au|à la|a la)\s+m[êe]me\s+(?:num[ée]ro|bulletin|guide|document|m[ée]mo|texte"
+                    r"|article|rapport|mois|p[ée]riode|charte|page|partie|section)\b", re.I)
 # « Il veut réagir : il fait quoi maintenant ? », « elle nous engage pour combien de temps ? »: a question that opens
 # on a personal subject pronoun stands for someone named before, at any length; not an impersonal one (« il faut »,
 # « il existe », « il va pleuvoir »).

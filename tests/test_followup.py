@@ -29,6 +29,7 @@ from assistant.followup import depends_on_context, emphasised, understand
     "J'ai changé le mot de passe et prévenu la banque, quoi d'autre ?", "Concrètement, il sert à quoi ?",
     "plainte deposee ce midi aussi. il reste quoi a faire maintenant ?", "on nous pose quel genre de questions dedans ?",
     "J'ai rédigé ma proposition, je l'envoie où et comment ça se passe ensuite ?",
+    "Les risques sur les connecteurs, c'est développé dans le même numéro ?",
 ])
 def test_follow_ups_depend_on_the_turn_before(question):
     assert depends_on_context(question), question
