@@ -23,6 +23,7 @@ from typing import Protocol
 
 from . import rules, stages
 from .chunking import SENTENCE_END, sentences_of
+from .followup import READ_WITH, done_statement
 from .french import BULLET_ITEM, LIST_ITEM
 from .lexical import analyze, fold, plain, stem_set
 from .query import Query
@@ -67,6 +68,13 @@ KEEP_RATIO = 0.6
 # of answers holding the gold answer from 0.739 to 0.757 on PIAF and from 0.610 to 0.638 on Service-Public
 # (`assistant eval`, « réponse contient la réponse attendue »), answers growing from 383 to 419 characters.
 NEXT_SENTENCE_BONUS = 0.4
+# A next-step question (« ok on a tout débranché du réseau et appelé notre presta. et maintenant ? ») says which steps
+# are done: in a list of steps that names them, the steps after the last one done lead the answer (rule `steps`),
+# and those done are not quoted back. A step is done when it holds at least DONE_SHARE of the words (those the index
+# knows) of one thing the question says was done (« on a débranché les pc du réseau »: « réseau » of « pc, réseau »).
+STEPS_BONUS = 1.0
+DONE_SHARE = 0.5
+STEPS_DEPTH = 5  # the passages read for such a list: all those shown
 # Added to a sentence that holds what the question asks for (asked.answer_shape: an amount, a date, a name for
 # « qui », a place for « où »): PIAF 0.757 -> 0.772 and Service-Public 0.638 -> 0.648 of answers holding the
 # gold answer (answers 416 -> 427 characters on PIAF).
@@ -268,6 +276,8 @@ class Lexical(Protocol):
 
     def idf(self, tokens: list[str]) -> dict[str, float]: ...
 
+    def document_frequency(self, token: str) -> int: ...
+
 
 @dataclass(frozen=True)
 class Certainty:
@@ -329,6 +339,44 @@ def coverage(question: str | Query, text: str, lexical: Lexical | None = None) -
     present = stem_set(text)
     total = sum(weights.values()) or 1.0
     return sum(w for t, w in weights.items() if t in present) / total
+
+
+def _next_steps(question: str, hits: Sequence[Hit], lexical: Lexical | None) -> tuple[int, set[int], set[int]] | None:
+    """For a next-step question, the passage whose list of steps names what the question says is done: (its rank,
+    the positions of the steps done, the positions of the steps after the last one done), or None. Each thing said
+    done (« on a débranché les pc du réseau », « appelé notre presta ») is matched on its own."""
+    done = done_statement(question)
+    if done is None:
+        return None
+    actions = []
+    for said in re.split(r"\s*(?:[,;]|\bet\b|\bpuis\b)\s*", done):
+        wanted, _ = _question_words(said, lexical)
+        if lexical is not None:  # a word the index never writes matches no step
+            wanted = {t for t in wanted if lexical.document_frequency(t)}
+        if wanted:
+            actions.append(wanted)
+    if not actions:
+        return None
+    for hit in hits:
+        lines = sentences_of(hit.passage.text)
+        items = [position for position, line in enumerate(lines) if LIST_ITEM.match(line)]
+        matched = {position for position in items for wanted in actions
+                   if len(wanted & stem_set(lines[position])) >= DONE_SHARE * len(wanted)}
+        if not matched:
+            continue
+        # The steps after the last one done, as long as the list runs (consecutive items); those before it are done.
+        last = max(matched)
+        after, position = set(), last + 1
+        while position in items:
+            after.add(position)
+            position += 1
+        before, position = set(), last
+        while position in items:
+            before.add(position)
+            position -= 1
+        if after:
+            return hit.rank, before, after
+    return None
 
 
 def _question_words(question: str | Query, lexical: Lexical | None,
@@ -515,6 +563,10 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     source = value_source(hits, asked) if asked is not None else None
     if source is not None and source not in sources:
         sources = [*sources, source]
+    # A list of steps that names what a next-step question says is done, among the passages shown (rule `steps`).
+    steps = _next_steps(query.text.split(READ_WITH)[0], hits[:STEPS_DEPTH], lexical) if rules.on("steps") else None
+    if steps is not None and all(hit.rank != steps[0] for hit in sources):
+        sources = [*sources, next(hit for hit in hits if hit.rank == steps[0])]
     wanted, weights = _question_words(query, lexical, query.time_words)
     total_weight = sum(weights.values()) or 1.0
     shape = query.shape
@@ -563,6 +615,8 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
                 score -= QUESTION_PENALTY
             if about and ABOUT_ITSELF.search(sentence):
                 score -= ABOUT_PENALTY
+            if steps is not None and hit.rank == steps[0]:
+                score += STEPS_BONUS if position in steps[2] else -STEPS_BONUS if position in steps[1] else 0.0
             candidates.append((score, hit.rank, position, sentence))
     if source is not None and not asked.given_by(read(source.passage)):
         # Only the title gives the value (« Les six pôles de compétitivité normands »): it leads the answer.
@@ -634,8 +688,8 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
         if advice is not None and (lead, advice[0]) not in taken and advice[1] not in absorbed \
                 and total + len(advice[1]) <= max_chars + ADVICE_ROOM:
             chosen.append((0.0, lead, *advice))
-    # Read in document order: by passage rank, then position in the passage.
-    chosen.sort(key=lambda c: (c[1], c[2]))
+    # Read in document order: by passage rank, then position in the passage; the next steps first.
+    chosen.sort(key=lambda c: (steps is None or c[1] != steps[0], c[1], c[2]))
     quoted = [piece for _, rank, position, sentence in chosen
               for piece in pieces.get((rank, position), ((sentence, rank),))]
     return _answer(question, _quoted(quoted, cited), (*hits, *added), doubt)

@@ -172,6 +172,43 @@ def depends_on_context(question: str) -> bool:
     return step is not None and _content(text[:step.start()] + " " + text[step.end():]) <= VAGUE
 
 
+# « ok », « c'est bon », « bon »… opening a reply: no part of what was done.
+_ACKNOWLEDGEMENT = re.compile(r"^\W*(?:(?:ok|okay|d['’]accord|c['’]est bon|c['’]est fait|bon|tr[eè]s bien|parfait"
+                              r"|[çc]a y est|voil[àa]|merci)\b\W*)+", re.I)
+# Where a next-step question stops saying what was done (« …, et ensuite ? », « on passe à quoi ? »).
+_NEXT_ASKED = re.compile(
+    r"(?:[.,;:!?]\s*|\bet\s+|\s)(?:et\s+)?(?:ensuite|apr[eè]s|maintenant|la suite)\W*$"
+    r"|\b(?:on|je|nous)\s+(?:encha[iî]n\w*|passe[sz]?\s+[àa]\s+quoi)"
+    r"|\b(?:l['’])?[ée]tape\s+(?:d['’]\s*apr[eè]s|suivante)|\bquoi d['’]autre\b|\b(?:il\s+)?reste\s+quoi\b", re.I)
+# A step the asker says is done: in the first person (« on a débranché », « j'ai prévenu la banque », « on l'a
+# faite »), or after an acknowledgement (« c'est bon, … »); not a situation (« notre messagerie est piratée, on
+# fait quoi maintenant ? »).
+_DONE_BY_ME = re.compile(r"\b(?:on\s+(?:l['’]\s*)?a|on\s+les\s+a|j['’]\s*(?:l['’]\s*)?ai|je\s+l(?:es|['’])\s*ai"
+                         r"|nous\s+(?:l['’]\s*)?avons|c['’]est\s+fait)\b", re.I)
+
+
+_ASKING = re.compile(r"\b(?:quoi|comment|qui|o[uù]|pourquoi|quel(?:le)?s?|combien)\b|\?", re.I)
+
+
+def done_statement(question: str) -> str | None:
+    """What a next-step question says is done (« ok on a tout débranché du réseau et appelé notre presta. et
+    maintenant ? » → « on a tout débranché du réseau et appelé notre presta »), or None when it asks no next step
+    or says no step of its own done (« et ensuite ? », « notre messagerie est piratée, on fait quoi maintenant ? »)."""
+    asked = _NEXT_ASKED.search(question)
+    if asked is None:
+        return None
+    said = question[:asked.start()]
+    # A clause that asks (« …, il se passe quoi maintenant ? ») says nothing done.
+    clauses = re.split(r"(?<=[,;.!?])\s+", said)
+    while clauses and _ASKING.search(clauses[-1]):
+        clauses.pop()
+    said = " ".join(clauses)
+    done = _ACKNOWLEDGEMENT.sub("", said).strip(" ,;:.!?")
+    if not (_DONE_BY_ME.search(said) or _ACKNOWLEDGEMENT.match(said)) or _content(done) < 2:
+        return None
+    return done
+
+
 def could_stand_alone(question: str) -> bool:
     """Whether the question says enough of its own to be read alone, were its words off the index's topics. Words
     that only say which period or issue (« deux numéros plus tard », « le mois d'avant ») say nothing of a subject."""

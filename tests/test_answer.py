@@ -653,3 +653,39 @@ def test_a_question_on_whom_to_turn_to_prefers_the_sentence_that_names_a_contact
     # Asked what to do, the list of steps is quoted from its start.
     answer = compose_answer("tous nos fichiers sont bloqués, on fait quoi ?", hits, max_sentences=1)
     assert answer.text.startswith("Les premiers réflexes : 1. Isolez"), answer.text
+
+
+STEPS = ("En cas de cyberattaque : les premiers réflexes\n"
+         "1. Isolez les équipements touchés en les déconnectant du réseau, sans les éteindre.\n"
+         "2. Alertez votre prestataire informatique et la direction, puis contactez 17Cyber.\n"
+         "3. Conservez les preuves : messages reçus, fichiers de journalisation, demande de rançon.\n"
+         "4. Ne payez pas de rançon et déposez plainte auprès de la police ou de la gendarmerie.\n"
+         "5. Prévenez votre assureur et votre banque.")
+
+
+def test_a_next_step_question_is_answered_with_the_steps_after_those_it_says_are_done():
+    from assistant.followup import done_statement
+
+    question = "ok on a tout débranché du réseau et alerté notre prestataire. et maintenant ?"
+    assert done_statement(question) == "on a tout débranché du réseau et alerté notre prestataire"
+    hits = [_hit(1, "Un rançongiciel chiffre les fichiers et réclame une rançon ; l'entreprise a été paralysée dix "
+                    "jours après avoir débranché son réseau."),
+            _hit(2, STEPS, score=0.9)]
+    answer = compose_answer(f"{question} — le serveur est chiffré, on fait quoi ?", hits)
+    # The steps after the last one done lead, in their order; those done are not quoted back.
+    assert answer.text.startswith("3. Conservez les preuves")
+    assert "4. Ne payez pas de rançon" in answer.text
+    assert "1. Isolez" not in answer.text and "2. Alertez" not in answer.text
+    with rules.switched_off("steps"):
+        assert not compose_answer(f"{question} — le serveur est chiffré, on fait quoi ?", hits).text.startswith("3.")
+
+
+@pytest.mark.parametrize("question", [
+    "et ensuite ?",  # nothing said done
+    "notre messagerie est piratée, on fait quoi maintenant ?",  # a situation, not a step done
+    "Comment réagir à un rançongiciel ?",
+])
+def test_a_question_that_says_no_step_done_is_answered_as_before(question):
+    from assistant.followup import done_statement
+
+    assert done_statement(question) is None
