@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 # Bump when readers, chunking or the lexical analyzer change what they produce.
-PIPELINE_VERSION = "11"
+PIPELINE_VERSION = "12"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -60,6 +60,11 @@ def plain(text: str) -> str:
     return " ".join(_WORD.findall(fold(text)))
 
 
+# Words Snowball stems like another word (accents folded): « paye » and « payé » like « pays » (« pay »), where they
+# belong with « paie » and « payer » (« pai »): « comment faire la paye ? » found the travel advice's « pays ».
+_SAME_STEM = {"paye": "paie", "payes": "paies", "payee": "payer", "payees": "payer"}
+
+
 @lru_cache(maxsize=200_000)
 def _fold_word(word: str) -> str:
     # Words repeat across passages and answers: folding each distinct word once is most of analyze's speed.
@@ -74,7 +79,8 @@ def analyze(text: str) -> list[str]:
     """
     text = _ELISION.sub(" ", _LOCUTIONS.sub(" ", text.lower().replace("’", "'")))
     stops = _stopwords()
-    kept = [w for w in (_fold_word(w) for w in _WORD.findall(text)) if w not in stops and (len(w) > 1 or w.isdigit())]
+    kept = [_SAME_STEM.get(w, w) for w in (_fold_word(w) for w in _WORD.findall(text))
+            if w not in stops and (len(w) > 1 or w.isdigit())]
     return _stemmer().stemWords(kept) if kept else []
 
 

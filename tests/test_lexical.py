@@ -129,3 +129,10 @@ def test_accents_rule_off_leaves_the_question_as_typed():
     accents = Accents(["La sécurité avant tout."])
     with rules.switched_off("accents"):
         assert accents.restore("securite") == "securite"
+
+
+def test_pay_and_paid_are_not_read_as_country():
+    # Snowball stems « paye » and « payé » like « pays »: they go with « paie » and « payer ».
+    assert analyze("la paye") == analyze("la paie") == analyze("payer")
+    assert analyze("payé") == analyze("payer")
+    assert analyze("les pays") != analyze("la paye")
