@@ -49,6 +49,8 @@ VALUE_PATTERNS = {
     "horaire": re.compile(r"\b\d{1,2}\s?h(?:\s?\d\d)?\b|\b\d{1,2}\s?heures\b", re.I),
     "téléphone": re.compile(r"\b0\d(?:[ .-]?\d\d){4}\b|\+33\s?\d"),
     "courriel": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://|\bwww\.", re.I),
+    # Someone's own address: an address written out, not a site's link.
+    "courriel personnel": re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+", re.I),
     "adresse": re.compile(r"\b(?:rue|avenue|boulevard|bd|place|quai|allée|chemin|cedex|bp)\b|\b\d{5}\b", re.I),
     "identité": re.compile(r"\b(?:M\.|Mme|Monsieur|Madame)\s+[A-ZÉ]"),
     # A day and month, a month and year, a numeric date, or a year introduced as a date (« en 2017 »).
@@ -74,7 +76,8 @@ QUESTION_PATTERNS = [
     # « taux de … »: « prêt à taux zéro » names a product, not a rate asked for.
     ("taux", re.compile(r"\b(?:taux|pourcentage)\s+(?:\w+\s+)?(?:de la|de l['’]|du|des|de|d['’])\s*(?P<focus>\w+)",
                         re.I)),
-    ("nombre", re.compile(r"\b(?:combien|nombre)\s+(?:(?:exacte?|total|pr[ée]cis|moyen)\s+)?(?:de|d['’])\s*"
+    ("nombre", re.compile(r"\b(?:combien|nombre)\s+(?:(?:exacte?(?:ment)?|total|pr[ée]cis(?:[ée]ment)?|moyen|au juste"
+                          r"|en tout|environ|[àa] peu pr[eè]s)\s+)?(?:de|d['’])\s*"
                           r"(?!temps\b)(?P<focus>\w+)", re.I)),
     ("horaire", re.compile(r"\bhoraires?\b|\bà quelle heure\b", re.I)),
     # A number asked for, not a telephone named (« depuis mon téléphone », « le telephone du boulot », « si un
@@ -91,6 +94,9 @@ QUESTION_PATTERNS = [
                              r"(?:cci|anssi|r[ée]gion|mission|d[ée]l[ée]gu|pr[ée]f|gendarmerie|police|cybermalveillance"
                              r"|conseill|charg[ée]|r[ée]f[ée]rent|service|p[ôo]le|responsable|directeur|directrice)",
                              re.I)),
+    # « son adresse mail perso », « un mail personnel »: someone's own address, which no site's link gives.
+    ("courriel personnel", re.compile(r"\b(?:e-?mail|mail|courriel|adresse (?:e-?mail|mail|électronique|electronique))"
+                                      r"\s+(?:perso|personnel(?:le)?|priv[ée]e?|directe?)\b", re.I)),
     # « son email ? », « leur adresse mail »: someone's address (« mon mail a été piraté » names a mailbox; « un
     # courriel disant… », « par courriel » name a message).
     ("courriel", re.compile(r"\badresse (?:e-?mail|mail|électronique|electronique)\b"
@@ -117,6 +123,7 @@ QUESTION_PATTERNS = [
 # How the refusal names what is missing.
 MISSING = {"montant": "ce montant", "taux": "ce taux", "nombre": "ce nombre", "durée": "cette durée",
            "horaire": "ces horaires", "téléphone": "ce numéro de téléphone", "courriel": "cette adresse électronique",
+           "courriel personnel": "cette adresse électronique personnelle",
            "adresse": "cette adresse", "identité": "ce nom", "date": "cette date"}
 
 

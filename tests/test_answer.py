@@ -328,6 +328,14 @@ def test_question_kinds_and_focus():
     # Someone's address (« son email »), not a mailbox (« mon mail a été piraté », « un mail bizarre »).
     assert asked_value("la personne qui a rédigé le bulletin, son email ?").kind == "courriel"
     assert asked_value("mon mail a été piraté, que faire ?") is None
+    # Someone's own address: a site's link does not give it.
+    personal = asked_value("Qui est le délégué ANSSI en Normandie et quel est son adresse mail perso ?")
+    assert personal.kind == "courriel personnel"
+    assert not personal.given_by("Lien : https://cyber.gouv.fr/action-territoriale")
+    assert personal.given_by("Écrivez à ie@normandie.fr pour toute question.")
+    # « combien exactement de », « combien au juste de »: a count asked for.
+    assert asked_value("Combien exactement d'entreprises ont été touchées en 2025 ?").kind == "nombre"
+    assert asked_value("combien au juste de signataires ?").kind == "nombre"
     assert asked_value("on a reçu un mail bizarre de la banque") is None
     assert asked_value("est-ce que vous avez le numéro de téléphone de la CCI ?").kind == "téléphone"
     assert asked_value("donne-moi le numéro de portable du chargé de mission").kind == "téléphone"
