@@ -129,8 +129,9 @@ def time_boost(query: Query, pool: tuple[np.ndarray, np.ndarray], context: Conte
     Passages dated in the named period, or from the issue numbered, gain
     TIME_BOOST, and so do those whose heading names the year asked for (the
     bilan of 2024 is in the January 2025 issue: a blind dev dialogue's
-    follow-up gold rose into the top 3, no other dev set moved); « le dernier » favours the latest issues, halving the boost
-    per issue back; passages of the named period join the pool even if
+    follow-up gold rose into the top 3, no other dev set moved); « le
+    dernier » favours the latest issues, halving the boost per issue back;
+    passages of the named period join the pool even if
     neither retriever ranked them high. Off, top 1 falls from 0.870 to
     0.847 on the local set, from 0.721 to 0.698 on the blind set's dev half
     and from 0.707 to 0.680 over the shipped corpus alone; PIAF and

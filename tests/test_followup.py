@@ -96,12 +96,7 @@ def test_a_follow_up_carries_the_previous_topic_and_its_own_period():
     ("et l'année d'après ?", "Et en 2024 ? — les ateliers du mois de sensibilisation",
      "Et en 2025 ? — les ateliers du mois de sensibilisation"),
     ("et celui d'avant ?", "Que contient le bulletin d'avril 2026 ?", "Que contient le bulletin de mars 2026 ?"),
-])
-def test_a_follow_ups_period_is_counted_from_the_previous_one(follow_up, previous, read_as):
-    assert understand(follow_up, [previous]) == f"{follow_up} — {read_as}"
-
-
-@pytest.mark.parametrize("follow_up, previous, read_as", [
+    # A shift counted in issues, months or years.
     ("Et deux numéros plus tard ?", "Dans le bulletin de janvier 2025, où en était NIS 2 ?",
      "Dans le bulletin de mars 2025, où en était NIS 2 ?"),
     ("et trois numéros avant ?", "que disait le bulletin n° 38 sur les rançongiciels ?",
@@ -109,7 +104,7 @@ def test_a_follow_ups_period_is_counted_from_the_previous_one(follow_up, previou
     ("et deux ans après ?", "les bulletins de 2025 sur la blockchain", "les bulletins de 2027 sur la blockchain"),
     ("et 3 mois plus tard ?", "le bulletin de novembre 2025 sur l'IA", "le bulletin de février 2026 sur l'IA"),
 ])
-def test_a_shift_counted_in_issues_months_or_years_moves_the_period(follow_up, previous, read_as):
+def test_a_follow_ups_period_is_counted_from_the_previous_one(follow_up, previous, read_as):
     assert understand(follow_up, [previous]) == f"{follow_up} — {read_as}"
 
 
