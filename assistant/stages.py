@@ -546,9 +546,13 @@ def value_source(hits: list[Hit], asked) -> Hit | None:
     The best passages are often about the topic and a lower one states the
     value (« combien de pôles ? » : the page's definition ranks first, the
     sentence naming the six pôles fourth).
+    A title gives it only when no passage's text does: a bulletin's title
+    dates the issue (« n° 25 — octobre 2024 »), where « c'est quoi les dates
+    qui nous concernent ? » asks for the dates its text gives.
     """
-    return next((h for h in hits[:VALUE_DEPTH]
-                 if asked.given_by(read(h.passage)) or asked.given_by(h.passage.title)), None)
+    shown = hits[:VALUE_DEPTH]
+    return next((h for h in shown if asked.given_by(read(h.passage))), None) \
+        or next((h for h in shown if asked.given_by(h.passage.title)), None)
 
 
 @stage("spread")

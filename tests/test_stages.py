@@ -118,3 +118,19 @@ def test_a_year_asked_favours_passages_dated_in_it_and_those_whose_heading_names
     assert {int(row) for row, score in zip(rows, fused) if score > 0} == {1}
     with rules.switched_off("time"):
         assert stages.time_boost(Query.parse("la veille sur la menace en 2024"), (np.arange(4), np.zeros(4)), context)[1].sum() == 0
+
+
+def test_a_value_is_read_in_a_passages_text_before_any_title():
+    from assistant.asked import asked_value
+    from assistant.schema import Hit, Passage
+
+    def hit(rank: int, title: str, text: str) -> Hit:
+        return Hit(passage=Passage(id=str(rank), text=text, title=title, source=f"b{rank}.pdf", doc_type="bulletin"),
+                   score=1.0 / rank, rank=rank)
+
+    asked = asked_value("le cyber resilience act, c'est quoi les dates qui nous concernent ?")
+    hits = [hit(1, "Bulletin de veille collaborative n° 25 — octobre 2024", "Le règlement arrive au terme de son adoption."),
+            hit(2, "Bulletin de veille collaborative n° 39 — décembre 2025",
+                "Deux jalons approchent : en juin 2026, puis en septembre 2026 l'obligation de signaler.")]
+    assert stages.value_source(hits, asked).rank == 2  # the date in a title is not the dates asked for
+    assert stages.value_source(hits[:1], asked).rank == 1  # a title, when no text gives one
