@@ -14,6 +14,8 @@ RULES = {
     "value": "valeur demandée (montant, numéro, date…) qu'aucun passage affiché ne donne : incertain (asked.py)",
     "year": "chiffre demandé pour une année (« combien … en 2024 ») que les passages ne donnent pas près d'elle (asked.py)",
     "place": "région ou pays nommé dans la question qu'aucun passage ne nomme : incertain (asked.py)",
+    "remedy": "recours dans un litige du demandeur (licenciement, faute grave, dommages et intérêts, prud'hommes) "
+              "qu'aucun passage affiché ne traite : incertain (stages.py)",
     "choice": "choix entre des options nommées (« bitdefender ou kaspersky ? ») qu'aucun passage ne nomme : incertain "
               "(stages.py)",
     "glossary": "mot anglais ou familier que l'index ne connaît pas lu comme son équivalent français que l'index "

@@ -469,6 +469,29 @@ def place_not_covered(query: Query, hits, context: Context) -> str | None:
     return f"Les documents indexés ne parlent pas de « {place} »." if place else None
 
 
+# A remedy in a dispute of the asker's own (« je peux le licencier pour faute grave ? », « je peux réclamer combien de
+# dommages et intérêts ? »): employment and litigation law, which a passage must treat to answer.
+_REMEDY = re.compile(r"\b(?:licenci\w*|faute (?:grave|lourde)|dommages?[- ](?:et[- ])?int[ée]r[êe]ts|prud['’ ]?hom\w*"
+                     r"|mise (?:à|a) pied|mettre (?:à|a) pied|rupture conventionnelle|(?:attaquer|poursuivre|assigner)"
+                     r"\s+(?:\w+\s+){0,2}(?:en justice|au tribunal|aux prud\w*))\b", re.I)
+
+
+@check("remedy")
+def remedy_not_covered(query: Query, hits, context: Context) -> str | None:
+    """A remedy in a dispute of the asker's own (dismissal, damages, a labour court) that no passage shown treats:
+    the documents give no legal advice on it, uncertain. Written for the business owners' « je peux le licencier
+    pour faute grave ? », which quoted a passage on identifying one's sensitive information; blind dev half (round
+    4 added), near-domain questions answered 18 -> 17 (shipped corpus 17 -> 16), answerable ones, the local set,
+    PIAF and Service-Public unchanged."""
+    remedy = _REMEDY.search(query.text)
+    if remedy is None:
+        return None
+    stems = set(analyze(remedy.group()))
+    if any(stems <= stem_set(read(hit.passage)) for hit in hits[:VALUE_DEPTH]):
+        return None
+    return f"Les documents indexés ne traitent pas de « {remedy.group()} »."
+
+
 # « bitdefender ou kaspersky ? », « CrowdStrike, SentinelOne ou HarfangLab ? »: named options to choose between.
 _CHOICE = re.compile(r"((?:[\w-]+\s*,\s*)*[\w-]+)\s+ou\s+([\w-]+)", re.I)
 
@@ -602,7 +625,7 @@ BEFORE_SEARCH = (off_topic,)
 # hold (service.py).
 AFTER_SEARCH = (uncovered_period, issue_contents, period_contents)
 # Reasons for doubt, the first found is given (answer.py).
-DOUBTS = (place_not_covered, choice_not_covered, doubtful, value_not_given)
+DOUBTS = (place_not_covered, choice_not_covered, remedy_not_covered, doubtful, value_not_given)
 # After an answer: the bulletin items it found, listed under it (service.py).
 AFTER_ANSWER = (articles_on_topic,)
 PIPELINE = (*BEFORE_SEARCH, *SCORING, *ORDERING, *AFTER_SEARCH, *DOUBTS, *AFTER_ANSWER)

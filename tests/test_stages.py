@@ -134,3 +134,23 @@ def test_a_value_is_read_in_a_passages_text_before_any_title():
                 "Deux jalons approchent : en juin 2026, puis en septembre 2026 l'obligation de signaler.")]
     assert stages.value_source(hits, asked).rank == 2  # the date in a title is not the dates asked for
     assert stages.value_source(hits[:1], asked).rank == 1  # a title, when no text gives one
+
+
+def test_a_remedy_in_the_askers_own_dispute_that_no_passage_treats_is_uncertain():
+    from assistant.schema import Hit, Passage
+
+    def hit(rank: int, text: str) -> Hit:
+        return Hit(passage=Passage(id=str(rank), text=text, title="Mémo", source="m.pdf", doc_type="memo"),
+                   score=1.0, rank=rank)
+
+    context = stages.Context()
+    shown = [hit(1, "Identifiez les informations sensibles de l'entreprise et limitez leurs accès.")]
+    reason = stages.remedy_not_covered(Query.parse("il a copié le fichier clients, je peux le licencier pour faute "
+                                                   "grave ?"), shown, context)
+    assert reason == "Les documents indexés ne traitent pas de « licencier »."
+    # A passage shown that treats it, or a question that asks no remedy: no doubt from this check.
+    treated = [hit(1, "Une faute grave justifie un licenciement sans préavis.")]
+    assert stages.remedy_not_covered(Query.parse("je peux le licencier pour faute grave ?"), treated, context) is None
+    assert stages.remedy_not_covered(Query.parse("comment protéger le fichier clients ?"), shown, context) is None
+    with rules.switched_off("remedy"):
+        assert stages.remedy_not_covered(Query.parse("je peux le licencier ?"), shown, context) is None
