@@ -46,6 +46,7 @@ import numpy as np
 
 from .config import Settings
 from .embed import Embedder
+from .homonyms import homonyms
 from .lexical import analyze
 from .query import Query
 
@@ -202,4 +203,8 @@ class Scope:
         query = Query.of(question)
         if self.threshold is None or not query.text.strip() or searcher.index.size == 0:
             return False
+        # « un pare-feu pour la cheminée »: read without the words it uses in their everyday sense (homonyms.py).
+        everyday = homonyms().everyday(query.text)
+        if everyday:
+            query = Query.parse(everyday)
         return self.score(*self.signals(searcher, query)) < self.threshold

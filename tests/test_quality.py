@@ -291,3 +291,15 @@ def test_what_the_bulletins_published_on_a_topic_lists_their_items_newest_first(
     assert answer.outcome == "uncertain" and ARTICLES not in answer.text, answer.text
     # No subject named (« les bulletins de 2025 parlaient de quoi ? »): no list of arbitrary items.
     assert ARTICLES not in assistant.ask("les bulletins de 2025 parlaient de quoi ?").text
+
+
+def test_a_word_of_the_documents_in_its_everyday_sense_is_off_topic(assistant):
+    from assistant import rules
+
+    question = "Je dois refaire ma charte graphique et mon logo, vous avez des idées de couleurs qui font sérieux ?"
+    answer = assistant.ask(question)
+    assert answer.outcome == "off_topic" and not answer.hits, [h.passage.title for h in answer.hits]
+    with rules.switched_off("homonyms"):  # read with « charte », it is drawn to the cyber charter
+        assert assistant.ask(question).outcome != "off_topic"
+    # The documents' own sense is answered.
+    assert assistant.ask("que demande la charte cyber aux prestataires ?").outcome == "answered"
