@@ -339,7 +339,8 @@ class Searcher:
     def about_year(self, hints: TimeHints) -> np.ndarray:
         """Which passages a heading dates in the one whole year the hints name, whatever their own date: the
         January 2025 bulletin's « Équipements de bordure, porte d'entrée favorite en 2024 » is about 2024
-        (« et pour 2024 ? » after « quel bilan de la menace cyber pour 2025 ? »). None for another period."""
+        (« et pour 2024 ? » after « quel bilan de la menace cyber pour 2025 ? »). None of them for a month or a
+        span of months."""
         if not (hints.date_from and hints.date_from.endswith("-01-01")
                 and hints.date_to == f"{hints.date_from[:4]}-12-31"):
             return np.zeros(self.index.size, dtype=bool)
