@@ -33,14 +33,7 @@ class Glossary:
 
     @classmethod
     def load(cls, path: Path = GLOSSARY) -> "Glossary":
-        rows = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            parts = [part.strip() for part in line.split("\t")]
-            if len(parts) != 2 or not all(parts):
-                raise ValueError(f"{path}, ligne {number} : attendu « terme<TAB>équivalent », lu {line!r}")
-            rows.append(tuple(parts))
+        rows = [(term, equivalent) for _, term, equivalent in pairs(path, "terme<TAB>équivalent")]
         rows.sort(key=lambda row: -len(row[0]))
         given = dict(rows)
         plurals = tuple((term, given[term + "s"]) for term, _ in rows if term + "s" in given)
@@ -63,6 +56,20 @@ class Glossary:
                     return plurals[term] if term in plurals and _PLURAL_BEFORE.search(before) else equivalent
                 question = pattern.sub(agreed, question)
         return question
+
+
+def pairs(path: Path, shape: str) -> list[tuple[int, str, str]]:
+    """The (line number, left, right) of a data file of two tab-separated columns, comments (#) and blank lines
+    left out; a line of another shape is an error naming the file, the line and the `shape` expected."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = [part.strip() for part in line.split("\t")]
+        if len(parts) != 2 or not all(parts):
+            raise ValueError(f"{path}, ligne {number} : attendu « {shape} », lu {line!r}")
+        rows.append((number, parts[0], parts[1]))
+    return rows
 
 
 # A plural determiner right before a term, maybe with an adjective between (« nos vieux », « les deux »).

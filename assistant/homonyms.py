@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import rules
+from .glossary import pairs
 from .lexical import fold
 
 HOMONYMS = Path(__file__).resolve().parent / "data" / "homonyms.tsv"
@@ -32,15 +33,10 @@ class Homonyms:
     @classmethod
     def load(cls, path: Path = HOMONYMS) -> "Homonyms":
         entries = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            parts = [part.strip() for part in line.split("\t")]
-            if len(parts) != 2 or not all(parts):
-                raise ValueError(f"{path}, ligne {number} : attendu « mot<TAB>contexte », lu {line!r}")
+        for number, word, context in pairs(path, "mot<TAB>contexte"):
             try:
-                entries.append((re.compile(rf"(?<![\w-])(?:{parts[0]})(?![\w-])"),
-                                re.compile(rf"(?<![\w-])(?:{parts[1]})(?![\w-])")))
+                entries.append((re.compile(rf"(?<![\w-])(?:{word})(?![\w-])"),
+                                re.compile(rf"(?<![\w-])(?:{context})(?![\w-])")))
             except re.error as err:
                 raise ValueError(f"{path}, ligne {number} : expression invalide ({err})") from err
         return cls(tuple(entries))
