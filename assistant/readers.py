@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from .french import LIST_ITEM, MONTH_NAMES, MONTH_NUMBERS
@@ -445,10 +447,11 @@ def _read_pdf(path: Path, data: bytes, max_pages: int) -> Document:
         if n_pages > max_pages:
             raise ReadError(path, f"trop de pages ({n_pages} > {max_pages}) : découpez le PDF ou relevez max_pages "
                                   "(ASSISTANT_MAX_PAGES)")
-        raw_pages = [_page_text(page) for page in reader.pages]
-        words = _words_of(raw_pages)
+        plain_pages = [_page_text(page) for page in reader.pages]
+        # The document's words are read only when a page holds a table (most PDFs hold none).
+        words = lru_cache(maxsize=1)(lambda: _words_of(plain_pages))
         raw_pages = [_with_table_rows(text, _page_text(page, layout=True), words)
-                     for text, page in zip(raw_pages, reader.pages)]
+                     for text, page in zip(plain_pages, reader.pages)]
         info = reader.metadata or {}
         outline = _pdf_outline(reader)
     except ReadError:
@@ -671,8 +674,9 @@ def _after_tables(text: str) -> list[str]:
     return parts
 
 
-def _with_table_rows(plain: str, layout: str, words: set[str] = frozenset()) -> str:
-    """The page's plain text with each table found in its layout text written one row a line (`layout_tables`).
+def _with_table_rows(plain: str, layout: str, words: Callable[[], set[str]] = frozenset) -> str:
+    """The page's plain text with each table found in its layout text written one row a line (`layout_tables`);
+    `words` gives the document's words, which a word cut in a narrow cell is checked against (`_cell_text`).
 
     A table is replaced only where the plain text holds exactly its words, from its first heading to its last cell;
     anywhere else the plain text is kept as it is."""
@@ -692,7 +696,7 @@ def _with_table_rows(plain: str, layout: str, words: set[str] = frozenset()) -> 
         pieces = [*headings, *(text for row in rows for cell in row for text in cell)]
         if Counter(_squash("".join(lines[start:end + 1]))) != Counter(_squash("".join(pieces))):
             continue
-        lines[start:end + 1] = [_row_line(headings, row, words) for row in rows]
+        lines[start:end + 1] = [_row_line(headings, row, words()) for row in rows]
     return "\n".join(lines)
 
 
