@@ -255,11 +255,12 @@ def _metrics(ranks: list[int | None]) -> dict:
 
 def assistant_for(dataset: Dataset, embedder: Embedder, settings: Settings):
     """The assistant over the dataset's index, as `assistant ask` runs it (scope check, search, answer)."""
-    from .scope import Background, Scope
+    from .scope import Background, QuestionBank, Scope
     from .service import Assistant
 
     return Assistant(settings, embedder, dataset.index, searcher_for(dataset, embedder, settings),
-                     Scope.for_model(Background(embedder, settings.cache_dir), settings))
+                     Scope.for_model(Background(embedder, settings.cache_dir), settings,
+                                     QuestionBank(embedder, settings.cache_dir)))
 
 
 @dataclass
@@ -445,7 +446,7 @@ def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> li
     rows = []
     for q in dataset.questions:
         query = Query.parse(q.question)
-        margin, known, _ = scope.signals(searcher, query)
+        margin, known, _, nearness = scope.signals(searcher, query)
         odds = {s: scope.odds(searcher, query, s) for s in SCOPE_SMOOTHINGS}
         hits = searcher.search(query, k=settings.k)
         best, covered = signals(hits, query, dataset.index.lexical)
@@ -453,7 +454,7 @@ def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> li
         # are not what the confidence threshold is for.
         decided = (searcher.uncovered_period(query) is not None
                    or (rules.on("value") and query.asked is not None))
-        rows.append({"set": dataset.name, "q": q, "margin": margin, "known": known, "odds": odds,
+        rows.append({"set": dataset.name, "q": q, "margin": margin, "known": known, "odds": odds, "bank": nearness,
                      "best": searcher.standing(query),
                      "dense": best, "covered": covered, "length": length_signal(query),
                      "decided": decided})
@@ -463,6 +464,7 @@ def _signal_rows(dataset: Dataset, embedder: Embedder, settings: Settings) -> li
 SCOPE_KNOWN_WEIGHTS = (0.0, 0.05, 0.1)
 SCOPE_SMOOTHINGS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
 SCOPE_ODDS_WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.08, 0.12)
+SCOPE_BANK_WEIGHTS = (0.0, 1.0, 2.0, 3.0)
 CERTAINTY_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0)
 CERTAINTY_SIMILARITIES = (0.85, 0.86, 0.87, 0.875, 0.88, 0.885, 0.89, 9.0)
 CERTAINTY_LENGTHS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
@@ -491,10 +493,13 @@ def calibrate(rows: list[dict]) -> dict:
     answerable = [r for r in rows if r["q"].scope == "answerable" and r["set"] != "piaf"]
     off = [r for r in rows if r["q"].scope == "off_topic"]
     best_scope = None
-    for known, odds, smoothing in itertools.product(SCOPE_KNOWN_WEIGHTS, SCOPE_ODDS_WEIGHTS, SCOPE_SMOOTHINGS):
-        scores = np.array([r["margin"] + known * r["known"] + odds * r["odds"][smoothing] for r in answerable])
+    for known, odds, smoothing, bank in itertools.product(SCOPE_KNOWN_WEIGHTS, SCOPE_ODDS_WEIGHTS, SCOPE_SMOOTHINGS,
+                                                          SCOPE_BANK_WEIGHTS):
+        def score(r):
+            return r["margin"] + known * r["known"] + odds * r["odds"][smoothing] + bank * r["bank"]
+        scores = np.array([score(r) for r in answerable])
         lowest = float(scores.min())
-        caught = [r["margin"] + known * r["known"] + odds * r["odds"][smoothing] for r in off]
+        caught = [score(r) for r in off]
         caught = [c for c in caught if c < lowest]
         gap = (lowest - max(caught)) / (float(scores.std()) or 1.0) if caught else 0.0
         # The threshold in the middle of the gap, not at the lowest answerable question's score: a question
@@ -502,8 +507,8 @@ def calibrate(rows: list[dict]) -> dict:
         threshold = (lowest + max(caught)) / 2 if caught else lowest
         key = (len(caught), gap)
         if best_scope is None or key > best_scope[0]:
-            best_scope = (key, known, odds, round(threshold, 4), smoothing)
-    (caught_count, _), known_weight, odds_weight, scope_threshold, scope_smoothing = best_scope
+            best_scope = (key, known, odds, round(threshold, 4), smoothing, bank)
+    (caught_count, _), known_weight, odds_weight, scope_threshold, scope_smoothing, bank_weight = best_scope
     # The near-domain questions caught are the blind set's; the budget holds on every set's answerable questions
     # (the two blind ones together), counted against all of them, those another check decides included.
     blind = [r for r in answerable if r["q"].phrases]
@@ -529,7 +534,8 @@ def calibrate(rows: list[dict]) -> dict:
             best_certainty = (weight, round(threshold, 4) if threshold != float("inf") else 99.0, similarity, caught,
                               length)
     return {"scope_known_weight": known_weight, "scope_odds_weight": odds_weight,
-            "scope_threshold": scope_threshold, "scope_smoothing": scope_smoothing, "scope_caught": caught_count,
+            "scope_threshold": scope_threshold, "scope_smoothing": scope_smoothing, "scope_bank_weight": bank_weight,
+            "scope_caught": caught_count,
             "n_off_topic": len(off), "certainty_weight": best_certainty[0],
             "certainty_threshold": best_certainty[1], "certainty_similarity": best_certainty[2],
             "certainty_caught": best_certainty[3], "certainty_length": best_certainty[4],
@@ -739,7 +745,8 @@ def write_report(report: dict, out_dir: Path) -> None:
         md += ["## Réglages appris sur les moitiés dev", "",
                "Hors sujet : (similarité à l'index − similarité au fond de français général) + poids₁ × (part des "
                "mots de la question que l'index connaît) + poids₂ × (log-rapport moyen de ses mots, index contre "
-               "fond, comptes lissés de « lissage » passages) < seuil. Appris : les poids et le lissage qui placent "
+               "fond, comptes lissés de « lissage » passages) + poids₃ × (proximité des questions écrites sur les "
+               "documents de l'index moins celle des questions écrites hors de leurs sujets, au plus 0) < seuil. Appris : les poids et le lissage qui placent "
                "le plus de questions hors sujet de la moitié dev du jeu aveugle sous toutes les questions "
                "répondables des moitiés dev (jeu aveugle sur les deux index, jeu local) ; à égalité, l'écart le plus "
                "large entre les deux ; le seuil au milieu de cet écart.", "",
@@ -751,9 +758,9 @@ def write_report(report: dict, out_dir: Path) -> None:
                f"décide), le seuil laissant au plus {UNCERTAIN_BUDGET:.0%} de ses questions répondables incertaines.",
                "",
                "| réglage | appris (dev) | livré |", "|---|---|---|",
-               f"| hors sujet : poids₁, poids₂, seuil, lissage | {calibration['scope_known_weight']}, "
+               f"| hors sujet : poids₁, poids₂, seuil, lissage, poids₃ | {calibration['scope_known_weight']}, "
                f"{calibration['scope_odds_weight']}, {calibration['scope_threshold']:.4f}, "
-               f"{calibration['scope_smoothing']} "
+               f"{calibration['scope_smoothing']}, {calibration.get('scope_bank_weight', 0.0)} "
                f"({calibration['scope_caught']}/{calibration['n_off_topic']} hors sujet attrapées) | "
                f"{', '.join(str(v) for v in scope) if scope else '—'} |",
                f"| incertaine : seuil, poids, plafond, poids de longueur | {calibration['certainty_threshold']:.4f}, "

@@ -18,6 +18,8 @@ RULES = {
               "qu'aucun passage affiché ne traite : incertain (stages.py)",
     "choice": "choix entre des options nommées (« bitdefender ou kaspersky ? ») qu'aucun passage ne nomme : incertain "
               "(stages.py)",
+    "bank": "hors sujet : question plus proche des questions écrites hors des sujets des documents que de celles "
+            "écrites sur eux (data/offtopic_questions.jsonl, train/blind_sections.jsonl ; scope.py)",
     "homonyms": "mot des documents employé dans son sens courant (« un pare-feu pour la cheminée », « la charte "
                 "graphique ») : le contrôle hors sujet lit la question sans lui (data/homonyms.tsv ; homonyms.py)",
     "glossary": "mot anglais ou familier que l'index ne connaît pas lu comme son équivalent français que l'index "

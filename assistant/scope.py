@@ -27,8 +27,17 @@ questions in it drew business owners' informal questions by their register
 rather than their topic (blind dev half: 10 of 16 off-topic questions caught
 at no answerable one, against 13 of 16 with statements only).
 
-The background's vectors are computed once per model and kept in the cache
-folder, keyed by the background's content and the model's name.
+A fourth signal compares the question with questions rather than texts
+(`QuestionBank`): `train/blind_sections.jsonl`, 1,139 questions written
+for the shipped documents' sections, and `data/offtopic_questions.jsonl`, 800
+questions written in the same voices on everything else (cooking, payroll,
+office software, a bulletin de salaire, a pare-feu de cheminée…). Both sides
+are questions, in owners' words, so what tells them apart is the topic, not
+the register. Only the questions about documents of the index at hand count
+on the first side: on an index of other documents (PIAF) the signal is 0.
+
+The background's and the banks' vectors are computed once per model and kept in
+the cache folder, keyed by their content and the model's name.
 """
 from __future__ import annotations
 
@@ -44,13 +53,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Settings
+from . import rules
+from .config import PROJECT_ROOT, Settings
 from .embed import Embedder
 from .homonyms import homonyms
 from .lexical import analyze
 from .query import Query
 
 BACKGROUND = Path(__file__).resolve().parent / "data" / "background.jsonl"
+ON_TOPIC_QUESTIONS = PROJECT_ROOT / "train" / "blind_sections.jsonl"
+OFF_TOPIC_QUESTIONS = Path(__file__).resolve().parent / "data" / "offtopic_questions.jsonl"
+# The questions' nearness on each side is the mean cosine of its NEAREST closest questions there.
+NEAREST = 5
 
 
 def background_texts(path: Path = BACKGROUND) -> list[str]:
@@ -84,23 +98,9 @@ class Background:
         if self._vectors is None:
             with self._lock:
                 if self._vectors is None:
-                    self._vectors = self._load()
+                    self._vectors = _cached_vectors(background_texts(self.path), self.embedder, self.cache_dir,
+                                                    "background", self.embedder.embed_passages)
         return self._vectors
-
-    def _load(self) -> np.ndarray:
-        texts = background_texts(self.path)
-        digest = hashlib.sha256(("\x1e".join(texts) + self.embedder.name).encode()).hexdigest()[:16]
-        cache = Path(self.cache_dir) / "background" / f"{self.embedder.name}-{digest}.npy"
-        if cache.exists():
-            vectors = np.load(cache)
-            if vectors.shape[0] == len(texts):
-                return np.ascontiguousarray(vectors, dtype=np.float32)
-        vectors = np.ascontiguousarray(self.embedder.embed_passages(texts), dtype=np.float32)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(".tmp.npy")
-        np.save(partial, vectors)
-        partial.replace(cache)
-        return vectors
 
     def document_frequencies(self) -> tuple[dict[str, int], int]:
         """How many background passages hold each analyzed word, and how many passages there are."""
@@ -118,13 +118,87 @@ class Background:
         return float(similarities.max() - similarities.mean())
 
 
+def _cached_vectors(texts: list[str], embedder: Embedder, cache_dir: Path, folder: str, embed) -> np.ndarray:
+    """`embed(texts)`, read from the cache folder when computed before (keyed by the texts and the model)."""
+    digest = hashlib.sha256(("\x1e".join(texts) + embedder.name).encode()).hexdigest()[:16]
+    cache = Path(cache_dir) / folder / f"{embedder.name}-{digest}.npy"
+    if cache.exists():
+        vectors = np.load(cache)
+        if vectors.shape[0] == len(texts):
+            return np.ascontiguousarray(vectors, dtype=np.float32)
+    vectors = np.ascontiguousarray(embed(texts), dtype=np.float32)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_suffix(".tmp.npy")
+    np.save(partial, vectors)
+    partial.replace(cache)
+    return vectors
+
+
+def _read_rows(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@dataclass
+class QuestionBank:
+    """Questions about the shipped documents (each with its document) and questions off them, in the same voices.
+
+    `nearness` is how much nearer a question is to the former than to the latter, never above 0: a question
+    nearer the off-topic questions counts down in the scope score; one nearer the documents' questions is left
+    to the other signals, so an index without such questions (PIAF, a maintainer's own documents) reads the same
+    with the bank or without it.
+    """
+
+    embedder: Embedder
+    cache_dir: Path
+    on_path: Path = ON_TOPIC_QUESTIONS
+    off_path: Path = OFF_TOPIC_QUESTIONS
+
+    def __post_init__(self):
+        self._vectors: tuple[np.ndarray, np.ndarray, list[str]] | None = None
+        self._lock = threading.Lock()
+
+    def vectors(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """(the on-topic questions' vectors, the off-topic ones', each on-topic question's document file name)."""
+        if self._vectors is None:
+            with self._lock:
+                if self._vectors is None:
+                    on = _read_rows(self.on_path)
+                    off = [row["text"] for row in _read_rows(self.off_path)]
+                    embed = self._embed_questions
+                    self._vectors = (_cached_vectors([r["question"] for r in on], self.embedder, self.cache_dir,
+                                                     "questions", embed),
+                                     _cached_vectors(off, self.embedder, self.cache_dir, "questions", embed),
+                                     [r["gold"][0]["doc"] for r in on])
+        return self._vectors
+
+    def _embed_questions(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return np.vstack([np.asarray(self.embedder.embed_query(t), dtype=np.float32).ravel() for t in texts])
+
+    def nearness(self, query: np.ndarray, documents: frozenset[str]) -> float:
+        """Mean cosine of the question's NEAREST closest on-topic questions less that of its closest off-topic
+        ones, capped at 0; 0 when no on-topic question is about one of `documents` (file names): the index is then
+        not the programme's. All the on-topic questions count once one is: a question on fraud is on the
+        programme's topics in an index that lacks the bulletin the bank's fraud questions were written for."""
+        on, off, docs = self.vectors()
+        if off.shape[0] == 0 or not any(d in documents for d in docs):
+            return 0.0
+        query = np.asarray(query, dtype=np.float32).ravel()
+        near_on = np.sort(on @ query)[-NEAREST:].mean()
+        near_off = np.sort(off @ query)[-NEAREST:].mean()
+        return min(0.0, float(near_on - near_off))
+
+
 # Off topic when (index best - index mean) - (background best - background mean) of the question's similarities
 # + KNOWN × (share of the question's words the index knows) + ODDS × (mean log-odds of the question's words, index
-# against background, counts smoothed by SMOOTHING) < THRESHOLD, per model (None: no check). Learnt by `assistant
-# eval` on the dev halves of the blind set and of the local set (eval/results.md, « Réglages appris »), never on a
-# test half.
-SCOPES: dict[str, tuple[float, float, float, float] | None] = {"e5-small": (0.0, 0.03, -0.0111, 5.0),
-                                                        "use-multilingual": None, "hash": None}
+# against background, counts smoothed by SMOOTHING) + BANK × (QuestionBank.nearness) < THRESHOLD, per model (None:
+# no check). Learnt by `assistant eval` on the dev halves of the blind set and of the local set (eval/results.md,
+# « Réglages appris »), never on a test half.
+SCOPES: dict[str, tuple[float, float, float, float, float] | None] = {
+    "e5-small": (0.0, 0.02, -0.0195, 2.0, 3.0), "use-multilingual": None, "hash": None}
 
 
 def log_odds(terms: list[str], index_frequency, index_size: int, background: tuple[dict[str, int], int],
@@ -161,6 +235,9 @@ class Scope:
     words the background uses; an informal question on a trip abroad may be
     nearer the background's travel tips, but its words (ordinateur, salon,
     wifi) are the index's.
+    A fourth, with a question bank (rule `bank`): how much nearer the question
+    is to questions written off the documents' topics than to questions
+    written about the index's documents (`QuestionBank.nearness`, at most 0).
     """
 
     background: Background
@@ -168,22 +245,45 @@ class Scope:
     odds_weight: float = 0.0
     threshold: float | None = None
     smoothing: float = 0.5
+    bank_weight: float = 0.0
+    bank: QuestionBank | None = None
+
+    def __post_init__(self):
+        self._documents: tuple[object, frozenset[str]] | None = None
 
     @classmethod
-    def for_model(cls, background: Background, settings: Settings) -> "Scope":
+    def for_model(cls, background: Background, settings: Settings, bank: QuestionBank | None = None) -> "Scope":
         fitted = SCOPES.get(settings.model)
-        return cls(background, *fitted) if fitted else cls(background)
+        return cls(background, *fitted, bank=bank) if fitted else cls(background, bank=bank)
 
-    def signals(self, searcher, question: str | Query) -> tuple[float, float, float]:
+    def warm(self) -> None:
+        """Encode (or read from the cache) the background's and the bank's vectors now, not at a question."""
+        if self.threshold is not None:
+            self.background.vectors()
+            if self.bank is not None and self.bank_weight:
+                self.bank.vectors()
+
+    def signals(self, searcher, question: str | Query) -> tuple[float, float, float, float]:
         """(how far the best passage stands above the index's typical one, less how far the best background
         passage stands above the background's typical one; share of the question's words the index knows; mean
-        log-odds of its words, index against background)."""
+        log-odds of its words, index against background; nearness to the bank's questions, 0 without it)."""
         query = Query.of(question)
-        margin = searcher.above_typical(query.text) - self.background.above_typical(searcher.query_vector(query.text))
+        vector = searcher.query_vector(query.text)
+        margin = searcher.above_typical(query.text) - self.background.above_typical(vector)
         lexical = searcher.index.lexical
         terms = lexical.terms(query.stems)
         known = sum(t in lexical.model.vocab_dict for t in terms) / len(terms) if terms else 1.0
-        return margin, known, self._odds(searcher, terms, self.smoothing)
+        return margin, known, self._odds(searcher, terms, self.smoothing), self.nearness(searcher, vector)
+
+    def nearness(self, searcher, vector: np.ndarray) -> float:
+        """The question bank's signal (`QuestionBank.nearness`) for the index's documents; 0 without a bank or with
+        the rule `bank` off."""
+        if self.bank is None or not rules.on("bank"):
+            return 0.0
+        index = searcher.index
+        if self._documents is None or self._documents[0] is not index:
+            self._documents = (index, frozenset(Path(p.source).name for p in index.passages))
+        return self.bank.nearness(vector, self._documents[1])
 
     def odds(self, searcher, question: str | Query, smoothing: float | None = None) -> float:
         """The mean log-odds of the question's words, index against background (`log_odds`)."""
@@ -194,8 +294,8 @@ class Scope:
         return log_odds(terms, searcher.index.lexical.document_frequency, searcher.index.size,
                         self.background.document_frequencies(), smoothing)
 
-    def score(self, margin: float, known: float, odds: float) -> float:
-        return margin + self.known_weight * known + self.odds_weight * odds
+    def score(self, margin: float, known: float, odds: float, nearness: float = 0.0) -> float:
+        return margin + self.known_weight * known + self.odds_weight * odds + self.bank_weight * nearness
 
     def off_topic(self, searcher, question: str | Query) -> bool:
         """Whether the question is off topic (never when no threshold is learnt for the model); the rule « scope »

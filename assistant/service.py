@@ -24,7 +24,7 @@ from .glossary import glossary
 from .index import IndexError, LoadedIndex, current_generation, load_index
 from .query import Query
 from .schema import Answer, Contact, Hit
-from .scope import Background, Scope
+from .scope import Background, QuestionBank, Scope
 from .search import Filters, Searcher
 from .stages import Context
 
@@ -54,9 +54,9 @@ class Assistant:
         index = load_index(settings.index_dir, settings)
         glossary()  # read now: a malformed line stops the start with its file and line, not a question
         embedder = embedder or get_embedder(settings.model, settings.cache_dir, settings.encoder)
-        scope = Scope.for_model(Background(embedder, settings.cache_dir), settings)
-        if scope.threshold is not None:
-            scope.background.vectors()  # encoded once per model (~10 s), then read from the cache: not at a question
+        scope = Scope.for_model(Background(embedder, settings.cache_dir), settings,
+                                QuestionBank(embedder, settings.cache_dir))
+        scope.warm()  # encoded once per model (~40 s), then read from the cache: not at a question
         _read_ahead(index)  # now, not by the first question
         return cls(settings, embedder, index, Searcher(index, embedder, settings), scope)
 

@@ -299,7 +299,24 @@ def test_a_word_of_the_documents_in_its_everyday_sense_is_off_topic(assistant):
     question = "Je dois refaire ma charte graphique et mon logo, vous avez des idées de couleurs qui font sérieux ?"
     answer = assistant.ask(question)
     assert answer.outcome == "off_topic" and not answer.hits, [h.passage.title for h in answer.hits]
-    with rules.switched_off("homonyms"):  # read with « charte », it is drawn to the cyber charter
+    # Read with « charte », it is drawn to the cyber charter: only the homonyms or the question bank keep it out.
+    with rules.switched_off("homonyms", "bank"):
         assert assistant.ask(question).outcome != "off_topic"
     # The documents' own sense is answered.
     assert assistant.ask("que demande la charte cyber aux prestataires ?").outcome == "answered"
+
+
+@pytest.mark.parametrize("question", ["quel ordinateur portable pour faire du montage vidéo ?",
+                                      "comment motiver mon équipe commerciale ?"])
+def test_a_question_nearer_questions_off_the_documents_is_off_topic(assistant, question):
+    from assistant import rules
+
+    # Everyday IT and management share words with the documents (« ordinateur », « équipe »): the question bank,
+    # not the background of statements, tells them apart.
+    assert assistant.ask(question).outcome == "off_topic"
+    with rules.switched_off("bank"):
+        assert assistant.ask(question).outcome != "off_topic"
+    # The documents' own questions, as owners word them, stay answered.
+    for own in ("mon fournisseur m'a envoyé un mail pour changer son RIB, c'est louche ?",
+                "on part au salon de Shanghai avec nos commerciaux, on prend nos PC portables ?"):
+        assert assistant.ask(own).outcome != "off_topic", own
