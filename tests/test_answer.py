@@ -552,12 +552,24 @@ def test_a_long_question_weighs_its_length_in_the_certainty():
     assert compose_answer(long, hits, replace(certainty, length_weight=0.0), standing=0.5).outcome == "uncertain"
 
 
-def _signal_row(name, scope, standing, words, phrases=("x",)):
+def _signal_row(name, scope, standing, words, phrases=("x",), margin=1.0, bank=0.0):
     from assistant.evaluate import EvalQuestion
     question = EvalQuestion(id="", question="", scope=scope, split="dev", phrases=phrases if name == "natural" else ())
-    return {"set": name, "q": question, "margin": 1.0, "known": 1.0, "odds": {s: 0.0 for s in (0.1, 0.2, 0.5, 1.0,
-            2.0, 5.0, 10.0, 20.0)}, "best": standing, "dense": 0.8, "covered": 0.0,
+    return {"set": name, "q": question, "margin": margin, "known": 1.0, "odds": {s: 0.0 for s in (0.1, 0.2, 0.5, 1.0,
+            2.0, 5.0, 10.0, 20.0)}, "bank": bank, "best": standing, "dense": 0.8, "covered": 0.0,
             "length": math.log1p(words), "decided": False}
+
+
+def test_calibration_learns_the_question_banks_weight_when_it_tells_off_topic_questions_apart():
+    from assistant.evaluate import calibrate
+    # Off-topic questions as near the index as answerable ones, but nearer the bank's off-topic questions.
+    rows = ([_signal_row("natural", "answerable", 3.0, 12, margin=0.02 + i / 1000) for i in range(40)]
+            + [_signal_row("natural", "off_topic", 3.0, 12, margin=0.03, bank=-0.05) for _ in range(10)])
+    learnt = calibrate(rows)
+    assert learnt["scope_bank_weight"] > 0 and learnt["scope_caught"] == 10
+    # Without that difference the bank has nothing to add: its weight stays at 0.
+    rows = [{**r, "bank": 0.0} for r in rows]
+    assert calibrate(rows)["scope_bank_weight"] == 0.0
 
 
 def test_calibration_learns_the_length_weight_within_every_sets_budget():
