@@ -297,9 +297,11 @@ class Scope:
     def score(self, margin: float, known: float, odds: float, nearness: float = 0.0) -> float:
         return margin + self.known_weight * known + self.odds_weight * odds + self.bank_weight * nearness
 
-    def off_topic(self, searcher, question: str | Query) -> bool:
+    def off_topic(self, searcher, question: str | Query, bank: bool = True) -> bool:
         """Whether the question is off topic (never when no threshold is learnt for the model); the rule « scope »
-        that switches it off is read by its stage (stages.off_topic)."""
+        that switches it off is read by its stage (stages.off_topic). `bank` False leaves the question bank out: a
+        follow-up read alone (« et si un salarié perd son téléphone ? ») is a fragment, which the bank's whole
+        questions (« j'ai perdu mon téléphone, comment le bloquer ? ») judge by what it lacks."""
         query = Query.of(question)
         if self.threshold is None or not query.text.strip() or searcher.index.size == 0:
             return False
@@ -307,4 +309,5 @@ class Scope:
         everyday = homonyms().everyday(query.text)
         if everyday:
             query = Query.parse(everyday)
-        return self.score(*self.signals(searcher, query)) < self.threshold
+        margin, known, odds, nearness = self.signals(searcher, query)
+        return self.score(margin, known, odds, nearness if bank else 0.0) < self.threshold

@@ -123,10 +123,11 @@ class Assistant:
 
     def _new_subject(self, question: str) -> bool:
         """A question read as a follow-up that is a new subject, off the index's topics: long enough to stand alone
-        and off topic alone (rule `alone`). It is then read, and refused, alone instead of being answered from the
-        turn before (« et une idée de cadeau pour les 60 ans de ma mère ? » after a question on phishing)."""
+        and off topic alone, the question bank aside (rule `alone`). It is then read, and refused, alone instead of
+        being answered from the turn before (« et une idée de cadeau pour les 60 ans de ma mère ? » after a
+        question on phishing)."""
         return (rules.on("alone") and rules.on("scope") and self.scope is not None and could_stand_alone(question)
-                and self.scope.off_topic(self.searcher, Query.parse(question)))
+                and self.scope.off_topic(self.searcher, Query.parse(question), bank=False))
 
     def _covered(self, index: LoadedIndex) -> str:
         """What the index covers, in one sentence."""

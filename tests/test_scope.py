@@ -89,3 +89,18 @@ def test_the_rule_bank_switched_off_reads_no_bank(bank):
     assert scope.nearness(Searcher(), vector) < 0.0
     with rules.switched_off("bank"):
         assert scope.nearness(Searcher(), vector) == 0.0
+
+
+def test_a_follow_up_read_alone_is_judged_without_the_bank(bank, monkeypatch):
+    from assistant.scope import Background, Scope
+
+    scope = Scope(Background(HashEmbedder(), bank().cache_dir), threshold=0.0, bank_weight=3.0, bank=bank())
+    # A margin just above the threshold: only the bank's pull puts the question under it.
+    monkeypatch.setattr(Scope, "signals", lambda self, searcher, query: (0.01, 1.0, 0.0, -0.05))
+
+    class Searcher:
+        class index:
+            size = 1
+
+    assert scope.off_topic(Searcher(), "et si un salarié perd son téléphone ?")
+    assert not scope.off_topic(Searcher(), "et si un salarié perd son téléphone ?", bank=False)
