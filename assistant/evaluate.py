@@ -746,8 +746,9 @@ def write_report(report: dict, out_dir: Path) -> None:
                "Hors sujet : (similarité à l'index − similarité au fond de français général) + poids₁ × (part des "
                "mots de la question que l'index connaît) + poids₂ × (log-rapport moyen de ses mots, index contre "
                "fond, comptes lissés de « lissage » passages) + poids₃ × (proximité des questions écrites sur les "
-               "documents de l'index moins celle des questions écrites hors de leurs sujets, au plus 0) < seuil. Appris : les poids et le lissage qui placent "
-               "le plus de questions hors sujet de la moitié dev du jeu aveugle sous toutes les questions "
+               "documents de l'index moins celle des questions écrites hors de leurs sujets, au plus 0) < seuil. "
+               "Appris : les poids et le lissage qui placent le plus de questions hors sujet de la moitié dev du jeu "
+               "aveugle sous toutes les questions "
                "répondables des moitiés dev (jeu aveugle sur les deux index, jeu local) ; à égalité, l'écart le plus "
                "large entre les deux ; le seuil au milieu de cet écart.", "",
                "Incertaine : (distance du meilleur passage au reste de l'index, en écarts-types des similarités de "
@@ -760,7 +761,7 @@ def write_report(report: dict, out_dir: Path) -> None:
                "| réglage | appris (dev) | livré |", "|---|---|---|",
                f"| hors sujet : poids₁, poids₂, seuil, lissage, poids₃ | {calibration['scope_known_weight']}, "
                f"{calibration['scope_odds_weight']}, {calibration['scope_threshold']:.4f}, "
-               f"{calibration['scope_smoothing']}, {calibration.get('scope_bank_weight', 0.0)} "
+               f"{calibration['scope_smoothing']}, {calibration['scope_bank_weight']} "
                f"({calibration['scope_caught']}/{calibration['n_off_topic']} hors sujet attrapées) | "
                f"{', '.join(str(v) for v in scope) if scope else '—'} |",
                f"| incertaine : seuil, poids, plafond, poids de longueur | {calibration['certainty_threshold']:.4f}, "

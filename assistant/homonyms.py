@@ -1,4 +1,4 @@
-"""Words of the documents used in their everyday sense (« un pare-feu pour la cheminée »), left out of the off-topic check.
+"""Words of the documents in their everyday sense (« un pare-feu pour la cheminée »): out of the off-topic check.
 
 The off-topic check (scope.py) reads how near a question is to the index and
 to a background of general French, and which of the two its words belong to.

@@ -67,10 +67,14 @@ OFF_TOPIC_QUESTIONS = Path(__file__).resolve().parent / "data" / "offtopic_quest
 NEAREST = 5
 
 
+def _read_rows(path: Path) -> list[dict]:
+    """The rows of a JSON-lines file (blank lines skipped)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def background_texts(path: Path = BACKGROUND) -> list[str]:
     """The background passages, in file order."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [row["text"] for row in rows]
+    return [row["text"] for row in _read_rows(path)]
 
 
 @lru_cache(maxsize=2)
@@ -134,20 +138,15 @@ def _cached_vectors(texts: list[str], embedder: Embedder, cache_dir: Path, folde
     return vectors
 
 
-def _read_rows(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 @dataclass
 class QuestionBank:
     """Questions about the shipped documents (each with its document) and questions off them, in the same voices.
 
     `nearness` is how much nearer a question is to the former than to the latter, never above 0: a question
     nearer the off-topic questions counts down in the scope score; one nearer the documents' questions is left
-    to the other signals, so an index without such questions (PIAF, a maintainer's own documents) reads the same
-    with the bank or without it.
+    to the other signals. It applies to an index that holds one of the documents the on-topic questions were
+    written for (`about`); an index without them (PIAF, a maintainer's own documents) reads the same with the
+    bank or without it. A bank file that is absent (an install without `train/`) is an empty side.
     """
 
     embedder: Embedder
@@ -156,21 +155,22 @@ class QuestionBank:
     off_path: Path = OFF_TOPIC_QUESTIONS
 
     def __post_init__(self):
-        self._vectors: tuple[np.ndarray, np.ndarray, list[str]] | None = None
+        self._vectors: tuple[np.ndarray, np.ndarray, frozenset[str]] | None = None
         self._lock = threading.Lock()
 
-    def vectors(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """(the on-topic questions' vectors, the off-topic ones', each on-topic question's document file name)."""
+    def vectors(self) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
+        """(the on-topic questions' vectors, the off-topic ones', the file names of the documents the on-topic
+        questions were written for)."""
         if self._vectors is None:
             with self._lock:
                 if self._vectors is None:
-                    on = _read_rows(self.on_path)
-                    off = [row["text"] for row in _read_rows(self.off_path)]
+                    on = _read_rows(self.on_path) if self.on_path.exists() else []
+                    off = [row["text"] for row in _read_rows(self.off_path)] if self.off_path.exists() else []
                     embed = self._embed_questions
                     self._vectors = (_cached_vectors([r["question"] for r in on], self.embedder, self.cache_dir,
                                                      "questions", embed),
                                      _cached_vectors(off, self.embedder, self.cache_dir, "questions", embed),
-                                     [r["gold"][0]["doc"] for r in on])
+                                     frozenset(r["gold"][0]["doc"] for r in on))
         return self._vectors
 
     def _embed_questions(self, texts: list[str]) -> np.ndarray:
@@ -178,14 +178,18 @@ class QuestionBank:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.vstack([np.asarray(self.embedder.embed_query(t), dtype=np.float32).ravel() for t in texts])
 
-    def nearness(self, query: np.ndarray, documents: frozenset[str]) -> float:
+    def about(self, documents: frozenset[str]) -> bool:
+        """Whether an index of these documents (file names) is the programme's: it holds one of the documents the
+        on-topic questions were written for, and there are off-topic questions to compare with. All the on-topic
+        questions count then: a question on fraud is on the programme's topics in an index that lacks the
+        bulletin the bank's fraud questions were written for."""
+        _, off, docs = self.vectors()
+        return off.shape[0] > 0 and not docs.isdisjoint(documents)
+
+    def nearness(self, query: np.ndarray) -> float:
         """Mean cosine of the question's NEAREST closest on-topic questions less that of its closest off-topic
-        ones, capped at 0; 0 when no on-topic question is about one of `documents` (file names): the index is then
-        not the programme's. All the on-topic questions count once one is: a question on fraud is on the
-        programme's topics in an index that lacks the bulletin the bank's fraud questions were written for."""
-        on, off, docs = self.vectors()
-        if off.shape[0] == 0 or not any(d in documents for d in docs):
-            return 0.0
+        ones, capped at 0 (for an index the bank is `about`)."""
+        on, off, _ = self.vectors()
         query = np.asarray(query, dtype=np.float32).ravel()
         near_on = np.sort(on @ query)[-NEAREST:].mean()
         near_off = np.sort(off @ query)[-NEAREST:].mean()
@@ -249,7 +253,7 @@ class Scope:
     bank: QuestionBank | None = None
 
     def __post_init__(self):
-        self._documents: tuple[object, frozenset[str]] | None = None
+        self._about: tuple[object, bool] | None = None  # (the index, whether the bank is about it)
 
     @classmethod
     def for_model(cls, background: Background, settings: Settings, bank: QuestionBank | None = None) -> "Scope":
@@ -276,14 +280,14 @@ class Scope:
         return margin, known, self._odds(searcher, terms, self.smoothing), self.nearness(searcher, vector)
 
     def nearness(self, searcher, vector: np.ndarray) -> float:
-        """The question bank's signal (`QuestionBank.nearness`) for the index's documents; 0 without a bank or with
-        the rule `bank` off."""
+        """The question bank's signal (`QuestionBank.nearness`); 0 without a bank, with the rule `bank` off, or for an
+        index the bank is not about (read once per index)."""
         if self.bank is None or not rules.on("bank"):
             return 0.0
         index = searcher.index
-        if self._documents is None or self._documents[0] is not index:
-            self._documents = (index, frozenset(Path(p.source).name for p in index.passages))
-        return self.bank.nearness(vector, self._documents[1])
+        if self._about is None or self._about[0] is not index:
+            self._about = (index, self.bank.about(frozenset(Path(p.source).name for p in index.passages)))
+        return self.bank.nearness(vector) if self._about[1] else 0.0
 
     def odds(self, searcher, question: str | Query, smoothing: float | None = None) -> float:
         """The mean log-odds of the question's words, index against background (`log_odds`)."""

@@ -41,30 +41,44 @@ def _vector(text):
     return HashEmbedder().embed_query(text)
 
 
+def _nearness(bank, question, *sources):
+    """The bank's signal for `question` as the scope reads it over an index of documents at `sources`."""
+    from assistant.scope import Background, Scope
+
+    class Searcher:
+        class index:
+            passages = [type("P", (), {"source": source})() for source in sources]
+
+    scope = Scope(Background(HashEmbedder(), bank.cache_dir), bank_weight=3.0, bank=bank)
+    return scope.nearness(Searcher(), _vector(question))
+
+
 def test_a_question_nearer_the_off_topic_questions_counts_down(bank):
-    documents = frozenset({"charte.pdf", "memo.pdf"})
-    assert bank().nearness(_vector("quelle température pour cuire un rôti de porc"), documents) < -0.1
+    documents = ("corpus/charte.pdf", "corpus/memo.pdf")
+    assert _nearness(bank(), "quelle température pour cuire un rôti de porc", *documents) < -0.1
     # Nearer the documents' own questions: capped at 0, the other signals decide.
-    assert bank().nearness(_vector("comment signer la charte cybersécurité"), documents) == 0.0
+    assert _nearness(bank(), "comment signer la charte cybersécurité", *documents) == 0.0
 
 
 def test_without_questions_about_the_index_documents_the_bank_says_nothing(bank):
     # An index of other documents (PIAF): its questions are not compared with the off-topic ones.
-    assert bank().nearness(_vector("quelle température pour cuire un rôti de porc"), frozenset({"piaf.txt"})) == 0.0
+    assert _nearness(bank(), "quelle température pour cuire un rôti de porc", "piaf/piaf.txt") == 0.0
+    assert not bank().about(frozenset({"piaf.txt"}))
 
 
 def test_once_the_index_holds_a_document_of_the_bank_every_on_topic_question_counts(bank):
     # The charter's question counts in an index of the memo alone: a question on the programme's topics is on
     # them whichever of its documents the index holds.
-    question = _vector("comment signer la charte cybersécurité des prestataires informatiques")
-    assert bank().nearness(question, frozenset({"memo.pdf"})) == 0.0
+    assert bank().about(frozenset({"memo.pdf"}))
+    question = "comment signer la charte cybersécurité des prestataires informatiques"
+    assert _nearness(bank(), question, "corpus/memo.pdf") == 0.0
 
 
 def test_the_bank_is_encoded_once_then_read_from_the_cache(bank):
     first = QueryCounter()
     on, off, docs = bank(first).vectors()
     assert first.queries == len(ON) + len(OFF) and on.shape[0] == len(ON) and off.shape[0] == len(OFF)
-    assert docs == [d for _, d in ON]
+    assert docs == {d for _, d in ON}
     second = QueryCounter()
     again = bank(second).vectors()
     assert second.queries == 0 and np.allclose(again[0], on) and np.allclose(again[1], off)
@@ -72,23 +86,14 @@ def test_the_bank_is_encoded_once_then_read_from_the_cache(bank):
 
 def test_a_missing_bank_file_leaves_the_signal_at_zero(tmp_path):
     empty = QuestionBank(HashEmbedder(), tmp_path / "cache", tmp_path / "absent.jsonl", tmp_path / "absent2.jsonl")
-    assert empty.nearness(_vector("recette de la tarte aux pommes"), frozenset({"memo.pdf"})) == 0.0
+    assert _nearness(empty, "recette de la tarte aux pommes", "corpus/memo.pdf") == 0.0
 
 
 def test_the_rule_bank_switched_off_reads_no_bank(bank):
-    from assistant.scope import Background, Scope
-
-    class Index:
-        passages = [type("P", (), {"source": "corpus/memo.pdf"})()]
-
-    class Searcher:
-        index = Index()
-
-    scope = Scope(Background(HashEmbedder(), bank().cache_dir), bank_weight=3.0, bank=bank())
-    vector = _vector("quelle température pour cuire un rôti de porc")
-    assert scope.nearness(Searcher(), vector) < 0.0
+    question = "quelle température pour cuire un rôti de porc"
+    assert _nearness(bank(), question, "corpus/memo.pdf") < 0.0
     with rules.switched_off("bank"):
-        assert scope.nearness(Searcher(), vector) == 0.0
+        assert _nearness(bank(), question, "corpus/memo.pdf") == 0.0
 
 
 def test_a_follow_up_read_alone_is_judged_without_the_bank(bank, monkeypatch):
