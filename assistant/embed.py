@@ -33,6 +33,29 @@ class Embedder:
         return {"name": self.name, "dim": self.dim}
 
 
+def embed_questions(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """The vectors of questions, one row each (`embed_query`, which holds the model's query prompt)."""
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.vstack([np.asarray(embedder.embed_query(t), dtype=np.float32).ravel() for t in texts])
+
+
+def cached_vectors(texts: list[str], embedder: Embedder, cache_dir: Path, folder: str, embed) -> np.ndarray:
+    """`embed(texts)`, read from the cache folder when computed before (keyed by the texts and the model)."""
+    digest = hashlib.sha256(("\x1e".join(texts) + embedder.name).encode()).hexdigest()[:16]
+    cache = Path(cache_dir) / folder / f"{embedder.name}-{digest}.npy"
+    if cache.exists():
+        vectors = np.load(cache)
+        if vectors.shape[0] == len(texts):
+            return np.ascontiguousarray(vectors, dtype=np.float32)
+    vectors = np.ascontiguousarray(embed(texts), dtype=np.float32)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_suffix(".tmp.npy")
+    np.save(partial, vectors)
+    partial.replace(cache)
+    return vectors
+
+
 class HashEmbedder(Embedder):
     """Deterministic bag-of-words vectors for fast tests (no model, no meaning beyond shared words)."""
 

@@ -45,6 +45,8 @@ RULES = {
     "accents": "accents remis aux mots d'une question tapée sans eux, pour la recherche sémantique (lexical.py)",
     "typos": "mot inconnu de l'index lu comme le mot indexé le plus proche (lexical.py)",
     "time": "passages du mois, de l'année, du numéro ou du dernier bulletin nommés favorisés, et ceux dont l'intertitre nomme l'année demandée (stages.py)",
+    "neighbours": "sections pour lesquelles ont été écrites les questions d'entraînement les plus proches de la "
+                  "question favorisées (train/blind_sections.jsonl, train/blind_situations.jsonl ; neighbours.py)",
     "duplicates": "même texte trouvé deux fois (page copiée, paragraphe répété) montré une fois (stages.py)",
     "period": "numéro ou période demandés qu'aucun document indexé ne couvre : dit, et le dernier bulletin nommé "
               "(stages.py)",

@@ -41,27 +41,26 @@ the cache folder, keyed by their content and the model's name.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
 
 from . import rules
 from .config import PROJECT_ROOT, Settings
-from .embed import Embedder
+from .embed import Embedder, cached_vectors, embed_questions
 from .homonyms import homonyms
 from .lexical import analyze
 from .query import Query
 
 BACKGROUND = Path(__file__).resolve().parent / "data" / "background.jsonl"
-ON_TOPIC_QUESTIONS = PROJECT_ROOT / "train" / "blind_sections.jsonl"
+ON_TOPIC_QUESTIONS = (PROJECT_ROOT / "train" / "blind_sections.jsonl",)
 OFF_TOPIC_QUESTIONS = Path(__file__).resolve().parent / "data" / "offtopic_questions.jsonl"
 # The questions' nearness on each side is the mean cosine of its NEAREST closest questions there.
 NEAREST = 5
@@ -102,7 +101,7 @@ class Background:
         if self._vectors is None:
             with self._lock:
                 if self._vectors is None:
-                    self._vectors = _cached_vectors(background_texts(self.path), self.embedder, self.cache_dir,
+                    self._vectors = cached_vectors(background_texts(self.path), self.embedder, self.cache_dir,
                                                     "background", self.embedder.embed_passages)
         return self._vectors
 
@@ -122,22 +121,6 @@ class Background:
         return float(similarities.max() - similarities.mean())
 
 
-def _cached_vectors(texts: list[str], embedder: Embedder, cache_dir: Path, folder: str, embed) -> np.ndarray:
-    """`embed(texts)`, read from the cache folder when computed before (keyed by the texts and the model)."""
-    digest = hashlib.sha256(("\x1e".join(texts) + embedder.name).encode()).hexdigest()[:16]
-    cache = Path(cache_dir) / folder / f"{embedder.name}-{digest}.npy"
-    if cache.exists():
-        vectors = np.load(cache)
-        if vectors.shape[0] == len(texts):
-            return np.ascontiguousarray(vectors, dtype=np.float32)
-    vectors = np.ascontiguousarray(embed(texts), dtype=np.float32)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_suffix(".tmp.npy")
-    np.save(partial, vectors)
-    partial.replace(cache)
-    return vectors
-
-
 @dataclass
 class QuestionBank:
     """Questions about the shipped documents (each with its document) and questions off them, in the same voices.
@@ -151,7 +134,7 @@ class QuestionBank:
 
     embedder: Embedder
     cache_dir: Path
-    on_path: Path = ON_TOPIC_QUESTIONS
+    on_paths: tuple[Path, ...] = ON_TOPIC_QUESTIONS
     off_path: Path = OFF_TOPIC_QUESTIONS
 
     def __post_init__(self):
@@ -164,19 +147,14 @@ class QuestionBank:
         if self._vectors is None:
             with self._lock:
                 if self._vectors is None:
-                    on = _read_rows(self.on_path) if self.on_path.exists() else []
+                    on = [row for path in self.on_paths if path.exists() for row in _read_rows(path)]
                     off = [row["text"] for row in _read_rows(self.off_path)] if self.off_path.exists() else []
-                    embed = self._embed_questions
-                    self._vectors = (_cached_vectors([r["question"] for r in on], self.embedder, self.cache_dir,
+                    embed = partial(embed_questions, self.embedder)
+                    self._vectors = (cached_vectors([r["question"] for r in on], self.embedder, self.cache_dir,
                                                      "questions", embed),
-                                     _cached_vectors(off, self.embedder, self.cache_dir, "questions", embed),
+                                     cached_vectors(off, self.embedder, self.cache_dir, "questions", embed),
                                      frozenset(r["gold"][0]["doc"] for r in on))
         return self._vectors
-
-    def _embed_questions(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        return np.vstack([np.asarray(self.embedder.embed_query(t), dtype=np.float32).ravel() for t in texts])
 
     def about(self, documents: frozenset[str]) -> bool:
         """Whether an index of these documents (file names) is the programme's: it holds one of the documents the

@@ -22,6 +22,7 @@ from .dates import TimeHints
 from .embed import Embedder
 from .index import LoadedIndex
 from .lexical import scale_to_max
+from .neighbours import SECTION_SEPARATOR, SETTINGS as NEIGHBOUR_SETTINGS, SectionQuestions, section_key
 from .query import Query, text_of
 from .stages import Context
 from .schema import Hit, Passage
@@ -85,11 +86,16 @@ def _numpy_blas_on_one_thread() -> None:
 class Searcher:
     """Hybrid retrieval over one loaded index."""
 
-    def __init__(self, index: LoadedIndex, embedder: Embedder, settings: Settings):
+    def __init__(self, index: LoadedIndex, embedder: Embedder, settings: Settings,
+                 neighbours: SectionQuestions | None = None):
         _numpy_blas_on_one_thread()
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        # The training questions read as neighbours (rule `neighbours`); None without a model that has settings.
+        fitted = NEIGHBOUR_SETTINGS.get(settings.model) if embedder is not None else None
+        self.neighbours = (neighbours or SectionQuestions(embedder, settings.cache_dir)) if fitted else None
+        self._section_rows: tuple[dict, np.ndarray] | None = None
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
         self._capacity = 2048
@@ -323,6 +329,32 @@ class Searcher:
             self._rows_by_source = {source: sorted(rows, key=lambda row: (passages[row].page or 0, row))
                                     for source, rows in by_source.items()}
         return list(self._rows_by_source.get(source, ()))
+
+    def section_prior(self, question: str) -> np.ndarray | None:
+        """Per passage, WEIGHT × the share of the question's nearest training questions written for its section
+        (neighbours.py); None when there are no training questions for this model."""
+        fitted = NEIGHBOUR_SETTINGS.get(self.settings.model)
+        if self.neighbours is None or fitted is None:
+            return None
+        count, temperature, weight = fitted
+        if self._section_rows is None:  # read once per index: each section's rows, which training questions name one
+            # A section holds its sub-sections' passages: « Voyager à l'étranger › Au retour » is in « Voyager… ».
+            by_key: dict = {}
+            for row, passage in enumerate(self.index.passages):
+                path = (passage.section or "").split(SECTION_SEPARATOR) if passage.section else [None]
+                for depth in range(1, len(path) + 1):
+                    heading = SECTION_SEPARATOR.join(path[:depth]) if path[0] is not None else None
+                    by_key.setdefault(section_key(passage.source, heading), []).append(row)
+            present = np.fromiter((key in by_key for key in self.neighbours.vectors()[1]), dtype=bool)
+            self._section_rows = ({key: np.asarray(rows) for key, rows in by_key.items()}, present)
+        rows_of, present = self._section_rows
+        shares = self.neighbours.shares(self.query_vector(question), count, temperature, among=present)
+        if not shares:
+            return None
+        prior = np.zeros(self.index.size, dtype=np.float32)
+        for key, share in shares.items():
+            prior[rows_of[key]] += weight * share
+        return prior
 
     def latest_bulletin(self) -> Passage | None:
         """A passage of the most recent dated bulletin, if any; found once per index (every follow-up reads it)."""

@@ -58,7 +58,10 @@ class Assistant:
                                 QuestionBank(embedder, settings.cache_dir))
         scope.warm()  # encoded once per model (~40 s), then read from the cache: not at a question
         _read_ahead(index)  # now, not by the first question
-        return cls(settings, embedder, index, Searcher(index, embedder, settings), scope)
+        searcher = Searcher(index, embedder, settings)
+        if searcher.neighbours is not None:
+            searcher.neighbours.vectors()  # the training questions, encoded once per model (~20 s) like the bank
+        return cls(settings, embedder, index, searcher, scope)
 
     def refresh(self, wait: bool = False) -> bool:
         """Start loading the generation `current` points at if it is not the one in use (True when started).
@@ -88,7 +91,7 @@ class Assistant:
     def _swap_in(self, target) -> None:
         try:
             index = load_index(self.settings.index_dir, self.settings)
-            searcher = Searcher(index, self.embedder, self.settings)
+            searcher = Searcher(index, self.embedder, self.settings, self.searcher.neighbours)
             _read_ahead(index)  # in this thread, not by the first question on the new index
             # The searcher (what ask() reads) first: one assignment, so a question sees one index.
             self.searcher = searcher

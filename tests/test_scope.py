@@ -34,7 +34,7 @@ def bank(tmp_path):
     on, off = tmp_path / "on.jsonl", tmp_path / "off.jsonl"
     on.write_text("".join(json.dumps({"question": q, "gold": [{"doc": d}]}) + "\n" for q, d in ON), encoding="utf-8")
     off.write_text("".join(json.dumps({"kind": 1, "text": t}) + "\n" for t in OFF), encoding="utf-8")
-    return lambda embedder=None: QuestionBank(embedder or HashEmbedder(), tmp_path / "cache", on, off)
+    return lambda embedder=None: QuestionBank(embedder or HashEmbedder(), tmp_path / "cache", (on,), off)
 
 
 def _vector(text):
@@ -85,7 +85,7 @@ def test_the_bank_is_encoded_once_then_read_from_the_cache(bank):
 
 
 def test_a_missing_bank_file_leaves_the_signal_at_zero(tmp_path):
-    empty = QuestionBank(HashEmbedder(), tmp_path / "cache", tmp_path / "absent.jsonl", tmp_path / "absent2.jsonl")
+    empty = QuestionBank(HashEmbedder(), tmp_path / "cache", (tmp_path / "absent.jsonl",), tmp_path / "absent2.jsonl")
     assert _nearness(empty, "recette de la tarte aux pommes", "corpus/memo.pdf") == 0.0
 
 
