@@ -22,7 +22,7 @@ from .dates import TimeHints
 from .embed import Embedder
 from .index import LoadedIndex
 from .lexical import scale_to_max
-from .neighbours import SECTION_SEPARATOR, SETTINGS as NEIGHBOUR_SETTINGS, SectionQuestions, section_key
+from .neighbours import SETTINGS as NEIGHBOUR_SETTINGS, SectionQuestions, section_keys
 from .query import Query, text_of
 from .stages import Context
 from .schema import Hit, Passage
@@ -338,13 +338,10 @@ class Searcher:
             return None
         count, temperature, weight = fitted
         if self._section_rows is None:  # read once per index: each section's rows, which training questions name one
-            # A section holds its sub-sections' passages: « Voyager à l'étranger › Au retour » is in « Voyager… ».
             by_key: dict = {}
             for row, passage in enumerate(self.index.passages):
-                path = (passage.section or "").split(SECTION_SEPARATOR) if passage.section else [None]
-                for depth in range(1, len(path) + 1):
-                    heading = SECTION_SEPARATOR.join(path[:depth]) if path[0] is not None else None
-                    by_key.setdefault(section_key(passage.source, heading), []).append(row)
+                for key in section_keys(passage.source, passage.section):
+                    by_key.setdefault(key, []).append(row)
             present = np.fromiter((key in by_key for key in self.neighbours.vectors()[1]), dtype=bool)
             self._section_rows = ({key: np.asarray(rows) for key, rows in by_key.items()}, present)
         rows_of, present = self._section_rows

@@ -9,7 +9,7 @@ from assistant import neighbours, rules
 from assistant.config import Settings
 from assistant.embed import HashEmbedder
 from assistant.index import build_index, load_index
-from assistant.neighbours import TRAINING, SectionQuestions, section_key
+from assistant.neighbours import TRAINING, SectionQuestions, section_keys
 from assistant.search import Searcher
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +89,7 @@ def test_vectors_are_read_from_the_cache_the_second_time(built, tmp_path):
 def shipped_keys(tmp_path_factory):
     settings = Settings(index_dir=tmp_path_factory.mktemp("neighbours") / "index", model="hash")
     build_index([ROOT / "corpus"], settings, HashEmbedder(), show_progress=False)
-    return {section_key(p.source, p.section) for p in load_index(settings.index_dir, settings).passages}
+    return {key for p in load_index(settings.index_dir, settings).passages for key in section_keys(p.source, p.section)}
 
 
 @pytest.mark.parametrize("path", TRAINING, ids=lambda p: p.name)
