@@ -17,9 +17,9 @@ own) has no section they name, and ranks as without the rule.
 """
 from __future__ import annotations
 
-import json
 import os
 import threading
+from collections.abc import Container
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -28,6 +28,7 @@ import numpy as np
 
 from .config import PROJECT_ROOT
 from .embed import Embedder, cached_vectors, embed_questions
+from .scope import read_rows
 
 TRAINING = (PROJECT_ROOT / "train" / "blind_sections.jsonl", PROJECT_ROOT / "train" / "blind_situations.jsonl")
 
@@ -74,8 +75,7 @@ class SectionQuestions:
                     for path in self.paths:
                         if not path.exists():
                             continue
-                        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                                if line.strip()]
+                        rows = read_rows(path)
                         # One cache file per training file: the question bank (scope.py) reads the first too.
                         vectors.append(cached_vectors([r["question"] for r in rows], self.embedder, self.cache_dir,
                                                       "questions", partial(embed_questions, self.embedder)))
@@ -83,21 +83,31 @@ class SectionQuestions:
                     self._loaded = (np.vstack(vectors), keys)
         return self._loaded
 
-    def shares(self, query: np.ndarray, neighbours: int, temperature: float,
-               among: np.ndarray | None = None) -> dict[SectionKey, float]:
-        """Each section's share of the question's `neighbours` nearest training questions (`among` those a mask
-        keeps: the ones written for a section of the index at hand), weighted by the softmax of their cosines at
-        `temperature`; the shares sum to 1 (empty without training questions)."""
+    def within(self, held: Container[SectionKey] | None = None) -> Neighbourhood:
+        """The training questions written for a section among `held` (all of them with None), kept once per
+        index rather than selected at every question."""
         vectors, keys = self.vectors()
-        candidates = np.arange(len(keys)) if among is None else np.flatnonzero(among)
-        if candidates.size == 0:
+        kept = [row for row, key in enumerate(keys) if held is None or key in held]
+        return Neighbourhood(vectors[kept], [keys[row] for row in kept])
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """The training questions a question's neighbours are taken from: their vectors and the section each names."""
+
+    vectors: np.ndarray
+    keys: list[SectionKey]
+
+    def shares(self, query: np.ndarray, neighbours: int, temperature: float) -> dict[SectionKey, float]:
+        """Each section's share of the question's `neighbours` nearest training questions, weighted by the softmax
+        of their cosines at `temperature`; the shares sum to 1 (empty without training questions)."""
+        if not self.keys:
             return {}
-        cosines = vectors[candidates] @ np.asarray(query, dtype=np.float32).ravel()
-        order = np.argsort(-cosines, kind="stable")[:neighbours]
-        nearest, cosines = candidates[order], cosines[order]
-        weights = np.exp((cosines - cosines.max()) / temperature)
+        cosines = self.vectors @ np.asarray(query, dtype=np.float32).ravel()
+        nearest = np.argsort(-cosines, kind="stable")[:neighbours]
+        weights = np.exp((cosines[nearest] - cosines[nearest].max()) / temperature)
         weights /= weights.sum()
         out: dict[SectionKey, float] = {}
         for row, weight in zip(nearest, weights):
-            out[keys[row]] = out.get(keys[row], 0.0) + float(weight)
+            out[self.keys[row]] = out.get(self.keys[row], 0.0) + float(weight)
         return out

@@ -66,14 +66,14 @@ OFF_TOPIC_QUESTIONS = Path(__file__).resolve().parent / "data" / "offtopic_quest
 NEAREST = 5
 
 
-def _read_rows(path: Path) -> list[dict]:
+def read_rows(path: Path) -> list[dict]:
     """The rows of a JSON-lines file (blank lines skipped)."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def background_texts(path: Path = BACKGROUND) -> list[str]:
     """The background passages, in file order."""
-    return [row["text"] for row in _read_rows(path)]
+    return [row["text"] for row in read_rows(path)]
 
 
 @lru_cache(maxsize=2)
@@ -147,8 +147,8 @@ class QuestionBank:
         if self._vectors is None:
             with self._lock:
                 if self._vectors is None:
-                    on = [row for path in self.on_paths if path.exists() for row in _read_rows(path)]
-                    off = [row["text"] for row in _read_rows(self.off_path)] if self.off_path.exists() else []
+                    on = [row for path in self.on_paths if path.exists() for row in read_rows(path)]
+                    off = [row["text"] for row in read_rows(self.off_path)] if self.off_path.exists() else []
                     embed = partial(embed_questions, self.embedder)
                     self._vectors = (cached_vectors([r["question"] for r in on], self.embedder, self.cache_dir,
                                                      "questions", embed),

@@ -22,7 +22,7 @@ from .dates import TimeHints
 from .embed import Embedder
 from .index import LoadedIndex
 from .lexical import scale_to_max
-from .neighbours import SETTINGS as NEIGHBOUR_SETTINGS, SectionQuestions, section_keys
+from .neighbours import SETTINGS as NEIGHBOUR_SETTINGS, Neighbourhood, SectionQuestions, section_keys
 from .query import Query, text_of
 from .stages import Context
 from .schema import Hit, Passage
@@ -95,7 +95,7 @@ class Searcher:
         # The training questions read as neighbours (rule `neighbours`); None without a model that has settings.
         fitted = NEIGHBOUR_SETTINGS.get(settings.model) if embedder is not None else None
         self.neighbours = (neighbours or SectionQuestions(embedder, settings.cache_dir)) if fitted else None
-        self._section_rows: tuple[dict, np.ndarray] | None = None
+        self._section_rows: tuple[dict, Neighbourhood] | None = None
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
         self._capacity = 2048
@@ -337,15 +337,15 @@ class Searcher:
         if self.neighbours is None or fitted is None:
             return None
         count, temperature, weight = fitted
-        if self._section_rows is None:  # read once per index: each section's rows, which training questions name one
+        if self._section_rows is None:  # once per index: each section's rows, the training questions naming one
             by_key: dict = {}
             for row, passage in enumerate(self.index.passages):
                 for key in section_keys(passage.source, passage.section):
                     by_key.setdefault(key, []).append(row)
-            present = np.fromiter((key in by_key for key in self.neighbours.vectors()[1]), dtype=bool)
-            self._section_rows = ({key: np.asarray(rows) for key, rows in by_key.items()}, present)
-        rows_of, present = self._section_rows
-        shares = self.neighbours.shares(self.query_vector(question), count, temperature, among=present)
+            self._section_rows = ({key: np.asarray(rows) for key, rows in by_key.items()},
+                                  self.neighbours.within(by_key))
+        rows_of, held = self._section_rows
+        shares = held.shares(self.query_vector(question), count, temperature)
         if not shares:
             return None
         prior = np.zeros(self.index.size, dtype=np.float32)

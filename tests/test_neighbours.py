@@ -45,9 +45,9 @@ def built(tmp_path, monkeypatch):
     return Searcher(index, HashEmbedder(), settings, SectionQuestions(HashEmbedder(), tmp_path / "cache", (training,)))
 
 
-def test_shares_sum_to_one_and_favour_the_nearest_question(tmp_path, built):
+def test_shares_sum_to_one_and_favour_the_nearest_question(built):
     query = HashEmbedder().embed_query("un groupe venu de loin veut entrer dans ma boite")
-    shares = built.neighbours.shares(query, 2, 0.05)
+    shares = built.neighbours.within().shares(query, 2, 0.05)
     assert sum(shares.values()) == pytest.approx(1.0)
     assert max(shares, key=shares.get) == ("memo.md", "Choisir ses investisseurs")
 
