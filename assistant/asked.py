@@ -205,6 +205,23 @@ def answer_shape(question: str, asked: AskedValue | None = None) -> re.Pattern |
     return next((shape for asks, shape in _ANSWER_SHAPES if asks.search(question)), None)
 
 
+# A question that asks what to do (« on fait quoi la tout de suite ? », « quelles précautions prendre ? », « par où
+# commencer ? », « vous conseillez quoi ? »), read on its folded text (questions are typed without accents): the
+# sentences that advise (french.DIRECTIVE) answer it better than those that describe the situation (rule
+# `directives`, answer.py).
+_ASKS_ADVICE = re.compile(
+    r"\b(?:comment(?! s['’]?appel)|que faire|quoi faire|on fait quoi|je fais quoi|faire quoi|dois faire|doit faire"
+    r"|quel(?:le)?s? (?:precautions?|regles?|mesures?|recos?|recommandations?|conseils?|bonnes pratiques|reflexes?"
+    r"|etapes?|points? de vigilance|outils?|solutions?)|conseil|recommand|recos?\b|par ou (?:commencer|je commence"
+    r"|on commence)|precautions?|eviter|proteger|securiser|faut[- ]il|dois-je|doit-on|je dois|on doit|c'est grave"
+    r"|que prevoir|a prevoir)")
+
+
+def asks_advice(folded: str) -> bool:
+    """Whether a question (lower case, accents folded: lexical.fold) asks what to do."""
+    return bool(_ASKS_ADVICE.search(folded))
+
+
 def asked_value(question: str) -> AskedValue | None:
     """The kind of value the question asks for, or None for questions about a topic."""
     # « est-ce qu'on a le droit de récupérer les tarifs d'un concurrent ? », « comment fixer ses prix ? » ask

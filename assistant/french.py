@@ -35,3 +35,25 @@ BULLET_ITEM = re.compile(rf"^\s*{BULLET}\s+")
 # - inside a passage (lines joined), a number before a capital opens an item (« 4. Le prestataire… »): not a
 #   count of anything (asked.py blanks it before looking for the number a question asks).
 NUMBERED_ITEM = re.compile(rf"(?:^|(?<=\s)){NUMBER}\s+(?=[A-ZÀÂÉÈÊÎÔÛÇ])", re.M)
+
+
+# A sentence that tells the reader what to do: it opens with an imperative (« Désignez un référent », « Ne payez
+# pas de rançon ») or an infinitive (« Mettre en œuvre une solution EDR », « 3. Sauvegarder et tester : … »), the
+# forms advice and recommendations take in these documents, or it says what is advised (« il est recommandé de »,
+# « veillez à », « doit être confirmée par un autre moyen »). The words that end like an infinitive but are nouns
+# or adjectives (« Premier », « Fichier », « Cyber ») are left out; « Chez » is no imperative.
+_NOT_INFINITIVES = ("Premier|Dernier|Entier|Hier|Cahier|Fichier|Dossier|Papier|Clavier|Courrier|Métier|Chantier"
+                    "|Quartier|Janvier|Février|Calendrier|Atelier|Particulier|Foyer|Loyer|Danger|Routier|Pilier|Palier"
+                    "|Acier|Levier|Panier|Laser|Super|Cyber|Hacker|Manager|Leader|Master|Poster|Server|Router|User"
+                    "|Cluster|Docker|Broker|Partner")
+_IRREGULAR_INFINITIVES = ("Mettre|Prendre|Faire|Suivre|Interdire|Inscrire|Permettre|Transmettre|Réduire|Conduire"
+                          "|Détruire|Construire|Établir|Etablir|Définir|Choisir|Garantir|Maintenir|Prévenir|Réagir"
+                          "|Saisir|Fournir|Bannir|Réfléchir|Agir|Prévoir|Recevoir|Revoir|Savoir|Concevoir|Promouvoir")
+_LOWER = "a-zéèêëàâîïôöûüç"
+DIRECTIVE = re.compile(
+    rf"^(?:\s*(?:{BULLET}|{NUMBER})\s*)?(?:(?:Ne |N['’])[{_LOWER}]+ez\b|(?!Chez\b)[A-ZÉÈÀÂÎÔ][{_LOWER}]+ez\b"
+    rf"|(?:Ne pas |Ne jamais )?(?:{_IRREGULAR_INFINITIVES}|(?!(?:{_NOT_INFINITIVES})\b)[A-ZÉÈ][{_LOWER}]+er)\b)"
+    r"|\bil (?:faut|convient|est (?:recommandé|conseillé|préférable|nécessaire|indispensable|essentiel|important"
+    r"|impératif|utile|souhaitable))\b|\b(?:veillez|pensez à|n['’]hésitez|privilégiez|assurez-vous|évitez"
+    r"|recommande|préconise)\b|\b(?:est|sont) (?:recommandée?s?|conseillée?s?|à privilégier|à proscrire|à éviter)\b"
+    r"|\b(?:doit|doivent) (?:être|faire|mettre|s['’])")

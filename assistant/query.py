@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .asked import AskedValue, answer_shape, asked_value, places_named
+from .asked import AskedValue, answer_shape, asked_value, asks_advice, places_named
 from .dates import TimeHints, issue_topic_of, time_hints, time_words_of
 from .lexical import analyze, fold
 
@@ -33,14 +33,15 @@ class Query:
     asked: AskedValue | None
     shape: re.Pattern | None  # what a sentence that answers it holds (asked.answer_shape)
     places: tuple[str, ...]  # the regions and countries it names (asked.places_named)
+    advice: bool = False  # it asks what to do (asked.asks_advice)
 
     @classmethod
     def parse(cls, text: str) -> "Query":
         """Read the question once."""
-        asked, stems, hints = asked_value(text), tuple(analyze(text)), time_hints(text)
-        return cls(text=text, folded=fold(text), stems=stems, hints=hints, time_words=time_words_of(hints),
+        asked, stems, hints, folded = asked_value(text), tuple(analyze(text)), time_hints(text), fold(text)
+        return cls(text=text, folded=folded, stems=stems, hints=hints, time_words=time_words_of(hints),
                    topic=issue_topic_of(stems, hints), asked=asked, shape=answer_shape(text, asked),
-                   places=tuple(places_named(text)))
+                   places=tuple(places_named(text)), advice=asks_advice(folded))
 
     @classmethod
     def of(cls, question: "str | Query") -> "Query":

@@ -71,6 +71,8 @@ RULES = {
     "steps": "question qui dit ce qui est fait et demande la suite (« on a tout débranché du réseau, et "
              "maintenant ? ») : dans une liste d'étapes qui nomme ce qui est fait, les étapes suivantes mènent la "
              "réponse (answer.py)",
+    "directives": "question qui demande quoi faire (« on fait quoi ? », « quelles précautions ? ») : les phrases qui "
+                  "conseillent (« Désignez… », « il est recommandé de… ») sont préférées dans la réponse (answer.py)",
     "advice": "la ligne « À retenir » du passage dont la réponse part est citée avec lui (answer.py)",
     "fields": "lignes de détails d'un document (« Éditeur : … — Mise à jour : … », « Source : … ») citées seulement si "
               "la question demande ce qu'elles donnent ; un lien reste citable (answer.py)",

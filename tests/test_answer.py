@@ -528,6 +528,57 @@ def test_the_leading_passages_own_advice_is_quoted_with_it():
         assert "À retenir" not in compose_answer(question, [_hit(1, text)]).text
 
 
+def test_a_question_asking_what_to_do_is_answered_with_the_advice():
+    text = ("Un rançongiciel chiffre les fichiers des serveurs et affiche une demande de rançon. "
+            "Les fichiers chiffrés des serveurs restent illisibles sans la clé des attaquants. "
+            "La demande de rançon arrive souvent un vendredi soir. "
+            "Les PME sont les cibles les plus fréquentes. "
+            "Isolez les postes touchés du réseau, sans les éteindre.")
+    question = "les fichiers du serveur sont chiffrés avec une demande de rançon, on fait quoi ?"
+    answer = compose_answer(question, [_hit(1, text)])
+    assert "Isolez les postes touchés du réseau, sans les éteindre. [1]" in answer.text
+    # The rule measured off: the sentences sharing the question's words take the three places.
+    with rules.switched_off("directives"):
+        assert "Isolez" not in compose_answer(question, [_hit(1, text)]).text
+    # A question that asks for a fact is not one that asks what to do.
+    assert "Isolez" not in compose_answer("quel jour arrive la demande de rançon des serveurs chiffrés ?",
+                                          [_hit(1, text)]).text
+
+
+@pytest.mark.parametrize("sentence, advises", [
+    ("Désignez un référent, même à temps très partiel.", True),
+    ("Ne payez pas de rançon et déposez plainte.", True),
+    ("N'ouvrez pas les pièces jointes inattendues.", True),
+    ("- Mettre en œuvre une solution de type EDR.", True),
+    ("3. Sauvegarder et tester : appliquer la règle « 3-2-1 ».", True),
+    ("Il est recommandé de chiffrer les disques.", True),
+    ("Toute demande de changement de coordonnées bancaires doit être confirmée par un autre moyen.", True),
+    ("Chez nous, chacun administre son poste.", False),
+    ("Premier constat : les PME sont visées.", False),
+    ("Fichier clients : les données sont exposées.", False),
+    ("Le RGPD est une réglementation européenne.", False),
+])
+def test_a_sentence_that_advises_is_told_from_one_that_describes(sentence, advises):
+    from assistant.french import DIRECTIVE
+
+    assert bool(DIRECTIVE.search(sentence)) is advises
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("tous les fichiers sont chiffrés, on fait quoi la tout de suite ??", True),
+    ("quelles precautions prendre avec mon ordinateur au salon ?", True),
+    ("par ou je commence pour la cyber ?", True),
+    ("ma secretaire note les mdp dans un carnet, vous conseillez quoi ?", True),
+    ("comment s'appelle le pole de competitivite de la logistique ?", False),
+    ("quelle est la date du dernier bulletin ?", False),
+])
+def test_a_question_asking_what_to_do_is_told_from_one_asking_a_fact(question, asks):
+    from assistant.asked import asks_advice
+    from assistant.lexical import fold
+
+    assert asks_advice(fold(question)) is asks
+
+
 def test_an_issue_not_indexed_is_named_as_asked():
     from assistant.answer import period_not_found
     from assistant.dates import TimeHints
