@@ -601,6 +601,8 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     for hit in sources:
         if covers and hit.passage.points_elsewhere:
             continue
+        # Which lines advise (rule `directives`), read once: a line is also read for the sentence announcing it.
+        advising = [bool(DIRECTIVE.search(line)) for line in lines[hit.rank]] if directives else []
         for position, sentence in enumerate(lines[hit.rank]):
             if len(sentence) < 15 or (hit.passage.sample and _is_sample_notice(sentence)) or \
                     (boilerplate and plain(sentence) in boilerplate):
@@ -617,8 +619,8 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
             if shape is not None and shape.search(sentence):
                 score += SHAPE_BONUS
             # A sentence announcing a list of advice (« Les premiers réflexes : ») advises as its items do.
-            if directives and (DIRECTIVE.search(sentence) or _announces_list(sentence) and position + 1 < len(
-                    lines[hit.rank]) and DIRECTIVE.search(lines[hit.rank][position + 1])):
+            if directives and (advising[position] or (_announces_list(sentence) and position + 1 < len(advising)
+                                                      and advising[position + 1])):
                 score += DIRECTIVE_BONUS
             if not SENTENCE_END.search(sentence) or sentence.rstrip().endswith("?"):
                 score -= FRAGMENT_PENALTY

@@ -33,7 +33,7 @@ class Query:
     asked: AskedValue | None
     shape: re.Pattern | None  # what a sentence that answers it holds (asked.answer_shape)
     places: tuple[str, ...]  # the regions and countries it names (asked.places_named)
-    advice: bool = False  # it asks what to do (asked.asks_advice)
+    advice: bool  # it asks what to do (asked.asks_advice)
 
     @classmethod
     def parse(cls, text: str) -> "Query":
