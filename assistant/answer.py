@@ -66,6 +66,10 @@ ABOUT_ITSELF = re.compile(rf"\b(?:ce|cet|cette|le présent|la présente|notre)\s
 DOCUMENT_NAMED = re.compile(rf"\b{_DOCUMENT_KINDS}s?\b", re.I)
 # A sentence after the first is quoted only if its score is at least KEEP_RATIO times the first one's.
 KEEP_RATIO = 0.6
+# A guide's opening passage under no heading (its preamble: « Face à une menace informatique toujours croissante… »)
+# sets the scene: its sentences give way to those of the passages after it, which recommend (rule `preamble`), unless
+# the question asks about a document. Not any document's: a Service-Public page opens on its answer.
+PREAMBLE_PENALTY = 0.3
 # Share of the best sentence's score given to the sentence that follows it in its passage: it raised the share
 # of answers holding the gold answer from 0.739 to 0.757 on PIAF and from 0.610 to 0.638 on Service-Public
 # (`assistant eval`, « réponse contient la réponse attendue »), answers growing from 383 to 419 characters.
@@ -592,6 +596,7 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     # `about`).
     about = rules.on("about") and not DOCUMENT_NAMED.search(question)
     headlines = rules.on("headlines")
+    preamble = about and rules.on("preamble") and context.searcher is not None
     # A sentence many documents repeat (a collection's disclaimer) says nothing of the question (rule `boilerplate`).
     boilerplate = context.searcher.index.boilerplate() \
         if rules.on("boilerplate") and context.searcher is not None else frozenset()
@@ -601,6 +606,7 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
     for hit in sources:
         if covers and hit.passage.points_elsewhere:
             continue
+        opening = preamble and hit.passage.doc_type == "guide" and context.searcher.index.opens(hit.passage)
         # Which lines advise (rule `directives`), read once: a line is also read for the sentence announcing it.
         advising = [bool(DIRECTIVE.search(line)) for line in lines[hit.rank]] if directives else []
         for position, sentence in enumerate(lines[hit.rank]):
@@ -631,6 +637,8 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
                 score -= QUESTION_PENALTY
             if about and ABOUT_ITSELF.search(sentence):
                 score -= ABOUT_PENALTY
+            if opening:
+                score -= PREAMBLE_PENALTY
             if steps is not None and hit.rank == steps[0]:
                 score += STEPS_BONUS if position in steps[2] else -STEPS_BONUS if position in steps[1] else 0.0
             candidates.append((score, hit.rank, position, sentence))

@@ -213,6 +213,17 @@ class LoadedIndex:
             (child.section or "").startswith(f"{passage.section} › ")
         return child if inside else None
 
+    def opens(self, passage: Passage) -> bool:
+        """Whether the passage opens a document of several passages, under no heading of its own: a guide's
+        preamble (« Face à une menace informatique toujours croissante… »), before the recommendations."""
+        if passage.section:
+            return False
+        self._next(passage)  # builds the row map
+        row = self._row_of.get(passage.id)
+        if row is None or (row > 0 and self.passages[row - 1].source == passage.source):
+            return False
+        return row + 1 < self.size and self.passages[row + 1].source == passage.source
+
     def _next(self, passage: Passage) -> Passage | None:
         """The passage stored right after this one, if any."""
         if getattr(self, "_row_of", None) is None:

@@ -35,6 +35,8 @@ RULES = {
                 "question sur les start-up) : le public de la question d'avant n'est pas cherché (followup.py)",
     "emphasis": "mots propres à une question de suite (« et pour les téléphones ? ») comptés une fois de plus dans "
                 "la recherche (followup.py)",
+    "preamble": "phrases du passage qui ouvre un document sans titre de section (le préambule d'un guide) après "
+                "celles des passages qui suivent, sauf question sur un document (answer.py)",
     "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (stages.py)",
     "spread": "une seule section parmi les trois premiers passages : ses passages suivants viennent juste après "
               "(stages.py)",

@@ -760,3 +760,41 @@ def test_a_question_that_says_no_step_done_is_answered_as_before(question):
     from assistant.followup import done_statement
 
     assert done_statement(question) is None
+
+
+def _guide_context(passages):
+    from pathlib import Path
+
+    import numpy as np
+
+    from assistant.index import LoadedIndex
+    from assistant.stages import Context
+
+    index = LoadedIndex(folder=Path("x"), manifest={}, passages=passages, vectors=None, lexical=None,
+                        owners=np.zeros(0, dtype=np.int64))
+    searcher = type("Searcher", (), {"index": index, "place_not_covered": lambda self, question: None})()
+    return index, Context(searcher=searcher, certainty=Certainty(), standing=10.0)
+
+
+def test_a_guides_preamble_gives_way_to_its_recommendations():
+    preamble = Passage(id="g0", title="Organiser un exercice de gestion de crise cyber", source="anssi/exercice.md",
+                       doc_type="guide", text="Face à une menace toujours croissante, l'entraînement à la gestion de "
+                                              "crise cyber est une nécessité pour toutes les organisations.")
+    advice = Passage(id="g1", title=preamble.title, source=preamble.source, doc_type="guide",
+                     text="Pour l'entraînement de l'équipe de direction à la gestion de crise cyber, un exercice sur "
+                          "table de deux heures par an suffit.")
+    other = Passage(id="o0", title="Autre guide", source="anssi/autre.md", doc_type="guide", text="Autre sujet.")
+    index, context = _guide_context([preamble, advice, other])
+    assert index.opens(preamble) and not index.opens(advice)
+    assert not index.opens(other)  # a document of one passage has no preamble to skip
+    question = "l'entraînement à la gestion de crise cyber, on s'y prend comment ?"
+    hits = [Hit(passage=preamble, score=1.0, rank=1, dense=0.9), Hit(passage=advice, score=0.9, rank=2, dense=0.88)]
+    answer = compose_answer(question, hits, max_sentences=1, context=context)
+    assert answer.text.startswith("Pour l'entraînement de l'équipe de direction"), answer.text
+    with rules.switched_off("preamble"):
+        assert compose_answer(question, hits, max_sentences=1, context=context).text.startswith("Face à une menace")
+    # A page that is not a guide opens on its answer (a Service-Public page): its first passage is read as any other.
+    page = [Passage(**{**p.to_dict(), "doc_type": "autre", "source": "spf/F1.xml"}) for p in (preamble, advice)]
+    _, context = _guide_context(page)
+    hits = [Hit(passage=page[0], score=1.0, rank=1, dense=0.9), Hit(passage=page[1], score=0.9, rank=2, dense=0.88)]
+    assert compose_answer(question, hits, max_sentences=1, context=context).text.startswith("Face à une menace")
