@@ -24,7 +24,7 @@ from typing import Protocol
 from . import rules, stages
 from .chunking import SENTENCE_END, sentences_of
 from .followup import READ_WITH, done_statement
-from .french import BULLET_ITEM, DIRECTIVE, LIST_ITEM
+from .french import BULLET_ITEM, DIRECTIVE, LIST_ITEM, NUMBER
 from .lexical import analyze, fold, plain, stem_set
 from .query import Query
 from .readers import SAMPLE_MARK
@@ -66,6 +66,9 @@ ABOUT_ITSELF = re.compile(rf"\b(?:ce|cet|cette|le présent|la présente|notre)\s
 DOCUMENT_NAMED = re.compile(rf"\b{_DOCUMENT_KINDS}s?\b", re.I)
 # A sentence after the first is quoted only if its score is at least KEEP_RATIO times the first one's.
 KEEP_RATIO = 0.6
+# The room, beyond max_chars, for the items of a numbered list that fill a gap between two quoted ones (rule `gaps`).
+GAP_ROOM = 200
+NUMBERED = re.compile(rf"^\s*{NUMBER}\s+")
 # A guide's opening passage under no heading (its preamble: « Face à une menace informatique toujours croissante… »)
 # sets the scene: its sentences give way to those of the passages after it, which recommend (rule `preamble`), unless
 # the question asks about a document. Not any document's: a Service-Public page opens on its answer.
@@ -712,11 +715,38 @@ def compose_answer(question: str | Query, hits: list[Hit], certainty: Certainty 
         if advice is not None and (lead, advice[0]) not in taken and advice[1] not in absorbed \
                 and total + len(advice[1]) <= max_chars + ADVICE_ROOM:
             chosen.append((0.0, lead, *advice))
+    if rules.on("gaps"):
+        chosen = _without_gaps(chosen, lines, pieces, max_chars + GAP_ROOM)
     # Read in document order: by passage rank, then position in the passage; the next steps first.
     chosen.sort(key=lambda c: (steps is None or c[1] != steps[0], c[1], c[2]))
     quoted = [piece for _, rank, position, sentence in chosen
               for piece in pieces.get((rank, position), ((sentence, rank),))]
     return _answer(question, _quoted(quoted, cited), (*hits, *added), doubt)
+
+
+def _without_gaps(chosen: list[tuple], lines: dict[int, tuple[str, ...]], pieces: dict, room: int) -> list[tuple]:
+    """The chosen sentences, with the items of a numbered list quoted without a gap (rule `gaps`): « 1. Isolez…
+    3. Conservez… » reads as if there were no step 2. The missing items between two chosen ones are added while
+    `room` (characters) allows; the items after a gap that does not fit are dropped."""
+    total = sum(len(c[3]) for c in chosen)
+    taken = {(c[1], c[2]) for c in chosen}
+    for rank in sorted({c[1] for c in chosen}):
+        numbered = sorted(c[2] for c in chosen if c[1] == rank and c[2] >= 0 and (rank, c[2]) not in pieces
+                          and NUMBERED.match(c[3]))
+        if len(numbered) < 2:
+            continue
+        for position in range(numbered[0] + 1, numbered[-1]):
+            if (rank, position) in taken:
+                continue
+            line = lines[rank][position]
+            if NUMBERED.match(line) and total + len(line) <= room:
+                chosen.append((0.0, rank, position, line))
+                taken.add((rank, position))
+                total += len(line)
+            else:  # a gap that stays: what comes after it goes
+                chosen = [c for c in chosen if not (c[1] == rank and c[2] > position and NUMBERED.match(c[3]))]
+                break
+    return chosen
 
 
 def _quoted(pieces: list[tuple[str, int]], cited: dict[int, Hit]) -> tuple[str, tuple[Quote, ...]]:

@@ -37,6 +37,8 @@ RULES = {
                 "la recherche (followup.py)",
     "preamble": "phrases du passage qui ouvre un document sans titre de section (le préambule d'un guide) après "
                 "celles des passages qui suivent, sauf question sur un document (answer.py)",
+    "gaps": "éléments d'une liste numérotée cités sans trou : ceux qui manquent entre deux éléments cités sont "
+            "ajoutés, ou ce qui suit le trou retiré (answer.py)",
     "pointers": "sommaires et couvertures après le contenu qu'ils annoncent (stages.py)",
     "spread": "une seule section parmi les trois premiers passages : ses passages suivants viennent juste après "
               "(stages.py)",

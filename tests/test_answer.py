@@ -798,3 +798,26 @@ def test_a_guides_preamble_gives_way_to_its_recommendations():
     _, context = _guide_context(page)
     hits = [Hit(passage=page[0], score=1.0, rank=1, dense=0.9), Hit(passage=page[1], score=0.9, rank=2, dense=0.88)]
     assert compose_answer(question, hits, max_sentences=1, context=context).text.startswith("Face à une menace")
+
+
+def test_a_numbered_list_is_quoted_without_a_gap():
+    steps = ("En cas de cyberattaque : les premiers réflexes\n"
+             "1. Isolez les équipements touchés du réseau, sans les éteindre.\n"
+             "2. Alertez votre prestataire informatique et la direction.\n"
+             "3. Conservez les preuves : messages reçus, journaux, demande de rançon.\n"
+             "4. Ne payez pas de rançon et déposez plainte.")
+    question = "fichiers chiffrés, demande de rançon : on isole les équipements, on conserve les preuves ?"
+    hits = [_hit(1, steps)]
+    answer = compose_answer(question, hits)
+    assert "1. Isolez" in answer.text and "3. Conservez" in answer.text, answer.text
+    assert "2. Alertez" in answer.text, answer.text
+    positions = [answer.text.index(f"{n}. ") for n in (1, 2, 3)]
+    assert positions == sorted(positions), answer.text
+    with rules.switched_off("gaps"):
+        assert "2. Alertez" not in compose_answer(question, hits).text
+    # No room for the missing item: what follows the gap goes rather than be quoted after it.
+    long_step = "2. Alertez votre prestataire informatique et la direction" + ", puis vos clients" * 50 + "."
+    hits = [_hit(1, steps.replace("2. Alertez votre prestataire informatique et la direction.", long_step))]
+    answer = compose_answer(question, hits)
+    assert "1. Isolez" in answer.text and "3. Conservez" not in answer.text and "2. Alertez" not in answer.text, \
+        answer.text
