@@ -210,10 +210,16 @@ def escape_markdown(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+# A list item quoted after another quote (« 1. Isolez… [1] 2. Alertez… [1] », « … [1] – La marque… [1] »): it opens
+# a line of its own in the chat, as in its document.
+_ITEM_AFTER_MARK = re.compile(r"(?<=\]) +(?=(?:\d{1,2}[.)]|[-–•]) )")
+
+
 def answer_markdown(text: str) -> str:
-    """An answer's text: its lines kept, and those that open with « – » (an issue's items) as a list."""
+    """An answer's text: its lines kept, a list item quoted after another quote on a line of its own, and the lines
+    that open with « – » (an issue's items, a document's bullets) as a list."""
     out: list[str] = []
-    for line in (line.strip() for line in text.splitlines()):
+    for line in (line.strip() for line in _ITEM_AFTER_MARK.sub("\n", text).splitlines()):
         if not line:
             continue
         if line.startswith("– "):

@@ -16,8 +16,8 @@ import pytest
 
 from assistant.catalog import Catalog
 from assistant.chat import (
-    ALL, STARTERS, describe_filters, escape_markdown, filter_choices, filters_from_settings, not_found_markdown,
-    passage_panel, pdf_panel, render_reply, welcome_markdown,
+    ALL, STARTERS, answer_markdown, describe_filters, escape_markdown, filter_choices, filters_from_settings,
+    not_found_markdown, passage_panel, pdf_panel, render_reply, welcome_markdown,
 )
 from assistant.schema import Answer, Hit, Passage, Quote
 from assistant.search import Filters
@@ -446,3 +446,16 @@ def test_feedback_is_stored_through_the_data_layer(app, runtime):
     assert any(r.question == "Question sans réponse utile ?" and r.thumbs_down == 1 for r in report)
     assert run_async(layer.delete_feedback(feedback_id))
     assert next(q for q in runtime.store.questions() if q["message_id"] == "msg-42")["feedback"] is None
+
+
+def test_list_items_quoted_one_after_another_show_one_a_line():
+    steps = "1. Isolez les équipements. [1] 2. Alertez votre prestataire. [1] 3. Conservez les preuves. [1]"
+    assert answer_markdown(steps).splitlines() == [
+        escape_markdown("1. Isolez les équipements. [1]") + "  ", escape_markdown("2. Alertez votre prestataire. [1]")
+        + "  ", escape_markdown("3. Conservez les preuves. [1]")]
+    bullets = answer_markdown("Deux titres protègent. [2] – Le brevet protège une invention. [1] "
+                              "– La marque, un nom. [1]")
+    assert bullets.splitlines()[-2:] == ["- " + escape_markdown("Le brevet protège une invention. [1]"),
+                                         "- " + escape_markdown("La marque, un nom. [1]")]
+    # A sentence that opens on a number is not a list item: it stays in its paragraph.
+    assert len(answer_markdown("Le guide est paru. [1] 3 entreprises sur 4 l'appliquent. [2]").splitlines()) == 1
