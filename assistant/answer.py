@@ -24,7 +24,7 @@ from typing import Protocol
 from . import rules, stages
 from .chunking import SENTENCE_END, sentences_of
 from .followup import READ_WITH, done_statement
-from .french import BULLET_ITEM, DIRECTIVE, LIST_ITEM, NUMBER
+from .french import BULLET_ITEM, DIRECTIVE, LIST_ITEM, NUMBERED_LINE
 from .lexical import analyze, fold, plain, stem_set
 from .query import Query
 from .readers import SAMPLE_MARK
@@ -68,7 +68,6 @@ DOCUMENT_NAMED = re.compile(rf"\b{_DOCUMENT_KINDS}s?\b", re.I)
 KEEP_RATIO = 0.6
 # The room, beyond max_chars, for the items of a numbered list that fill a gap between two quoted ones (rule `gaps`).
 GAP_ROOM = 200
-NUMBERED = re.compile(rf"^\s*{NUMBER}\s+")
 # A guide's opening passage under no heading (its preamble: « Face à une menace informatique toujours croissante… »)
 # sets the scene: its sentences give way to those of the passages after it, which recommend (rule `preamble`), unless
 # the question asks about a document. Not any document's: a Service-Public page opens on its answer.
@@ -732,19 +731,19 @@ def _without_gaps(chosen: list[tuple], lines: dict[int, tuple[str, ...]], pieces
     taken = {(c[1], c[2]) for c in chosen}
     for rank in sorted({c[1] for c in chosen}):
         numbered = sorted(c[2] for c in chosen if c[1] == rank and c[2] >= 0 and (rank, c[2]) not in pieces
-                          and NUMBERED.match(c[3]))
+                          and NUMBERED_LINE.match(c[3]))
         if len(numbered) < 2:
             continue
         for position in range(numbered[0] + 1, numbered[-1]):
             if (rank, position) in taken:
                 continue
             line = lines[rank][position]
-            if NUMBERED.match(line) and total + len(line) <= room:
+            if NUMBERED_LINE.match(line) and total + len(line) <= room:
                 chosen.append((0.0, rank, position, line))
                 taken.add((rank, position))
                 total += len(line)
             else:  # a gap that stays: what comes after it goes
-                chosen = [c for c in chosen if not (c[1] == rank and c[2] > position and NUMBERED.match(c[3]))]
+                chosen = [c for c in chosen if not (c[1] == rank and c[2] > position and NUMBERED_LINE.match(c[3]))]
                 break
     return chosen
 

@@ -17,6 +17,7 @@ from typing import Callable
 from .answer import CLOSEST, DOUBT, NOT_FOUND, NOT_FOUND_SCOPE, OFF_TOPIC, UNCERTAIN
 from .catalog import DOC_TYPE_PLURALS, Catalog, count_of, month_label, type_line
 from .dates import month_bounds
+from .french import NUMBER
 from .highlight import Box, segments
 from .render import citation, help_lines, where_parts
 from .schema import DOC_TYPES, Answer, Hit, Passage
@@ -212,7 +213,7 @@ def escape_markdown(text: str) -> str:
 
 # A list item quoted after another quote (« 1. Isolez… [1] 2. Alertez… [1] », « … [1] – La marque… [1] »): it opens
 # a line of its own in the chat, as in its document.
-_ITEM_AFTER_MARK = re.compile(r"(?<=\]) +(?=(?:\d{1,2}[.)]|[-–•]) )")
+_ITEM_AFTER_MARK = re.compile(rf"(?<=\]) +(?=(?:{NUMBER}|[-–•]) )")
 
 
 def answer_markdown(text: str) -> str:

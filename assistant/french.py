@@ -32,6 +32,8 @@ LIST_ITEM = re.compile(rf"^\s*(?:{BULLET}|{NUMBER}|[a-z][.)])\s+")
 # - a bullet alone is layout, not words: the answer drops it (« avec : la CCI ; la Chambre… » reads on one line)
 #   and keeps an item's number, which says the order;
 BULLET_ITEM = re.compile(rf"^\s*{BULLET}\s+")
+# - a line that opens on an item's number (« 2. Alertez… »): the answer quotes a numbered list without a gap;
+NUMBERED_LINE = re.compile(rf"^\s*{NUMBER}\s+")
 # - inside a passage (lines joined), a number before a capital opens an item (« 4. Le prestataire… »): not a
 #   count of anything (asked.py blanks it before looking for the number a question asks).
 NUMBERED_ITEM = re.compile(rf"(?:^|(?<=\s)){NUMBER}\s+(?=[A-ZÀÂÉÈÊÎÔÛÇ])", re.M)

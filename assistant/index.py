@@ -218,18 +218,21 @@ class LoadedIndex:
         preamble (« Face à une menace informatique toujours croissante… »), before the recommendations."""
         if passage.section:
             return False
-        self._next(passage)  # builds the row map
-        row = self._row_of.get(passage.id)
+        row = self._row(passage)
         if row is None or (row > 0 and self.passages[row - 1].source == passage.source):
             return False
         return row + 1 < self.size and self.passages[row + 1].source == passage.source
 
     def _next(self, passage: Passage) -> Passage | None:
         """The passage stored right after this one, if any."""
+        row = self._row(passage)
+        return self.passages[row + 1] if row is not None and row + 1 < self.size else None
+
+    def _row(self, passage: Passage) -> int | None:
+        """The passage's row in this index (None when it is not one of its passages); the map is built once."""
         if getattr(self, "_row_of", None) is None:
             self._row_of = {p.id: row for row, p in enumerate(self.passages)}
-        row = self._row_of.get(passage.id)
-        return self.passages[row + 1] if row is not None and row + 1 < self.size else None
+        return self._row_of.get(passage.id)
 
     def accents(self) -> Accents:
         """The accents of the passages' words, to put back on a question typed without them (lexical.Accents);
